@@ -1,0 +1,10 @@
+// Package mpc is the secure multi-party computation engine: additive secret
+// sharing over Z_2^64, fixed-point encoding of reals, sessions that bind every
+// message to (session, step, sender, receiver), the transports that carry
+// those messages between parties, and the protocols that run over a session.
+//
+// It knows nothing of datasets, policies, Jupyter or scripting. A protocol is
+// a function over a *Session; a Transport moves Messages; a Hub holds the
+// mailboxes of one party. Tests run every party in one process with a
+// LocalNetwork; nodes use the HTTP transport with mutual TLS.
+package mpc

@@ -1,0 +1,127 @@
+package mpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// SecureSum adds every party's vector x (all of the same length) and reveals
+// the total to the parties listed in reveal only; the others get nil.
+//
+// Two rounds: each party splits x into one additive share per party and
+// sends each other party its share; each party adds the shares it holds into
+// a partial sum and sends that to every party in reveal, who add the
+// partials. A share is uniformly random, and a partial sum is uniformly
+// random to anyone missing another party's partial, so no party learns more
+// than the total, and the parties outside reveal learn nothing.
+func SecureSum(ctx context.Context, s *Session, x []uint64, reveal []string) ([]uint64, error) {
+	step := s.Step("sum")
+	shares, err := Split(s, x, len(s.Parties))
+	if err != nil {
+		return nil, err
+	}
+	self := slices.Index(s.Parties, s.Self)
+	partial := slices.Clone(shares[self])
+	index := map[string]int{}
+	for i, p := range s.Parties {
+		index[p] = i
+	}
+	err = exchangeTo(ctx, s, step+"/share", s.Others(), func(p string) []byte { return encodeWords(shares[index[p]]) },
+		s.Others(), func(p string, body []byte) error {
+			v, err := decodeWords(body, len(x))
+			if err != nil {
+				return err
+			}
+			AddInto(partial, v)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	final := step + "/partial"
+	var senders []string
+	if slices.Contains(reveal, s.Self) {
+		senders = s.Others()
+	}
+	var targets []string
+	for _, p := range reveal {
+		if p != s.Self {
+			targets = append(targets, p)
+		}
+	}
+	mine := encodeWords(partial)
+	total := partial
+	err = exchangeTo(ctx, s, final, targets, func(string) []byte { return mine },
+		senders, func(p string, body []byte) error {
+			v, err := decodeWords(body, len(x))
+			if err != nil {
+				return err
+			}
+			AddInto(total, v)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	if len(senders) == 0 {
+		return nil, nil
+	}
+	return total, nil
+}
+
+// exchangeTo sends a message to every party in to and receives one from
+// every party in from, concurrently. Received bodies are passed to accept one
+// at a time. The first failure aborts the session at every party and is
+// returned.
+func exchangeTo(ctx context.Context, s *Session, step string, to []string, body func(p string) []byte,
+	from []string, accept func(p string, body []byte) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+	}
+	for _, p := range to {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Send(ctx, p, step, body(p)); err != nil {
+				fail(err)
+			}
+		}()
+	}
+	for _, p := range from {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := s.Recv(ctx, p, step)
+			if err != nil {
+				fail(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err := accept(p, b); err != nil && firstErr == nil {
+				firstErr = &PeerError{Party: p, Step: step, Err: fmt.Errorf("malformed message: %w", err)}
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil && !errors.Is(firstErr, ErrAborted) {
+		s.Abort(firstErr)
+	}
+	return firstErr
+}
