@@ -1,0 +1,113 @@
+package mpc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// PeerMessagePath is where a node's peer API accepts protocol messages.
+const PeerMessagePath = "/peer/v1/msg"
+
+// HTTPTransport sends each protocol message as one HTTP POST to the
+// receiver's peer API.
+type HTTPTransport struct {
+	// Endpoint returns the base URL of a party's peer API.
+	Endpoint func(party string) (string, error)
+	// Client returns the HTTP client to reach a party with (its mutual TLS
+	// configuration, for federation members).
+	Client func(party string) *http.Client
+}
+
+// Send posts m to its receiver and returns the receiver's refusal, if any.
+func (t *HTTPTransport) Send(ctx context.Context, m *Message) error {
+	base, err := t.Endpoint(m.To)
+	if err != nil {
+		return err
+	}
+	body, err := m.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+PeerMessagePath, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := t.Client(m.To).Do(req)
+	if err != nil {
+		return unwrapURLError(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return fmt.Errorf("refused the message (%d): %s", resp.StatusCode, strings.TrimSpace(string(msg)))
+}
+
+// unwrapURLError drops the method and URL that net/http puts around an
+// error, which the caller reports with the party's name instead.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// MessageHandler returns the handler of PeerMessagePath for hub.
+// authenticate names the party that sent a request; a message whose sender
+// is not that party is refused. An authenticate that returns "" accepts any
+// sender (the unauthenticated loopback development mode).
+func MessageHandler(hub *Hub, authenticate func(r *http.Request) (string, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "peer messages are POSTed", http.StatusMethodNotAllowed)
+			return
+		}
+		who, err := authenticate(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBody+4096)
+		data, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "read message: "+err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		var m Message
+		if err := m.UnmarshalBinary(data); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if who != "" && m.From != who {
+			http.Error(w, fmt.Sprintf("sender %q does not match the authenticated peer %q", m.From, who), http.StatusForbidden)
+			return
+		}
+		if err := hub.Deliver(&m); err != nil {
+			http.Error(w, err.Error(), http.StatusConflict)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// PeerHTTPClient returns an HTTP client for peer messages: kept-alive
+// connections and a bound on every request.
+func PeerHTTPClient(tr *http.Transport) *http.Client {
+	if tr == nil {
+		tr = &http.Transport{}
+	}
+	tr.MaxIdleConnsPerHost = 64
+	tr.IdleConnTimeout = 90 * time.Second
+	tr.ForceAttemptHTTP2 = false
+	return &http.Client{Transport: tr, Timeout: DefaultTimeout + 5*time.Second}
+}
