@@ -1,0 +1,111 @@
+// Command fsc-node runs a federation member (or a development node on
+// loopback) that serves the FSC REST API and computes with its peers.
+//
+//	fsc-node --port 55501                 development node on 127.0.0.1:55501
+//	fsc-node --config hospital-a.toml     federation member
+//	fsc-node init --config hospital-a.toml
+//	fsc-node init --name hospital-a --cert a.crt --key a.key [--host HOST]
+//	fsc-node version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/fsc-kernel/fsc-kernel/mpc"
+	"github.com/fsc-kernel/fsc-kernel/mpc/node"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "fsc-node:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "init":
+			return initIdentity(args[1:])
+		case "version", "--version":
+			fmt.Println("fsc-node", node.Version)
+			return nil
+		}
+	}
+	fs := flag.NewFlagSet("fsc-node", flag.ContinueOnError)
+	port := fs.Int("port", 0, "run a development node on 127.0.0.1:`PORT` (no config, loopback peers only, unauthenticated)")
+	config := fs.String("config", "", "run the federation member described by `FILE`")
+	verbose := fs.Bool("v", false, "log debug messages")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see fsc-node -h)", fs.Arg(0))
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	var cfg *node.Config
+	switch {
+	case *port != 0 && *config != "":
+		return errors.New("give either --port or --config, not both")
+	case *port != 0:
+		if *port < 1 || *port > 65535 {
+			return fmt.Errorf("--port %d: not a TCP port", *port)
+		}
+		cfg = node.DevConfig(*port)
+	case *config != "":
+		var err error
+		if cfg, err = node.LoadConfig(*config); err != nil {
+			return err
+		}
+	default:
+		fs.Usage()
+		return errors.New("give --port PORT or --config FILE")
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("node", cfg.Name)
+	n, err := node.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err = n.Serve(ctx)
+	log.Info("stopped")
+	return err
+}
+
+func initIdentity(args []string) error {
+	fs := flag.NewFlagSet("fsc-node init", flag.ContinueOnError)
+	config := fs.String("config", "", "create the key and certificate that `FILE`'s [tls] names")
+	name := fs.String("name", "", "member `NAME` (without --config)")
+	cert := fs.String("cert", "", "certificate `FILE` to write (without --config)")
+	key := fs.String("key", "", "key `FILE` to write (without --config)")
+	host := fs.String("host", "", "extra host name or address for the certificate")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *config != "" {
+		cfg, err := node.LoadConfig(*config)
+		if err != nil {
+			return err
+		}
+		*name, *cert, *key = cfg.Name, cfg.TLS.Cert, cfg.TLS.Key
+	}
+	if *name == "" || *cert == "" || *key == "" {
+		return errors.New("init: give --config FILE, or --name, --cert and --key")
+	}
+	if err := mpc.CreateIdentity(*name, *cert, *key, *host); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	fmt.Printf("created %s and %s for %s\nshare the certificate with the other members; they pin it in their federation file\n", *cert, *key, *name)
+	return nil
+}

@@ -1,0 +1,291 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/fsc-kernel/fsc-kernel/mpc"
+)
+
+// Config is a node's configuration, read from TOML (DESIGN §4). Paths in it
+// are resolved against the folder of the file they were read from.
+type Config struct {
+	File       string                   `toml:"-"`
+	Name       string                   `toml:"name"`
+	Listen     string                   `toml:"listen"`
+	PeerListen string                   `toml:"peer_listen"`
+	Federation string                   `toml:"federation"`
+	TLS        TLSConfig                `toml:"tls"`
+	ClientTLS  *TLSConfig               `toml:"client_tls"`
+	Datasets   map[string]DatasetConfig `toml:"datasets"`
+	Policy     Policy                   `toml:"policy"`
+	Audit      string                   `toml:"audit"`
+	Timeout    Duration                 `toml:"timeout"`
+
+	// Dev marks the zero-config loopback mode of `fsc-node --port`.
+	Dev bool `toml:"-"`
+	// Members are the federation's members, read from Federation.
+	Members []Member `toml:"-"`
+}
+
+// TLSConfig names a certificate and its key.
+type TLSConfig struct {
+	Cert string `toml:"cert"`
+	Key  string `toml:"key"`
+	// Generate creates the key and a self-signed certificate on first
+	// start when both files are missing (for demo federations).
+	Generate bool `toml:"generate"`
+}
+
+// DatasetConfig registers one table.
+type DatasetConfig struct {
+	File string `toml:"file"`
+}
+
+// Policy is a node's disclosure policy over the data it holds.
+type Policy struct {
+	// MinCell: no released count, cell or cohort below it (default 5).
+	MinCell int `toml:"min_cell"`
+	// AutoJoin answers federation queries without a person.
+	AutoJoin bool `toml:"auto_join"`
+	// Analysts lists sources of bearer tokens ("token-file:PATH") that
+	// non-loopback clients must present.
+	Analysts []string `toml:"analysts"`
+	// Microprotocols, when not empty, is the list of microprotocols this
+	// node takes part in; any other is refused.
+	Microprotocols []string `toml:"microprotocols"`
+	// MaxInputs bounds the number of values one client-supplied input may
+	// hold (default 10,000,000).
+	MaxInputs int `toml:"max_inputs"`
+}
+
+// Member is one federation member, as the federation file lists it.
+type Member struct {
+	Name string `toml:"name"`
+	API  string `toml:"api"`  // client API URL, as FSC networks name the node
+	Peer string `toml:"peer"` // peer API URL (https, mutual TLS)
+	Cert string `toml:"cert"` // pinned certificate file
+}
+
+// Duration is a time.Duration written as "30s" in TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration such as "30s" or "2m".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration like \"30s\": %q", b)
+	}
+	if v <= 0 {
+		return fmt.Errorf("must be positive, got %q", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+type federationFile struct {
+	Members []Member `toml:"member"`
+}
+
+// configError names the file and the key that is wrong.
+func configError(file, key, format string, args ...any) error {
+	if key == "" {
+		return fmt.Errorf("%s: %s", file, fmt.Sprintf(format, args...))
+	}
+	return fmt.Errorf("%s: %s: %s", file, key, fmt.Sprintf(format, args...))
+}
+
+// LoadConfig reads and checks a node configuration and its federation file.
+// Errors name the file, the key and what is wrong.
+func LoadConfig(path string) (*Config, error) {
+	cfg := &Config{File: path}
+	md, err := toml.DecodeFile(path, cfg)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return nil, configError(path, "", "line %d: %s", perr.Position.Line, perr.Message)
+		}
+		return nil, configError(path, "", "%v", err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, configError(path, und[0].String(), "unknown key")
+	}
+	dir := filepath.Dir(path)
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	if cfg.Name == "" {
+		return nil, configError(path, "name", "missing: every node needs a name")
+	}
+	if err := checkHostPort(cfg.Listen); err != nil {
+		return nil, configError(path, "listen", "%v", err)
+	}
+	if cfg.Policy.MinCell == 0 && !md.IsDefined("policy", "min_cell") {
+		cfg.Policy.MinCell = 5
+	}
+	if cfg.Policy.MinCell < 1 {
+		return nil, configError(path, "policy.min_cell", "must be at least 1, got %d", cfg.Policy.MinCell)
+	}
+	if cfg.Policy.MaxInputs == 0 {
+		cfg.Policy.MaxInputs = 10_000_000
+	}
+	for _, m := range cfg.Policy.Microprotocols {
+		if _, ok := microprotocols[m]; !ok {
+			return nil, configError(path, "policy.microprotocols", "unknown microprotocol %q", m)
+		}
+	}
+	for i, a := range cfg.Policy.Analysts {
+		f, ok := strings.CutPrefix(a, "token-file:")
+		if !ok {
+			return nil, configError(path, fmt.Sprintf("policy.analysts[%d]", i), "%q: expected \"token-file:PATH\"", a)
+		}
+		cfg.Policy.Analysts[i] = "token-file:" + abs(f)
+	}
+	if cfg.Timeout.Duration == 0 {
+		cfg.Timeout.Duration = 30 * time.Second
+	}
+	for name, ds := range cfg.Datasets {
+		if ds.File == "" {
+			return nil, configError(path, "datasets."+name+".file", "missing")
+		}
+		ds.File = abs(ds.File)
+		cfg.Datasets[name] = ds
+	}
+	if cfg.Audit == "" {
+		cfg.Audit = cfg.Name + "-audit.jsonl"
+	}
+	cfg.Audit = abs(cfg.Audit)
+	if cfg.ClientTLS != nil {
+		if cfg.ClientTLS.Cert == "" || cfg.ClientTLS.Key == "" {
+			return nil, configError(path, "client_tls", "needs cert and key")
+		}
+		cfg.ClientTLS.Cert, cfg.ClientTLS.Key = abs(cfg.ClientTLS.Cert), abs(cfg.ClientTLS.Key)
+	}
+	if cfg.Federation == "" {
+		return nil, configError(path, "federation", "missing: a configured node belongs to a federation (use --port for a node without one)")
+	}
+	if err := checkHostPort(cfg.PeerListen); err != nil {
+		return nil, configError(path, "peer_listen", "%v", err)
+	}
+	if cfg.TLS.Cert == "" || cfg.TLS.Key == "" {
+		return nil, configError(path, "tls", "needs cert and key (create them with `fsc-node init`)")
+	}
+	cfg.TLS.Cert, cfg.TLS.Key = abs(cfg.TLS.Cert), abs(cfg.TLS.Key)
+	cfg.Federation = abs(cfg.Federation)
+	members, err := loadFederation(cfg.Federation)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Members = members
+	found := false
+	for _, m := range members {
+		found = found || m.Name == cfg.Name
+	}
+	if !found {
+		return nil, configError(cfg.Federation, "member", "%s is not a member of this federation", cfg.Name)
+	}
+	return cfg, nil
+}
+
+func loadFederation(path string) ([]Member, error) {
+	var f federationFile
+	md, err := toml.DecodeFile(path, &f)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return nil, configError(path, "", "line %d: %s", perr.Position.Line, perr.Message)
+		}
+		return nil, configError(path, "", "%v", err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, configError(path, und[0].String(), "unknown key")
+	}
+	if len(f.Members) < 2 {
+		return nil, configError(path, "member", "a federation needs at least two members, found %d", len(f.Members))
+	}
+	seen := map[string]bool{}
+	for i, m := range f.Members {
+		key := fmt.Sprintf("member[%d]", i)
+		if m.Name == "" {
+			return nil, configError(path, key+".name", "missing")
+		}
+		if seen[m.Name] {
+			return nil, configError(path, key+".name", "%s is listed twice", m.Name)
+		}
+		seen[m.Name] = true
+		for _, u := range []struct{ key, val, scheme string }{{"api", m.API, ""}, {"peer", m.Peer, "https"}} {
+			pu, err := url.Parse(u.val)
+			if err != nil || pu.Host == "" || (pu.Scheme != "http" && pu.Scheme != "https") {
+				return nil, configError(path, key+"."+u.key, "%q is not an http(s) URL", u.val)
+			}
+			if u.scheme != "" && pu.Scheme != u.scheme {
+				return nil, configError(path, key+"."+u.key, "%q: peers talk over https (mutual TLS)", u.val)
+			}
+		}
+		if m.Cert == "" {
+			return nil, configError(path, key+".cert", "missing: every member's certificate is pinned")
+		}
+		if !filepath.IsAbs(m.Cert) {
+			f.Members[i].Cert = filepath.Join(filepath.Dir(path), m.Cert)
+		}
+		f.Members[i].API = normalizeURL(m.API)
+	}
+	return f.Members, nil
+}
+
+func checkHostPort(addr string) error {
+	if addr == "" {
+		return errors.New("missing: expected host:port, e.g. \"127.0.0.1:55501\"")
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	return nil
+}
+
+// normalizeURL gives one spelling to a node URL: lower-case scheme and host,
+// localhost as 127.0.0.1, no trailing slash.
+func normalizeURL(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Host == "" {
+		return strings.TrimRight(s, "/")
+	}
+	host, port := u.Hostname(), u.Port()
+	host = strings.ToLower(host)
+	if host == "localhost" {
+		host = "127.0.0.1"
+	}
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(host, port) + strings.TrimRight(u.Path, "/")
+}
+
+// ensureIdentity creates the node's key and certificate when the config
+// asks for it and neither exists yet.
+func ensureIdentity(cfg *Config) error {
+	_, certErr := os.Stat(cfg.TLS.Cert)
+	_, keyErr := os.Stat(cfg.TLS.Key)
+	switch {
+	case certErr == nil && keyErr == nil:
+		return nil
+	case os.IsNotExist(certErr) && os.IsNotExist(keyErr) && cfg.TLS.Generate:
+		host, _, _ := net.SplitHostPort(cfg.PeerListen)
+		return mpc.CreateIdentity(cfg.Name, cfg.TLS.Cert, cfg.TLS.Key, host)
+	case certErr != nil:
+		return configError(cfg.File, "tls.cert", "%v (create it with `fsc-node init`)", certErr)
+	default:
+		return configError(cfg.File, "tls.key", "%v (create it with `fsc-node init`)", keyErr)
+	}
+}

@@ -1,0 +1,287 @@
+// Package node is the fsc-node server: the FSC-compatible REST API for a
+// data owner's analysts, the peer API for the other federation members,
+// the datasets the node holds, its disclosure policy and its audit log. It
+// runs computations on the mpc engine; it is not the engine.
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fsc-kernel/fsc-kernel/mpc"
+	"github.com/fsc-kernel/fsc-kernel/stats"
+)
+
+// Version is the version of fsc-node.
+const Version = "0.1.0"
+
+// Node is one federation member (or a development node on loopback).
+type Node struct {
+	cfg  *Config
+	log  *slog.Logger
+	self string // this node's party name: member name, or its URL in development mode
+
+	hub       *mpc.Hub
+	transport *mpc.HTTPTransport
+	pins      *mpc.Pins
+	peers     map[string]*http.Client // member -> mutual TLS client
+	devClient *http.Client
+	identity  tls.Certificate
+
+	datasets map[string]*stats.Table
+	tokens   map[string]string // bearer token -> analyst name
+	store    *store
+	seq      *sequencer
+	audit    *auditLog
+
+	serviceID, computeID string
+
+	wg sync.WaitGroup // member computations running in the background
+}
+
+// DevConfig returns the configuration of `fsc-node --port PORT`: one
+// loopback port for clients and peers, no datasets, loopback peers only,
+// unauthenticated.
+func DevConfig(port int) *Config {
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	return &Config{
+		Name:    "http://" + addr,
+		Listen:  addr,
+		Dev:     true,
+		Policy:  Policy{MinCell: 5, MaxInputs: 10_000_000},
+		Timeout: Duration{30 * time.Second},
+	}
+}
+
+// New prepares a node: it loads the datasets (a bad file stops it), the
+// analysts' tokens, the TLS identity and the audit log.
+func New(cfg *Config, log *slog.Logger) (*Node, error) {
+	n := &Node{
+		cfg: cfg, log: log, self: cfg.Name,
+		datasets: map[string]*stats.Table{},
+		tokens:   map[string]string{},
+		store:    newStore(10*time.Minute, 10000),
+		seq:      newSequencer(),
+	}
+	if cfg.Dev {
+		n.self = normalizeURL(cfg.Name)
+	}
+	var err error
+	n.serviceID, err = n.store.put(&object{kind: kindService}, true)
+	if err != nil {
+		return nil, err
+	}
+	n.computeID, err = n.store.put(&object{kind: kindMember, name: "compute"}, true)
+	if err != nil {
+		return nil, err
+	}
+	for name, ds := range cfg.Datasets {
+		t, err := stats.LoadCSV(ds.File, name)
+		if err != nil {
+			return nil, fmt.Errorf("dataset %s: %w", name, err)
+		}
+		n.datasets[name] = t
+		log.Info("dataset loaded", "table", name, "rows", t.Rows, "columns", len(t.Columns), "file", ds.File)
+	}
+	if err := n.loadTokens(); err != nil {
+		return nil, err
+	}
+	n.hub = mpc.NewHub(n.self)
+	n.transport = &mpc.HTTPTransport{Endpoint: n.peerEndpoint, Client: n.peerClient}
+	if cfg.Dev {
+		n.devClient = mpc.PeerHTTPClient(nil)
+	} else {
+		if err := ensureIdentity(cfg); err != nil {
+			return nil, err
+		}
+		n.identity, err = tls.LoadX509KeyPair(cfg.TLS.Cert, cfg.TLS.Key)
+		if err != nil {
+			return nil, configError(cfg.File, "tls", "load %s and %s: %v", cfg.TLS.Cert, cfg.TLS.Key, err)
+		}
+		certs := map[string]string{}
+		for _, m := range cfg.Members {
+			certs[m.Name] = m.Cert
+		}
+		n.pins = mpc.NewPins(certs)
+		n.peers = map[string]*http.Client{}
+		for _, m := range cfg.Members {
+			if m.Name != n.self {
+				n.peers[m.Name] = mpc.PeerHTTPClient(&http.Transport{TLSClientConfig: mpc.ClientTLS(n.identity, n.pins, m.Name)})
+			}
+		}
+	}
+	if n.audit, err = openAudit(cfg.Audit); err != nil && !cfg.Dev {
+		return nil, err
+	}
+	if cfg.Dev {
+		n.audit = nil // a development node keeps no audit log: it holds no data
+	}
+	return n, nil
+}
+
+// Name returns the node's party name.
+func (n *Node) Name() string { return n.self }
+
+func (n *Node) member(name string) (Member, bool) {
+	for _, m := range n.cfg.Members {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Member{}, false
+}
+
+func (n *Node) peerEndpoint(party string) (string, error) {
+	if n.cfg.Dev {
+		return party, nil // in development mode a party is named by its URL
+	}
+	m, ok := n.member(party)
+	if !ok {
+		return "", fmt.Errorf("%s is not a federation member", party)
+	}
+	return m.Peer, nil
+}
+
+func (n *Node) peerClient(party string) *http.Client {
+	if n.cfg.Dev {
+		return n.devClient
+	}
+	return n.peers[party]
+}
+
+// Serve listens and serves until ctx ends, then shuts down cleanly: it
+// stops accepting requests and waits (up to a few seconds) for running ones.
+func (n *Node) Serve(ctx context.Context) error {
+	var servers []*http.Server
+	errc := make(chan error, 2)
+	start := func(addr string, h http.Handler, tlsCfg *tls.Config, what string) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("%s: listen on %s: %w", what, addr, err)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
+		if tlsCfg != nil {
+			ln = tls.NewListener(ln, tlsCfg)
+		}
+		servers = append(servers, srv)
+		n.log.Info("listening", "api", what, "addr", ln.Addr().String(), "tls", tlsCfg != nil)
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		return nil
+	}
+	if n.cfg.Dev {
+		n.log.Warn("development mode: one loopback port for clients and peers; peers are NOT authenticated and only loopback nodes may join networks", "url", n.self)
+		mux := http.NewServeMux()
+		mux.Handle("/peer/", n.peerRoutes())
+		mux.Handle("/", n.clientRoutes())
+		if err := start(n.cfg.Listen, mux, nil, "client+peer"); err != nil {
+			return err
+		}
+	} else {
+		var clientTLS *tls.Config
+		if n.cfg.ClientTLS != nil {
+			cert, err := tls.LoadX509KeyPair(n.cfg.ClientTLS.Cert, n.cfg.ClientTLS.Key)
+			if err != nil {
+				return configError(n.cfg.File, "client_tls", "%v", err)
+			}
+			clientTLS = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		}
+		if err := start(n.cfg.Listen, n.clientRoutes(), clientTLS, "client"); err != nil {
+			return err
+		}
+		if err := start(n.cfg.PeerListen, n.peerRoutes(), mpc.ServerTLS(n.identity, n.pins), "peer"); err != nil {
+			return err
+		}
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		_ = s.Shutdown(shutdown)
+	}
+	n.wg.Wait()
+	if n.audit != nil {
+		_ = n.audit.close()
+	}
+	return err
+}
+
+// isLoopback reports whether a request comes from this machine.
+func isLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (n *Node) handleInfo(w http.ResponseWriter, r *http.Request) {
+	if _, err := decodeBody(w, r); err != nil {
+		writeError(w, err)
+		return
+	}
+	type column struct {
+		Name string `json:"name"`
+		Kind string `json:"kind"`
+	}
+	datasets := map[string]any{}
+	for name, t := range n.datasets {
+		cols := []column{}
+		for _, c := range t.Columns {
+			cols = append(cols, column{c.Name, c.Kind.String()})
+		}
+		datasets[name] = map[string]any{"columns": cols}
+	}
+	members := []map[string]string{}
+	for _, m := range n.cfg.Members {
+		members = append(members, map[string]string{"name": m.Name, "api": m.API})
+	}
+	mode := "federation"
+	if n.cfg.Dev {
+		mode = "development"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"name": n.self, "version": Version, "mode": mode, "members": members, "datasets": datasets,
+		"policy":         map[string]any{"min_cell": n.cfg.Policy.MinCell, "auto_join": n.cfg.Policy.AutoJoin},
+		"microprotocols": n.allowedMicroprotocols(),
+	})
+}
+
+func (n *Node) allowedMicroprotocols() []string {
+	if len(n.cfg.Policy.Microprotocols) == 0 {
+		return microprotocolNames()
+	}
+	out := slices.Clone(n.cfg.Policy.Microprotocols)
+	slices.Sort(out)
+	return out
+}
+
+func (n *Node) allows(mp string) bool {
+	return len(n.cfg.Policy.Microprotocols) == 0 || slices.Contains(n.cfg.Policy.Microprotocols, mp)
+}
+
+func (n *Node) writeAudit(e auditEntry) {
+	if n.audit == nil {
+		return
+	}
+	e.Node = n.self
+	if err := n.audit.write(e); err != nil {
+		n.log.Error("audit log write failed", "err", err)
+	}
+}

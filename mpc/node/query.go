@@ -1,0 +1,298 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsc-kernel/fsc-kernel/mpc"
+	"github.com/fsc-kernel/fsc-kernel/stats"
+)
+
+// queryPath is where members accept dataset-backed queries from a leader.
+const queryPath = "/peer/v1/query"
+
+// query is what a leader asks every member to compute on its own rows.
+type query struct {
+	Session       string         `json:"session"`
+	Leader        string         `json:"leader"`
+	Parties       []string       `json:"parties"`
+	Microprotocol string         `json:"microprotocol"`
+	Dataset       DatasetRef     `json:"dataset"`
+	Parameters    map[string]any `json:"parameters,omitempty"`
+	Requester     string         `json:"requester"`
+}
+
+func (q *query) digest() [16]byte {
+	return digest("dataset", q.Leader, q.Parties, q.Microprotocol, q.Dataset, q.Parameters)
+}
+
+// lead runs a dataset-backed computation with this node as leader: it asks
+// every member to compute on its own rows, adds the aggregates securely and
+// alone learns the total, which goes to its client.
+func (n *Node) lead(ctx context.Context, req *Request) (map[string]any, error) {
+	if n.cfg.Dev {
+		return nil, errorf(http.StatusBadRequest, "dataset: this development node holds no datasets; start a configured node (fsc-node --config FILE)")
+	}
+	parties := make([]string, 0, len(n.cfg.Members))
+	if req.Network != nil {
+		var err error
+		if parties, err = n.resolveNetwork(req.Network); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, m := range n.cfg.Members {
+			parties = append(parties, m.Name)
+		}
+	}
+	q := &query{Session: "q:" + newUUID(), Leader: n.self, Parties: parties, Microprotocol: req.Microprotocol,
+		Dataset: *req.Dataset, Parameters: req.Parameters, Requester: req.Requester}
+	entry := auditEntry{Session: q.Session, Role: "leader", Requester: req.Requester, Microprotocol: q.Microprotocol, Dataset: &q.Dataset, Parties: parties}
+	fail := func(err error) (map[string]any, error) {
+		err = asAPIError(err)
+		entry.Outcome, entry.Error = outcomeOf(err), errText(err)
+		n.writeAudit(entry)
+		return nil, err
+	}
+	agg, err := n.prepare(q)
+	if err != nil {
+		return fail(err)
+	}
+	sess, err := n.hub.Open(mpc.Config{ID: q.Session, Parties: parties, Digest: q.digest(), Timeout: n.cfg.Timeout.Duration}, n.transport)
+	if err != nil {
+		return fail(err)
+	}
+	defer sess.Close()
+	if err := n.ask(ctx, q); err != nil {
+		sess.Abort(err)
+		return fail(err)
+	}
+	total, err := secureTotal(ctx, sess, agg, []string{n.self})
+	if err != nil {
+		return fail(err)
+	}
+	result := reply(len(parties), microprotocols[q.Microprotocol].finish(total))
+	entry.Outcome, entry.Released, entry.RevealedTo = "released", result, []string{n.self + " (" + req.Requester + ")"}
+	n.writeAudit(entry)
+	return result, nil
+}
+
+// prepare checks this node's policy for q and computes its aggregate over
+// its own rows. Refusals are 403s that name this node and the rule.
+func (n *Node) prepare(q *query) ([]float64, error) {
+	if !n.allows(q.Microprotocol) {
+		return nil, errorf(http.StatusForbidden, "%s refused: policy microprotocols: %s is not allowed", n.self, q.Microprotocol)
+	}
+	mp := microprotocols[q.Microprotocol]
+	t, ok := n.datasets[q.Dataset.Table]
+	if !ok {
+		names := make([]string, 0, len(n.datasets))
+		for k := range n.datasets {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		return nil, errorf(http.StatusBadRequest, "%s: no table %q (tables: %s)", n.self, q.Dataset.Table, strings.Join(names, ", "))
+	}
+	var rows []bool
+	if strings.TrimSpace(q.Dataset.Where) != "" {
+		f, err := stats.ParseFilter(q.Dataset.Where)
+		if err != nil {
+			return nil, errorf(http.StatusBadRequest, "%s: %v", n.self, err)
+		}
+		if rows, err = f.Rows(t); err != nil {
+			return nil, errorf(http.StatusBadRequest, "%s: where: %v", n.self, err)
+		}
+	}
+	agg, cohort, err := mp.held(t, rows, &q.Dataset)
+	if err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) {
+			return nil, errorf(ae.Code, "%s: %s", n.self, ae.Msg)
+		}
+		return nil, err
+	}
+	if min := n.cfg.Policy.MinCell; cohort > 0 && cohort < min {
+		return nil, errorf(http.StatusForbidden, "%s refused: policy min_cell=%d: fewer than %d of its rows match", n.self, min, min)
+	}
+	if err := checkAggregate(agg); err != nil {
+		return nil, fmt.Errorf("%s: %w", n.self, err)
+	}
+	return agg, nil
+}
+
+// ask sends q to every other party and waits for each to accept. The
+// error names every party that refused or could not be reached.
+func (n *Node) ask(ctx context.Context, q *query) error {
+	body, err := json.Marshal(q)
+	if err != nil {
+		return err
+	}
+	var (
+		mu      sync.Mutex
+		refused []string
+		code    = http.StatusForbidden
+		wg      sync.WaitGroup
+	)
+	for _, p := range q.Parties {
+		if p == n.self {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, msg := n.askOne(ctx, p, body)
+			if c == http.StatusOK {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			refused = append(refused, msg)
+			if c != http.StatusForbidden {
+				code = c // a failure outranks a refusal in the status
+			}
+		}()
+	}
+	wg.Wait()
+	if len(refused) == 0 {
+		return nil
+	}
+	slices.Sort(refused)
+	return errorf(code, "%s", strings.Join(refused, "; "))
+}
+
+func (n *Node) askOne(ctx context.Context, party string, body []byte) (int, string) {
+	m, _ := n.member(party)
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.Timeout.Duration)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(m.Peer, "/")+queryPath, bytes.NewReader(body))
+	if err != nil {
+		return http.StatusInternalServerError, err.Error()
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := n.peerClient(party).Do(req)
+	if err != nil {
+		return http.StatusBadGateway, fmt.Sprintf("%s could not be reached: %v", party, unwrapURL(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		return http.StatusOK, ""
+	}
+	var e struct {
+		Message string `json:"message"`
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if json.Unmarshal(data, &e) != nil || e.Message == "" {
+		e.Message = fmt.Sprintf("%s answered %d: %s", party, resp.StatusCode, strings.TrimSpace(string(data)))
+	}
+	return resp.StatusCode, e.Message
+}
+
+// handleQuery is a member's side of a dataset-backed computation: check the
+// leader, the policy and the query; compute the aggregate over this node's
+// own rows; accept; then add it in the secure sum, which reveals the total
+// to the leader only.
+func (n *Node) handleQuery(w http.ResponseWriter, r *http.Request) {
+	who, err := n.authenticatePeer(r)
+	if err != nil {
+		writeError(w, errorf(http.StatusForbidden, "%v", err))
+		return
+	}
+	if n.cfg.Dev {
+		writeError(w, errorf(http.StatusBadRequest, "%s is a development node and holds no datasets", n.self))
+		return
+	}
+	var q query
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err == nil {
+		err = json.Unmarshal(data, &q)
+	}
+	if err != nil {
+		writeError(w, errorf(http.StatusBadRequest, "%s: malformed query: %v", n.self, err))
+		return
+	}
+	if q.Leader != who {
+		writeError(w, errorf(http.StatusForbidden, "%s: query claims leader %q but comes from %q", n.self, q.Leader, who))
+		return
+	}
+	if _, ok := microprotocols[q.Microprotocol]; !ok {
+		writeError(w, errorf(http.StatusNotImplemented, "%s: unknown microprotocol %q", n.self, q.Microprotocol))
+		return
+	}
+	if !slices.Contains(q.Parties, n.self) {
+		writeError(w, errorf(http.StatusBadRequest, "%s: not among the query's parties", n.self))
+		return
+	}
+	for _, p := range q.Parties {
+		if _, ok := n.member(p); !ok {
+			writeError(w, errorf(http.StatusForbidden, "%s refused: %s is not a federation member", n.self, p))
+			return
+		}
+	}
+	entry := auditEntry{Session: q.Session, Role: "member", Requester: q.Requester + " via " + q.Leader, Microprotocol: q.Microprotocol, Dataset: &q.Dataset, Parties: q.Parties}
+	if !n.cfg.Policy.AutoJoin {
+		err = errorf(http.StatusForbidden, "%s refused: policy auto_join=false: federation queries need a person's approval at this node", n.self)
+	} else {
+		var agg []float64
+		if agg, err = n.prepare(&q); err == nil {
+			var sess *mpc.Session
+			sess, err = n.hub.Open(mpc.Config{ID: q.Session, Parties: q.Parties, Digest: q.digest(), Timeout: n.cfg.Timeout.Duration}, n.transport)
+			if err == nil {
+				writeJSON(w, http.StatusOK, map[string]any{"accepted": true})
+				n.wg.Add(1)
+				go n.contribute(sess, agg, entry, q.Leader)
+				return
+			}
+			err = errorf(http.StatusConflict, "%s: %v", n.self, err)
+		}
+	}
+	entry.Outcome, entry.Error = outcomeOf(err), errText(err)
+	n.writeAudit(entry)
+	writeError(w, err)
+}
+
+// contribute adds this member's aggregate into the secure sum.
+func (n *Node) contribute(sess *mpc.Session, agg []float64, entry auditEntry, leader string) {
+	defer n.wg.Done()
+	defer sess.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*n.cfg.Timeout.Duration)
+	defer cancel()
+	start := time.Now()
+	_, err := secureTotal(ctx, sess, agg, []string{leader})
+	if err != nil {
+		entry.Outcome, entry.Error = "failed", errText(err)
+		n.log.Warn("contribution failed", "session", sess.ID, "err", err)
+	} else {
+		entry.Outcome, entry.RevealedTo = "contributed", []string{leader}
+		n.log.Info("contributed", "session", sess.ID, "microprotocol", entry.Microprotocol, "leader", leader, "took", time.Since(start))
+	}
+	n.writeAudit(entry)
+}
+
+// peerRoutes returns the peer API.
+func (n *Node) peerRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(mpc.PeerMessagePath, mpc.MessageHandler(n.hub, n.authenticatePeer))
+	mux.HandleFunc(queryPath, n.handleQuery)
+	return mux
+}
+
+// authenticatePeer names the federation member behind a peer request (by
+// its pinned certificate). A development node accepts loopback peers only
+// and cannot name them.
+func (n *Node) authenticatePeer(r *http.Request) (string, error) {
+	if n.cfg.Dev {
+		if !isLoopback(r) {
+			return "", errors.New("a development node accepts loopback peers only")
+		}
+		return "", nil
+	}
+	return mpc.PeerName(r.TLS, n.pins)
+}

@@ -1,0 +1,113 @@
+package node
+
+import (
+	"crypto/rand"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// kind is what a handle of the REST API stands for. Only these kinds exist:
+// no handle ever reaches a task, a share, a peer message or another party's
+// input.
+type kind int
+
+const (
+	kindService kind = iota // the Simon service
+	kindMember              // a bound, whitelisted member of the service
+	kindResult              // a computation's answer, freed on download
+	kindUpload              // an object the client uploaded
+)
+
+func (k kind) String() string {
+	return [...]string{"service", "service member", "result", "uploaded object"}[k]
+}
+
+type object struct {
+	kind    kind
+	name    string // member name, for kindMember
+	value   any    // result or upload
+	expires time.Time
+}
+
+// store holds the objects that REST handles name. Results and uploads are
+// freed on download or release, or after ttl; their number is bounded.
+type store struct {
+	mu      sync.Mutex
+	objects map[string]*object
+	ttl     time.Duration
+	max     int
+	last    time.Time
+}
+
+func newStore(ttl time.Duration, max int) *store {
+	return &store{objects: map[string]*object{}, ttl: ttl, max: max}
+}
+
+func newUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// put stores o under a new uuid; permanent objects never expire.
+func (s *store) put(o *object, permanent bool) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweepLocked()
+	if !permanent {
+		if len(s.objects) >= s.max {
+			return "", fmt.Errorf("this node holds %d objects not yet downloaded; download or release some first", len(s.objects))
+		}
+		o.expires = time.Now().Add(s.ttl)
+	}
+	id := newUUID()
+	s.objects[id] = o
+	return id, nil
+}
+
+func (s *store) get(id string) (*object, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[id]
+	if ok && !o.expires.IsZero() && time.Now().After(o.expires) {
+		delete(s.objects, id)
+		return nil, false
+	}
+	return o, ok
+}
+
+// release frees an object; permanent objects stay.
+func (s *store) release(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[id]
+	if ok && !o.expires.IsZero() {
+		delete(s.objects, id)
+	}
+	return ok
+}
+
+// len returns the number of objects held, permanent ones included.
+func (s *store) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.objects)
+}
+
+func (s *store) sweepLocked() {
+	now := time.Now()
+	if now.Sub(s.last) < time.Second {
+		return
+	}
+	s.last = now
+	for id, o := range s.objects {
+		if !o.expires.IsZero() && now.After(o.expires) {
+			delete(s.objects, id)
+		}
+	}
+}
