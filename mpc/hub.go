@@ -16,7 +16,7 @@ type Hub struct {
 	mu        sync.Mutex
 	boxes     map[string]*mailbox
 	closed    map[string]ended // session id -> how it ended
-	pending   int                  // bytes held for sessions not yet opened
+	pending   int              // bytes held for sessions not yet opened
 	lastSweep time.Time
 }
 

@@ -42,6 +42,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("fsc-node", flag.ContinueOnError)
 	port := fs.Int("port", 0, "run a development node on 127.0.0.1:`PORT` (no config, loopback peers only, unauthenticated)")
 	config := fs.String("config", "", "run the federation member described by `FILE`")
+	timeout := fs.Duration("timeout", 0, "with --port: how long to wait for any one peer message (default 30s)")
 	verbose := fs.Bool("v", false, "log debug messages")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -62,7 +63,13 @@ func run(args []string) error {
 			return fmt.Errorf("--port %d: not a TCP port", *port)
 		}
 		cfg = node.DevConfig(*port)
+		if *timeout > 0 {
+			cfg.Timeout.Duration = *timeout
+		}
 	case *config != "":
+		if *timeout != 0 {
+			return errors.New("--timeout goes with --port; a configured node reads timeout from its config")
+		}
 		var err error
 		if cfg, err = node.LoadConfig(*config); err != nil {
 			return err

@@ -1,0 +1,242 @@
+// Package fedrun starts and stops real fsc-node processes on loopback: the
+// example federation for `make demo`, and federations on free ports for the
+// integration tests and benchmarks. It is not part of the node.
+package fedrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Proc is one running fsc-node process.
+type Proc struct {
+	Name string // member name, or the dev node's URL
+	URL  string // client API URL
+	Log  string // file holding the process's stderr
+	cmd  *exec.Cmd
+	done chan error
+}
+
+// Start runs the fsc-node binary with args, writing its log to logFile, and
+// waits until url answers /healthz (or the process exits, or 15 s pass).
+func Start(bin, name, url, logFile string, args ...string) (*Proc, error) {
+	if err := os.MkdirAll(filepath.Dir(logFile), 0o755); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(logFile)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the caller
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	p := &Proc{Name: name, URL: url, Log: logFile, cmd: cmd, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait(); logf.Close() }()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		select {
+		case err := <-p.done:
+			p.done <- err
+			tail, _ := os.ReadFile(logFile)
+			return nil, fmt.Errorf("%s exited before it was ready (%v):\n%s", name, err, tail)
+		default:
+		}
+		if Healthy(url) {
+			return p, nil
+		}
+		if time.Now().After(deadline) {
+			p.Kill()
+			return nil, fmt.Errorf("%s did not answer %s/healthz within 15 s (log: %s)", name, url, logFile)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Healthy reports whether url answers /healthz with 200.
+func Healthy(url string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/healthz", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// Stop asks the process to stop (SIGTERM) and waits up to 10 s, then kills it.
+func (p *Proc) Stop() error {
+	if p == nil {
+		return nil
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return err
+	case <-time.After(10 * time.Second):
+		p.Kill()
+		return errors.New(p.Name + " did not stop within 10 s and was killed")
+	}
+}
+
+// Kill kills the process at once, as a crash would.
+func (p *Proc) Kill() {
+	if p == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	err := <-p.done
+	p.done <- err
+}
+
+// Pid returns the process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// FreePorts returns n TCP ports on 127.0.0.1 that were free a moment ago.
+func FreePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ports, nil
+}
+
+// Federation is a set of federation members running as processes.
+type Federation struct {
+	Dir   string  // folder holding the configs, certificates, logs and audit logs
+	Nodes []*Proc // in federation order
+}
+
+// Stop stops every node.
+func (f *Federation) Stop() {
+	for _, p := range f.Nodes {
+		_ = p.Stop()
+	}
+}
+
+// URLs returns the client API URLs of the nodes.
+func (f *Federation) URLs() []string {
+	out := make([]string, len(f.Nodes))
+	for i, p := range f.Nodes {
+		out[i] = p.URL
+	}
+	return out
+}
+
+var portRE = regexp.MustCompile(`127\.0\.0\.1:(5[56]50[1-3])`)
+
+// CopyExample copies the example federation's configs from exampleDir into
+// dir, moving every port to a free one and every data file to its absolute
+// path, so that several federations can run at once. It returns the config
+// files in federation order.
+func CopyExample(exampleDir, dir string) ([]string, error) {
+	ports, err := FreePorts(6)
+	if err != nil {
+		return nil, err
+	}
+	fixed := []string{"55501", "55502", "55503", "56501", "56502", "56503"}
+	remap := map[string]string{}
+	for i, p := range fixed {
+		remap[p] = fmt.Sprint(ports[i])
+	}
+	absData, err := filepath.Abs(filepath.Join(exampleDir, "data"))
+	if err != nil {
+		return nil, err
+	}
+	var configs []string
+	for _, f := range []string{"federation.toml", "hospital-a.toml", "hospital-b.toml", "hospital-c.toml"} {
+		b, err := os.ReadFile(filepath.Join(exampleDir, f))
+		if err != nil {
+			return nil, err
+		}
+		s := portRE.ReplaceAllStringFunc(string(b), func(m string) string { return "127.0.0.1:" + remap[m[len("127.0.0.1:"):]] })
+		s = strings.ReplaceAll(s, `"data/`, `"`+absData+`/`)
+		out := filepath.Join(dir, f)
+		if err := os.WriteFile(out, []byte(s), 0o644); err != nil {
+			return nil, err
+		}
+		if f != "federation.toml" {
+			configs = append(configs, out)
+		}
+	}
+	return configs, nil
+}
+
+// StartConfigs starts one member per config file and waits until all are
+// ready. Member names and URLs are read from the configs.
+func StartConfigs(bin string, configs []string, logDir string) (*Federation, error) {
+	f := &Federation{Dir: filepath.Dir(configs[0])}
+	type started struct {
+		p   *Proc
+		err error
+	}
+	results := make([]chan started, len(configs))
+	for i, c := range configs {
+		results[i] = make(chan started, 1)
+		go func() {
+			name, listen, err := readNameListen(c)
+			if err != nil {
+				results[i] <- started{nil, err}
+				return
+			}
+			p, err := Start(bin, name, "http://"+listen, filepath.Join(logDir, name+".log"), "--config", c)
+			results[i] <- started{p, err}
+		}()
+	}
+	var errs []error
+	for _, ch := range results {
+		r := <-ch
+		if r.err != nil {
+			errs = append(errs, r.err)
+			continue
+		}
+		f.Nodes = append(f.Nodes, r.p)
+	}
+	if len(errs) > 0 {
+		f.Stop()
+		return nil, errors.Join(errs...)
+	}
+	return f, nil
+}
+
+var nameRE = regexp.MustCompile(`(?m)^name\s*=\s*"([^"]+)"`)
+var listenRE = regexp.MustCompile(`(?m)^listen\s*=\s*"([^"]+)"`)
+
+func readNameListen(config string) (name, listen string, err error) {
+	b, err := os.ReadFile(config)
+	if err != nil {
+		return "", "", err
+	}
+	n, l := nameRE.FindSubmatch(b), listenRE.FindSubmatch(b)
+	if n == nil || l == nil {
+		return "", "", fmt.Errorf("%s: no name or listen", config)
+	}
+	return string(n[1]), string(l[1]), nil
+}

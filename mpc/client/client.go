@@ -1,0 +1,279 @@
+// Package client is the Go client of the FSC REST API that fsc-node serves:
+// the calls an FSC client makes (create, attribute, call, download), typed.
+// The analyst runtime uses it to talk to its own node. It is not a node and
+// knows nothing of secret sharing.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Client talks to one node's client API.
+type Client struct {
+	URL   string       // base URL of the node, e.g. http://127.0.0.1:55501
+	Token string       // bearer token, needed by non-loopback clients
+	HTTP  *http.Client // defaults to a client without an overall timeout
+
+	mu        sync.Mutex
+	computeID string // the node's compute member, found once
+}
+
+// New returns a client of the node at url.
+func New(url string) *Client {
+	return &Client{URL: strings.TrimRight(url, "/"), HTTP: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second}}}
+}
+
+// Error is an error answer of the node: its HTTP status and message.
+type Error struct {
+	Status  int
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Refused reports whether a node's policy refused the computation.
+func (e *Error) Refused() bool { return e.Status == http.StatusForbidden }
+
+// PeerFailed reports whether a party failed or timed out.
+func (e *Error) PeerFailed() bool { return e.Status == http.StatusBadGateway }
+
+// Network is an FSC network: every party's node URL, a uuid the parties
+// share, and this party's index.
+type Network struct {
+	Nodes  []string `json:"nodes"`
+	UUID   string   `json:"uuid"`
+	Myself int      `json:"myself"`
+}
+
+// Dataset names node-held data: a table, its column(s) and a row filter.
+type Dataset struct {
+	Table   string   `json:"table"`
+	Column  string   `json:"column,omitempty"`
+	Columns []string `json:"columns,omitempty"`
+	Where   string   `json:"where,omitempty"`
+}
+
+// Request is one compute call: a microprotocol over either this party's own
+// data (with a network) or node-held data (a dataset).
+type Request struct {
+	Microprotocol string
+	Data          any
+	Network       *Network
+	Dataset       *Dataset
+	Parameters    map[string]any
+}
+
+// Result is a computation's answer: how many parties gave input, and the
+// microprotocol's result keys.
+type Result struct {
+	Inputs int            `json:"inputs"`
+	Result map[string]any `json:"result"`
+}
+
+// do sends one FSC call and decodes the answer's envelope.
+func (c *Client) do(ctx context.Context, method, path string, body any) (map[string]any, error) {
+	if body == nil {
+		body = map[string]any{}
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		return nil, fmt.Errorf("node %s: %w", c.URL, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: read answer: %w", c.URL, err)
+	}
+	var out map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("node %s: %s %s answered %d with non-JSON: %.200s", c.URL, method, path, resp.StatusCode, raw)
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := out["message"].(string)
+		if msg == "" {
+			msg = fmt.Sprintf("%s %s: HTTP %d", method, path, resp.StatusCode)
+		}
+		return nil, &Error{Status: resp.StatusCode, Message: msg}
+	}
+	return out, nil
+}
+
+func uuidOf(out map[string]any) (string, error) {
+	if out["type"] != "uuid" {
+		return "", fmt.Errorf("expected a uuid answer, got type %v", out["type"])
+	}
+	s, _ := out["uuid"].(string)
+	if s == "" {
+		return "", errors.New("answer has no uuid")
+	}
+	return s, nil
+}
+
+// Create asks for the first service holding every requirement (POST
+// /representations) and returns its uuid.
+func (c *Client) Create(ctx context.Context, requirements map[string]any) (string, error) {
+	out, err := c.do(ctx, http.MethodPost, "/representations", map[string]any{"args": []any{}, "kwargs": requirements})
+	if err != nil {
+		return "", err
+	}
+	return uuidOf(out)
+}
+
+// Attribute returns the uuid of a member of an object (GET
+// /representation/{uuid}/{name}).
+func (c *Client) Attribute(ctx context.Context, uuid, name string) (string, error) {
+	out, err := c.do(ctx, http.MethodGet, "/representation/"+uuid+"/"+name, nil)
+	if err != nil {
+		return "", err
+	}
+	return uuidOf(out)
+}
+
+// Call calls an object with named arguments (PATCH /representation/{uuid})
+// and returns the uuid of the answer.
+func (c *Client) Call(ctx context.Context, uuid string, kwargs map[string]any) (string, error) {
+	out, err := c.do(ctx, http.MethodPatch, "/representation/"+uuid, map[string]any{"args": []any{}, "kwargs": kwargs})
+	if err != nil {
+		return "", err
+	}
+	return uuidOf(out)
+}
+
+// Download fetches an object (GET /representation/{uuid}) into v.
+func (c *Client) Download(ctx context.Context, uuid string, v any) error {
+	out, err := c.do(ctx, http.MethodGet, "/representation/"+uuid, nil)
+	if err != nil {
+		return err
+	}
+	if out["type"] != "object" {
+		return fmt.Errorf("expected an object answer, got type %v", out["type"])
+	}
+	data, err := json.Marshal(out["object"])
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
+
+// compute returns the uuid of the node's compute member, found once with
+// the FSC sequence create (protocol Simon) then attribute compute.
+func (c *Client) compute(ctx context.Context, fresh bool) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.computeID != "" && !fresh {
+		return c.computeID, nil
+	}
+	svc, err := c.Create(ctx, map[string]any{"protocol": "Simon"})
+	if err != nil {
+		return "", err
+	}
+	id, err := c.Attribute(ctx, svc, "compute")
+	if err != nil {
+		return "", err
+	}
+	c.computeID = id
+	return id, nil
+}
+
+// Compute runs one computation and downloads its answer. It blocks until
+// the parties are done; cancelling ctx aborts the computation at every node.
+func (c *Client) Compute(ctx context.Context, r Request) (*Result, error) {
+	kw := map[string]any{"microprotocol": r.Microprotocol}
+	if r.Data != nil {
+		kw["data"] = r.Data
+	}
+	if r.Network != nil {
+		kw["network"] = r.Network
+	}
+	if r.Dataset != nil {
+		kw["dataset"] = r.Dataset
+	}
+	if r.Parameters != nil {
+		kw["parameters"] = r.Parameters
+	}
+	fn, err := c.compute(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	id, err := c.Call(ctx, fn, kw)
+	var ae *Error
+	if errors.As(err, &ae) && ae.Status == http.StatusNotFound && strings.Contains(ae.Message, fn) {
+		// the node restarted: find its compute member again
+		if fn, err = c.compute(ctx, true); err == nil {
+			id, err = c.Call(ctx, fn, kw)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	var res Result
+	if err := c.Download(ctx, id, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// Info describes the node: its name, version, federation members, datasets
+// (names and column kinds, never values) and policy.
+type Info struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Mode    string `json:"mode"`
+	Members []struct {
+		Name string `json:"name"`
+		API  string `json:"api"`
+	} `json:"members"`
+	Datasets map[string]struct {
+		Columns []struct {
+			Name string `json:"name"`
+			Kind string `json:"kind"`
+		} `json:"columns"`
+	} `json:"datasets"`
+	Policy         map[string]any `json:"policy"`
+	Microprotocols []string       `json:"microprotocols"`
+}
+
+// Info fetches the node's description (GET /info).
+func (c *Client) Info(ctx context.Context) (*Info, error) {
+	out, err := c.do(ctx, http.MethodGet, "/info", nil)
+	if err != nil {
+		return nil, err
+	}
+	data, _ := json.Marshal(out)
+	var info Info
+	if err := json.Unmarshal(data, &info); err != nil {
+		return nil, fmt.Errorf("node %s: /info: %w", c.URL, err)
+	}
+	return &info, nil
+}
+
+// Health checks that the node answers (GET /healthz).
+func (c *Client) Health(ctx context.Context) error {
+	_, err := c.do(ctx, http.MethodGet, "/healthz", nil)
+	return err
+}
