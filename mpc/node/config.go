@@ -183,6 +183,9 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	cfg.TLS.Cert, cfg.TLS.Key = abs(cfg.TLS.Cert), abs(cfg.TLS.Key)
 	cfg.Federation = abs(cfg.Federation)
+	if _, err := os.Stat(cfg.Federation); err != nil {
+		return nil, configError(path, "federation", "%v", err)
+	}
 	members, err := loadFederation(cfg.Federation)
 	if err != nil {
 		return nil, err

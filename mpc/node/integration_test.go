@@ -1,0 +1,407 @@
+package node_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fsc-kernel/fsc-kernel/mpc/client"
+	"github.com/fsc-kernel/fsc-kernel/stats"
+)
+
+// Sums are compared within 1e-9 relative (or 1e-6 absolute near zero):
+// each site's sum is a compensated float64 sum, carried at 2^-32 precision.
+func closeTo(got, want float64) bool {
+	return math.Abs(got-want) <= math.Max(1e-9*math.Abs(want), 1e-6)
+}
+
+func plainRows(t *testing.T, tab *stats.Table, where string) []bool {
+	t.Helper()
+	if where == "" {
+		return nil
+	}
+	f, err := stats.ParseFilter(where)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.Rows(tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func TestDatasetSumAndCountEqualPlaintext(t *testing.T) {
+	fed := startFederation(t, nil)
+	all := pooled(t)
+	ctx := context.Background()
+	cases := []struct {
+		mp, column, where string
+	}{
+		{"Count", "", ""},
+		{"Count", "bmi", ""},
+		{"Count", "", "sex == 'F'"},
+		{"Count", "", "age >= 65 and (response == 'CR' or response == 'PR')"},
+		{"Count", "", "not (toxicity == 1) and bmi < 25"},
+		{"SecureSum", "age", ""},
+		{"SecureSum", "bmi", ""},
+		{"SecureSum", "dose", "sex == 'M' and age < 50"},
+		{"SecureSum", "survival_months", "event == 1"},
+		{"SecureSum", "age", "age > 1000"}, // empty cohort everywhere: 0
+	}
+	// Every member can lead: ask each node in turn.
+	for i, p := range fed.Nodes {
+		c := client.New(p.URL)
+		for _, tc := range cases {
+			name := fmt.Sprintf("%s/%s(%s)/where=%q", p.Name, tc.mp, tc.column, tc.where)
+			res, err := c.Compute(ctx, client.Request{Microprotocol: tc.mp, Dataset: &client.Dataset{Table: "patients", Column: tc.column, Where: tc.where}})
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if res.Inputs != 3 {
+				t.Errorf("%s: inputs = %d, want 3", name, res.Inputs)
+			}
+			rows := plainRows(t, all, tc.where)
+			switch tc.mp {
+			case "Count":
+				want := stats.CountRows(rows, all.Rows)
+				if tc.column != "" {
+					col, _ := all.Column(tc.column)
+					want = stats.CountValues(col, rows)
+				}
+				if got := res.Result["count"]; got != float64(want) {
+					t.Errorf("%s: count = %v, want %d", name, got, want)
+				}
+			case "SecureSum":
+				col, _ := all.NumericColumn(tc.column)
+				want, _ := stats.Sum(col, rows)
+				if got, _ := res.Result["sum"].(float64); !closeTo(got, want) {
+					t.Errorf("%s: sum = %.10g, want %.10g", name, got, want)
+				}
+			}
+		}
+		if i == 0 && t.Failed() {
+			return
+		}
+	}
+}
+
+// fscCall makes one HTTP call exactly as the FSC clients do: a JSON body
+// on every verb, GET and DELETE included.
+func fscCall(t *testing.T, method, url string, body any) map[string]any {
+	t.Helper()
+	data, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, url, bytes.NewReader(data))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Errorf("%s %s: %v", method, url, err)
+		return nil
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Errorf("%s %s: %d %s", method, url, resp.StatusCode, raw)
+		return nil
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Errorf("%s %s: %v", method, url, err)
+	}
+	return out
+}
+
+// seedExample runs the seed's example at one party:
+// Api(url).create(protocol="SIMON").compute(microprotocol=..., data=..., network=...)
+// then download, as the FSC Python client sends it.
+func seedExample(t *testing.T, url, microprotocol string, data any, network map[string]any) map[string]any {
+	svc := fscCall(t, "POST", url+"/representations", map[string]any{"args": []any{}, "kwargs": map[string]any{"protocol": "SIMON"}})
+	if svc == nil || svc["type"] != "uuid" {
+		t.Errorf("create: %v", svc)
+		return nil
+	}
+	fn := fscCall(t, "GET", url+"/representation/"+svc["uuid"].(string)+"/compute", map[string]any{})
+	if fn == nil || fn["type"] != "uuid" {
+		t.Errorf("attribute: %v", fn)
+		return nil
+	}
+	res := fscCall(t, "PATCH", url+"/representation/"+fn["uuid"].(string), map[string]any{"args": []any{},
+		"kwargs": map[string]any{"microprotocol": microprotocol, "data": data, "network": network}})
+	if res == nil || res["type"] != "uuid" {
+		t.Errorf("call: %v", res)
+		return nil
+	}
+	dl := fscCall(t, "GET", url+"/representation/"+res["uuid"].(string), map[string]any{})
+	if dl == nil || dl["type"] != "object" {
+		t.Errorf("download: %v", dl)
+		return nil
+	}
+	return dl["object"].(map[string]any)
+}
+
+// runSeed runs microprotocol with every party's data at once, each party
+// through its own node, and returns every party's downloaded answer.
+func runSeed(t *testing.T, urls []string, uuid, microprotocol string, data []any) []map[string]any {
+	out := make([]map[string]any, len(urls))
+	var wg sync.WaitGroup
+	for i, u := range urls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = seedExample(t, u, microprotocol, data[i], map[string]any{"nodes": urls, "uuid": uuid, "myself": i})
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func TestSeedExampleOnDevNodes(t *testing.T) {
+	procs := startDev(t, 3)
+	urls := []string{procs[0].URL, procs[1].URL, procs[2].URL}
+	urls[1] = strings.Replace(urls[1], "127.0.0.1", "localhost", 1) // either spelling names the node
+	// Twice on one network uuid: calls match by uuid plus sequence.
+	for call, data := range [][]any{{1.0, 2.0, 3.0}, {[]any{10.0, 20.0}, []any{-0.5}, []any{}}} {
+		want := map[int]float64{0: 6, 1: 29.5}[call]
+		for i, ans := range runSeed(t, urls, "a7f4fea2-b5f4-4d64-9705-45b3629a8145", "SecureSum", data) {
+			if ans == nil {
+				t.Fatalf("call %d party %d: no answer", call, i)
+			}
+			res := ans["result"].(map[string]any)
+			if ans["inputs"] != 3.0 || res["sum"] != want {
+				t.Fatalf("call %d party %d: %v, want inputs 3 and sum %v", call, i, ans, want)
+			}
+		}
+	}
+}
+
+func TestSeedExampleOnFederation(t *testing.T) {
+	fed := startFederation(t, nil)
+	for i, ans := range runSeed(t, fed.URLs(), "study-1", "Count", []any{[]any{"x", "y"}, []any{1.0}, []any{}}) {
+		if ans == nil || ans["result"].(map[string]any)["count"] != 3.0 {
+			t.Fatalf("party %d: %v, want count 3", i, ans)
+		}
+	}
+}
+
+// TestReferenceVectors checks fsc-node's answers against the FSC reference
+// implementation's own answers (testdata/simon_reference.json) for every
+// microprotocol this node offers.
+func TestReferenceVectors(t *testing.T) {
+	raw, err := os.ReadFile("testdata/simon_reference.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Vectors []struct {
+			Microprotocol string         `json:"microprotocol"`
+			Parties       int            `json:"parties"`
+			Data          []any          `json:"data"`
+			Answer        map[string]any `json:"answer"`
+		} `json:"vectors"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	procs := startDev(t, 3)
+	info, err := client.New(procs[0].URL).Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	offered := map[string]bool{}
+	for _, m := range info.Microprotocols {
+		offered[m] = true
+	}
+	ran := 0
+	for k, v := range file.Vectors {
+		if !offered[v.Microprotocol] {
+			continue
+		}
+		ran++
+		var urls []string
+		for _, p := range procs[:v.Parties] {
+			urls = append(urls, p.URL)
+		}
+		for i, ans := range runSeed(t, urls, fmt.Sprintf("vector-%d", k), v.Microprotocol, v.Data) {
+			if !sameAnswer(ans, v.Answer) {
+				t.Errorf("vector %d (%s) party %d: got %v, want %v", k, v.Microprotocol, i, ans, v.Answer)
+			}
+		}
+	}
+	if ran == 0 {
+		t.Fatal("no reference vector ran")
+	}
+}
+
+// sameAnswer compares JSON answers, floats within 1e-9 relative.
+func sameAnswer(got, want any) bool {
+	switch w := want.(type) {
+	case float64:
+		g, ok := got.(float64)
+		return ok && math.Abs(g-w) <= 1e-9*math.Max(1, math.Abs(w))
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for k := range w {
+			if !sameAnswer(g[k], w[k]) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !sameAnswer(g[i], w[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return fmt.Sprint(got) == fmt.Sprint(want)
+}
+
+func readAudit(t *testing.T, fed interface{ URLs() []string }, dir, node string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, ".local", node+"-audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var e map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("%s audit log: %v in %q", node, err, sc.Text())
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestMinCellRefusalReleasesNothing(t *testing.T) {
+	fed := startFederation(t, nil)
+	c := client.New(fed.Nodes[0].URL)
+	// hospital-b holds exactly one row with this id: it must refuse.
+	_, err := c.Compute(context.Background(), client.Request{Microprotocol: "SecureSum",
+		Dataset: &client.Dataset{Table: "patients", Column: "age", Where: "patient_id == 'B-00007'"}})
+	var ce *client.Error
+	if !errors.As(err, &ce) || !ce.Refused() || !strings.Contains(ce.Message, "hospital-b refused: policy min_cell=5") {
+		t.Fatalf("got %v, want a 403 naming hospital-b and min_cell", err)
+	}
+	time.Sleep(200 * time.Millisecond) // let members finish their audit lines
+	for _, node := range []string{"hospital-a", "hospital-b", "hospital-c"} {
+		entries := readAudit(t, fed, fed.Dir, node)
+		if len(entries) == 0 {
+			t.Fatalf("%s: no audit entry", node)
+		}
+		last := entries[len(entries)-1]
+		if last["released"] != nil || last["outcome"] == "released" || last["outcome"] == "contributed" {
+			t.Errorf("%s: audit says something was released: %v", node, last)
+		}
+	}
+	// The leader's own cohort below min_cell: refused at the leader.
+	_, err = c.Compute(context.Background(), client.Request{Microprotocol: "Count",
+		Dataset: &client.Dataset{Table: "patients", Where: "patient_id == 'A-00003' or patient_id == 'A-00004'"}})
+	if !errors.As(err, &ce) || !ce.Refused() || !strings.Contains(ce.Message, "hospital-a refused: policy min_cell=5") {
+		t.Fatalf("got %v, want a 403 naming hospital-a", err)
+	}
+}
+
+func TestPolicyRulesNamed(t *testing.T) {
+	fed := startFederation(t, func(file, text string) string {
+		switch file {
+		case "hospital-b.toml":
+			return setKey(text, "auto_join", "false")
+		case "hospital-c.toml":
+			return strings.Replace(text, "[policy]", "[policy]\nmicroprotocols = [\"Count\"]", 1)
+		}
+		return text
+	})
+	_, err := client.New(fed.Nodes[0].URL).Compute(context.Background(), client.Request{Microprotocol: "SecureSum",
+		Dataset: &client.Dataset{Table: "patients", Column: "age"}})
+	for _, want := range []string{"hospital-b refused: policy auto_join=false", "hospital-c refused: policy microprotocols"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want it to contain %q", err, want)
+		}
+	}
+	// hospital-c itself refuses SecureSum for its own analysts too.
+	_, err = client.New(fed.Nodes[2].URL).Compute(context.Background(), client.Request{Microprotocol: "SecureSum",
+		Data: []float64{1}, Network: &client.Network{Nodes: fed.URLs(), UUID: "u", Myself: 2}})
+	if err == nil || !strings.Contains(err.Error(), "policy microprotocols") {
+		t.Errorf("got %v, want a microprotocols refusal", err)
+	}
+}
+
+func TestAuditLogRecordsWhoWhatAndRelease(t *testing.T) {
+	fed := startFederation(t, nil)
+	res, err := client.New(fed.Nodes[1].URL).Compute(context.Background(), client.Request{Microprotocol: "SecureSum",
+		Dataset: &client.Dataset{Table: "patients", Column: "age", Where: "sex == 'F'"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	lead := readAudit(t, fed, fed.Dir, "hospital-b")
+	if len(lead) != 1 || lead[0]["role"] != "leader" || lead[0]["outcome"] != "released" || lead[0]["requester"] != "loopback" {
+		t.Fatalf("leader audit: %v", lead)
+	}
+	rel := lead[0]["released"].(map[string]any)["result"].(map[string]any)["sum"]
+	if rel != res.Result["sum"] {
+		t.Errorf("leader audit released %v, client got %v", rel, res.Result["sum"])
+	}
+	for _, node := range []string{"hospital-a", "hospital-c"} {
+		e := readAudit(t, fed, fed.Dir, node)
+		if len(e) != 1 || e[0]["role"] != "member" || e[0]["outcome"] != "contributed" || e[0]["released"] != nil {
+			t.Fatalf("%s audit: %v", node, e)
+		}
+		if d := e[0]["dataset"].(map[string]any); d["where"] != "sex == 'F'" || d["column"] != "age" {
+			t.Errorf("%s audit dataset: %v", node, d)
+		}
+	}
+}
+
+func TestResultsAreFreedAfterDownload(t *testing.T) {
+	procs := startDev(t, 2)
+	urls := []string{procs[0].URL, procs[1].URL}
+	var ids [2]string
+	var wg sync.WaitGroup
+	for i, u := range urls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := client.New(u)
+			svc, _ := c.Create(context.Background(), map[string]any{"protocol": "Simon"})
+			fn, _ := c.Attribute(context.Background(), svc, "compute")
+			ids[i], _ = c.Call(context.Background(), fn, map[string]any{"microprotocol": "SecureSum", "data": 1,
+				"network": map[string]any{"nodes": urls, "uuid": "free", "myself": i}})
+		}()
+	}
+	wg.Wait()
+	c := client.New(urls[0])
+	var res client.Result
+	if err := c.Download(context.Background(), ids[0], &res); err != nil || res.Result["sum"] != 2.0 {
+		t.Fatalf("first download: %v %v", res, err)
+	}
+	err := c.Download(context.Background(), ids[0], &res)
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Status != 404 {
+		t.Fatalf("second download: %v, want 404", err)
+	}
+}
