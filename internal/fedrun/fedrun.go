@@ -154,9 +154,10 @@ var portRE = regexp.MustCompile(`127\.0\.0\.1:(5[56]50[1-3])`)
 
 // CopyExample copies the example federation's configs from exampleDir into
 // dir, moving every port to a free one and every data file to its absolute
-// path, so that several federations can run at once. It returns the config
-// files in federation order.
-func CopyExample(exampleDir, dir string) ([]string, error) {
+// path under dataDir (exampleDir/data for the committed CSVs), so that
+// several federations can run at once. It returns the config files in
+// federation order.
+func CopyExample(exampleDir, dataDir, dir string) ([]string, error) {
 	ports, err := FreePorts(6)
 	if err != nil {
 		return nil, err
@@ -166,7 +167,7 @@ func CopyExample(exampleDir, dir string) ([]string, error) {
 	for i, p := range fixed {
 		remap[p] = fmt.Sprint(ports[i])
 	}
-	absData, err := filepath.Abs(filepath.Join(exampleDir, "data"))
+	absData, err := filepath.Abs(dataDir)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ const exampleDir = "../../examples/federation"
 func startFederation(t testing.TB, edit func(file, text string) string) *fedrun.Federation {
 	t.Helper()
 	dir := t.TempDir()
-	configs, err := fedrun.CopyExample(exampleDir, dir)
+	configs, err := fedrun.CopyExample(exampleDir, filepath.Join(exampleDir, "data"), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
