@@ -48,6 +48,7 @@ func (t *HTTPTransport) Send(ctx context.Context, m *Message) error {
 	if resp.StatusCode == http.StatusNoContent {
 		return nil
 	}
+	defer io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // drained, the connection is reused
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	return fmt.Errorf("refused the message (%d): %s", resp.StatusCode, strings.TrimSpace(string(msg)))
 }

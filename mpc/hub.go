@@ -16,13 +16,13 @@ type Hub struct {
 	mu        sync.Mutex
 	boxes     map[string]*mailbox
 	closed    map[string]ended // session id -> how it ended
-	pending   int              // bytes held for sessions not yet opened
+	held      int              // bytes of message bodies not yet read
 	lastSweep time.Time
 }
 
 // Hub limits; a session that is never opened is dropped after pendingTTL.
 const (
-	maxPendingBytes    = 256 << 20
+	maxHeldBytes       = 256 << 20
 	maxPendingSessions = 4096
 	pendingTTL         = 2 * time.Minute
 	closedTTL          = time.Hour
@@ -40,6 +40,7 @@ type mailbox struct {
 	created time.Time
 	opened  bool
 	digest  [16]byte
+	parties map[string]bool // set when opened
 	msgs    map[mailKey][]byte
 	digests map[mailKey][16]byte
 	seen    map[mailKey]bool
@@ -103,35 +104,71 @@ func (h *Hub) Deliver(m *Message) error {
 		b = newMailbox()
 		h.boxes[m.Session] = b
 	}
+	if b.opened && !b.parties[m.From] {
+		return rejected("%s is not a party of session %s", m.From, m.Session)
+	}
 	k := mailKey{m.Step, m.From}
 	if b.seen[k] {
 		return rejected("duplicate message from %s for session %s, step %s", m.From, m.Session, m.Step)
 	}
-	b.seen[k] = true
-	if m.Step == StepAbort {
-		b.fail(&PeerError{Party: m.From, Err: &abortError{reason: string(m.Body)}})
+	if b.opened && m.Step == StepAbort {
+		b.seen[k] = true
+		b.fail(abortFrom(m))
 		return nil
 	}
 	if b.opened && m.Digest != b.digest {
+		b.seen[k] = true
 		err := &PeerError{Party: m.From, Step: m.Step, Err: errDisagree}
 		b.fail(err)
 		return rejected("%v", err)
 	}
-	if !b.opened {
-		if h.pending+len(m.Body) > maxPendingBytes {
-			return rejected("too much data waiting for sessions not yet open at %s", h.self)
-		}
-		h.pending += len(m.Body)
+	if h.held+len(m.Body) > maxHeldBytes {
+		return rejected("too much unread data at %s", h.self)
 	}
+	b.seen[k] = true
+	h.held += len(m.Body)
 	b.msgs[k] = m.Body
 	b.digests[k] = m.Digest
 	b.wake()
 	return nil
 }
 
-// open marks a session open at this party, checking messages that arrived
-// early against the agreed digest.
-func (h *Hub) open(id string, digest [16]byte) (*mailbox, error) {
+// abortFrom turns an abort message into the error every waiting Recv gets.
+// The reason is cut to a sane length and stripped of control characters.
+func abortFrom(m *Message) error {
+	reason := []rune(string(m.Body))
+	if len(reason) > 500 {
+		reason = append(reason[:500], '…')
+	}
+	for i, r := range reason {
+		if r < 0x20 || r == 0x7f {
+			reason[i] = ' '
+		}
+	}
+	return &PeerError{Party: m.From, Err: &abortError{reason: string(reason)}}
+}
+
+// take removes and returns the message from a party at a step, if it came.
+func (h *Hub) take(b *mailbox, k mailKey) ([]byte, bool) {
+	body, ok := b.msgs[k]
+	if ok {
+		delete(b.msgs, k)
+		h.held -= len(body)
+	}
+	return body, ok
+}
+
+// dropLocked forgets a mailbox's unread messages.
+func (h *Hub) dropLocked(b *mailbox) {
+	for k := range b.msgs {
+		h.take(b, k)
+	}
+}
+
+// open marks a session open at this party. Messages that arrived early
+// from anyone but the session's parties are dropped; the rest are checked
+// against the agreed digest, and an early abort ends the session at once.
+func (h *Hub) open(id string, digest [16]byte, parties []string) (*mailbox, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.closed[id]; ok {
@@ -146,9 +183,18 @@ func (h *Hub) open(id string, digest [16]byte) (*mailbox, error) {
 	}
 	b.opened = true
 	b.digest = digest
+	b.parties = map[string]bool{}
+	for _, p := range parties {
+		b.parties[p] = true
+	}
 	for k, body := range b.msgs {
-		h.pending -= len(body)
-		if b.digests[k] != digest {
+		switch {
+		case !b.parties[k.from]:
+			h.take(b, k)
+		case k.step == StepAbort:
+			h.take(b, k)
+			b.fail(abortFrom(&Message{From: k.from, Body: body}))
+		case b.digests[k] != digest:
 			b.fail(&PeerError{Party: k.from, Step: k.step, Err: errDisagree})
 		}
 	}
@@ -162,11 +208,7 @@ func (h *Hub) close(id string) {
 	defer h.mu.Unlock()
 	e := ended{until: time.Now().Add(closedTTL)}
 	if b := h.boxes[id]; b != nil {
-		if !b.opened {
-			for _, body := range b.msgs {
-				h.pending -= len(body)
-			}
-		}
+		h.dropLocked(b)
 		if b.failed != nil {
 			e.reason = b.failed.Error()
 		}
@@ -184,9 +226,7 @@ func (h *Hub) sweepLocked() {
 	h.lastSweep = now
 	for id, b := range h.boxes {
 		if !b.opened && now.Sub(b.created) > pendingTTL {
-			for _, body := range b.msgs {
-				h.pending -= len(body)
-			}
+			h.dropLocked(b)
 			delete(h.boxes, id)
 		}
 	}

@@ -2,7 +2,6 @@ package mpc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -120,7 +119,9 @@ func exchangeTo(ctx context.Context, s *Session, step string, to []string, body 
 		}()
 	}
 	wg.Wait()
-	if firstErr != nil && !errors.Is(firstErr, ErrAborted) {
+	if firstErr != nil {
+		// Pass the failure on, aborts from others included: a party that
+		// aborted may not know every party of this session.
 		s.Abort(firstErr)
 	}
 	return firstErr

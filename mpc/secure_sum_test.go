@@ -312,3 +312,50 @@ func FuzzMessageDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestNonPartyCannotDisturbASession(t *testing.T) {
+	parties := []string{"a", "b"}
+	net := NewLocalNetwork("a", "b", "mallory")
+	hb := net.Hub("b")
+	// Early, before b opens the session: dropped when it opens.
+	if err := hb.Deliver(&Message{Session: "s", Step: StepAbort, From: "mallory", To: "b", Body: []byte("stop")}); err != nil {
+		t.Fatal(err)
+	}
+	_, errs := runPartiesID(t, net, "s", parties, func(s *Session) ([]uint64, error) {
+		if s.Self == "b" {
+			// Late, while the session is open: refused.
+			err := hb.Deliver(&Message{Session: "s", Step: StepAbort, From: "mallory", To: "b"})
+			if err == nil || !strings.Contains(err.Error(), "not a party") {
+				return nil, fmt.Errorf("non-party abort: %v", err)
+			}
+		}
+		return SecureSum(context.Background(), s, []uint64{1}, parties)
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("party %d: %v", i, err)
+		}
+	}
+}
+
+// runPartiesID is runParties with a fixed session id.
+func runPartiesID(t *testing.T, net *LocalNetwork, id string, parties []string, f func(s *Session) ([]uint64, error)) ([][]uint64, []error) {
+	t.Helper()
+	out := make([][]uint64, len(parties))
+	errs := make([]error, len(parties))
+	var wg sync.WaitGroup
+	for i, p := range parties {
+		s, err := net.Hub(p).Open(Config{ID: id, Parties: parties, Timeout: 5 * time.Second}, net)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer s.Close()
+			out[i], errs[i] = f(s)
+		}()
+	}
+	wg.Wait()
+	return out, errs
+}

@@ -71,7 +71,7 @@ func (h *Hub) Open(cfg Config, tr Transport) (*Session, error) {
 	if _, err := crand.Read(seed[:]); err != nil {
 		return nil, fmt.Errorf("seed session randomness: %w", err)
 	}
-	box, err := h.open(cfg.ID, cfg.Digest)
+	box, err := h.open(cfg.ID, cfg.Digest, cfg.Parties)
 	if err != nil {
 		return nil, err
 	}
@@ -135,8 +135,7 @@ func (s *Session) Recv(ctx context.Context, from, step string) ([]byte, error) {
 	k := mailKey{step, from}
 	for {
 		s.hub.mu.Lock()
-		if body, ok := s.box.msgs[k]; ok {
-			delete(s.box.msgs, k)
+		if body, ok := s.hub.take(s.box, k); ok {
 			s.hub.mu.Unlock()
 			return body, nil
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -71,6 +72,11 @@ func (n *Node) authenticateClient(next http.Handler) http.Handler {
 				writeError(w, errorf(http.StatusUnauthorized, "clients from other machines need a bearer token (Authorization: Bearer TOKEN)"))
 				return
 			}
+			if !loopbackHost(r.Host) {
+				// a web page that rebound its own name to 127.0.0.1
+				writeError(w, errorf(http.StatusForbidden, "Host %q is not this machine's loopback address; use 127.0.0.1 or localhost", r.Host))
+				return
+			}
 			who = "loopback"
 		}
 		if r.URL.Path != "/healthz" && !isLoopback(r) && r.TLS == nil && n.cfg.ClientTLS == nil {
@@ -85,4 +91,19 @@ func (n *Node) authenticateClient(next http.Handler) http.Handler {
 func requesterOf(r *http.Request) string {
 	s, _ := r.Context().Value(requesterKey{}).(string)
 	return s
+}
+
+// loopbackHost reports whether a Host header names this machine by a
+// loopback address or localhost.
+func loopbackHost(host string) bool {
+	h, _, err := net.SplitHostPort(host)
+	if err != nil {
+		h = host
+	}
+	h = strings.Trim(h, "[]")
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

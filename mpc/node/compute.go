@@ -31,13 +31,9 @@ func digest(parts ...any) [16]byte {
 	return [16]byte(h[:16])
 }
 
-// secureTotal runs the secure sum of agg over sess and decodes the total
-// (nil at a party that is not told the total).
-func secureTotal(ctx context.Context, sess *mpc.Session, agg []float64, reveal []string) ([]float64, error) {
-	enc, err := mpc.EncodeReals(agg)
-	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "data: %v", err)
-	}
+// secureTotal runs the secure sum of an encoded aggregate over sess and
+// decodes the total (nil at a party that is not told the total).
+func secureTotal(ctx context.Context, sess *mpc.Session, enc []uint64, reveal []string) ([]float64, error) {
 	total, err := mpc.SecureSum(ctx, sess, enc, reveal)
 	if err != nil || total == nil {
 		return nil, err

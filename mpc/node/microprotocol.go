@@ -1,10 +1,10 @@
 package node
 
 import (
-	"fmt"
 	"math"
 	"net/http"
 
+	"github.com/fsc-kernel/fsc-kernel/mpc"
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
@@ -70,12 +70,17 @@ var microprotocols = map[string]*microprotocol{
 	},
 }
 
-// checkAggregate makes sure an aggregate vector can be shared.
-func checkAggregate(agg []float64) error {
+// encodeAggregate checks that an aggregate can be shared and encodes it;
+// what names the input in the error (e.g. "data").
+func encodeAggregate(what string, agg []float64) ([]uint64, error) {
 	for i, v := range agg {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("aggregate element %d is %v", i, v)
+			return nil, errorf(http.StatusBadRequest, "%s: the values overflow (their aggregate %d is %v)", what, i, v)
 		}
 	}
-	return nil
+	enc, err := mpc.EncodeReals(agg)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "%s: %v", what, err)
+	}
+	return enc, nil
 }

@@ -112,9 +112,10 @@ func (n *Node) joinNetwork(ctx context.Context, req *Request) (map[string]any, e
 	}
 	defer sess.Close()
 	entry := auditEntry{Session: id, Role: "party", Requester: req.Requester, Microprotocol: req.Microprotocol, Parties: parties}
+	var enc []uint64
 	agg, err := mp.own(req.Data, n.cfg.Policy.MaxInputs)
 	if err == nil {
-		err = checkAggregate(agg)
+		enc, err = encodeAggregate("data", agg)
 	}
 	if err != nil {
 		sess.Abort(fmt.Errorf("the input given to %s was rejected", n.self))
@@ -123,7 +124,7 @@ func (n *Node) joinNetwork(ctx context.Context, req *Request) (map[string]any, e
 		return nil, err
 	}
 	start := time.Now()
-	total, err := secureTotal(ctx, sess, agg, parties)
+	total, err := secureTotal(ctx, sess, enc, parties)
 	if err != nil {
 		entry.Outcome, entry.Error = "failed", errText(err)
 		n.writeAudit(entry)

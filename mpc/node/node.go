@@ -209,10 +209,14 @@ func (n *Node) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Running requests get a moment to finish; idle keep-alive connections
+	// of peers are then closed rather than waited for.
+	shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	for _, s := range servers {
-		_ = s.Shutdown(shutdown)
+		if s.Shutdown(shutdown) != nil {
+			_ = s.Close()
+		}
 	}
 	n.wg.Wait()
 	if n.audit != nil {

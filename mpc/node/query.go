@@ -42,17 +42,10 @@ func (n *Node) lead(ctx context.Context, req *Request) (map[string]any, error) {
 	if n.cfg.Dev {
 		return nil, errorf(http.StatusBadRequest, "dataset: this development node holds no datasets; start a configured node (fsc-node --config FILE)")
 	}
-	parties := make([]string, 0, len(n.cfg.Members))
 	if req.Network != nil {
-		var err error
-		if parties, err = n.resolveNetwork(req.Network); err != nil {
-			return nil, err
-		}
-	} else {
-		for _, m := range n.cfg.Members {
-			parties = append(parties, m.Name)
-		}
+		return nil, errorf(http.StatusBadRequest, "network: a dataset-backed computation runs on the whole federation; leave network out")
 	}
+	parties := n.memberNames()
 	q := &query{Session: "q:" + newUUID(), Leader: n.self, Parties: parties, Microprotocol: req.Microprotocol,
 		Dataset: *req.Dataset, Parameters: req.Parameters, Requester: req.Requester}
 	entry := auditEntry{Session: q.Session, Role: "leader", Requester: req.Requester, Microprotocol: q.Microprotocol, Dataset: &q.Dataset, Parties: parties}
@@ -85,9 +78,29 @@ func (n *Node) lead(ctx context.Context, req *Request) (map[string]any, error) {
 	return result, nil
 }
 
-// prepare checks this node's policy for q and computes its aggregate over
-// its own rows. Refusals are 403s that name this node and the rule.
-func (n *Node) prepare(q *query) ([]float64, error) {
+// memberNames lists the federation's members in federation order.
+func (n *Node) memberNames() []string {
+	names := make([]string, len(n.cfg.Members))
+	for i, m := range n.cfg.Members {
+		names[i] = m.Name
+	}
+	return names
+}
+
+// minMembers is the smallest federation that answers dataset-backed
+// queries: with two members, each would learn the other's contribution.
+const minMembers = 3
+
+// prepare checks this node's policy for q and computes its encoded
+// aggregate over its own rows. Refusals are 403s that name this node and
+// the rule.
+func (n *Node) prepare(q *query) ([]uint64, error) {
+	if !slices.Equal(q.Parties, n.memberNames()) {
+		return nil, errorf(http.StatusForbidden, "%s refused: a dataset query must include every federation member, in federation order (a subset would let totals be differenced)", n.self)
+	}
+	if len(q.Parties) < minMembers {
+		return nil, errorf(http.StatusForbidden, "%s refused: a federation of %d members would reveal each member's contribution; dataset queries need at least %d", n.self, len(q.Parties), minMembers)
+	}
 	if !n.allows(q.Microprotocol) {
 		return nil, errorf(http.StatusForbidden, "%s refused: policy microprotocols: %s is not allowed", n.self, q.Microprotocol)
 	}
@@ -122,10 +135,7 @@ func (n *Node) prepare(q *query) ([]float64, error) {
 	if min := n.cfg.Policy.MinCell; cohort > 0 && cohort < min {
 		return nil, errorf(http.StatusForbidden, "%s refused: policy min_cell=%d: fewer than %d of its rows match", n.self, min, min)
 	}
-	if err := checkAggregate(agg); err != nil {
-		return nil, fmt.Errorf("%s: %w", n.self, err)
-	}
-	return agg, nil
+	return encodeAggregate(n.self+": "+q.Dataset.Table, agg)
 }
 
 // ask sends q to every other party and waits for each to accept. The
@@ -183,6 +193,7 @@ func (n *Node) askOne(ctx context.Context, party string, body []byte) (int, stri
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096)) // drained, the connection is reused
 		return http.StatusOK, ""
 	}
 	var e struct {
@@ -240,7 +251,7 @@ func (n *Node) handleQuery(w http.ResponseWriter, r *http.Request) {
 	if !n.cfg.Policy.AutoJoin {
 		err = errorf(http.StatusForbidden, "%s refused: policy auto_join=false: federation queries need a person's approval at this node", n.self)
 	} else {
-		var agg []float64
+		var agg []uint64
 		if agg, err = n.prepare(&q); err == nil {
 			var sess *mpc.Session
 			sess, err = n.hub.Open(mpc.Config{ID: q.Session, Parties: q.Parties, Digest: q.digest(), Timeout: n.cfg.Timeout.Duration}, n.transport)
@@ -259,7 +270,7 @@ func (n *Node) handleQuery(w http.ResponseWriter, r *http.Request) {
 }
 
 // contribute adds this member's aggregate into the secure sum.
-func (n *Node) contribute(sess *mpc.Session, agg []float64, entry auditEntry, leader string) {
+func (n *Node) contribute(sess *mpc.Session, agg []uint64, entry auditEntry, leader string) {
 	defer n.wg.Done()
 	defer sess.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*n.cfg.Timeout.Duration)

@@ -345,6 +345,12 @@ func (n *Node) handleCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Requester = requesterOf(r)
+	if req.Dataset != nil && req.Requester == "loopback" && r.Header.Get("Origin") != "" {
+		// Any web page open on this machine could otherwise query the
+		// hospital's data and read the answer.
+		writeError(w, errorf(http.StatusUnauthorized, "node-held data asked for from a web page (Origin %s) needs an analyst's bearer token", r.Header.Get("Origin")))
+		return
+	}
 	result, err := n.compute(r.Context(), req)
 	if err != nil {
 		writeError(w, err)
