@@ -359,3 +359,35 @@ func runPartiesID(t *testing.T, net *LocalNetwork, id string, parties []string, 
 	wg.Wait()
 	return out, errs
 }
+
+// BenchmarkSecureSum measures the protocol alone: three parties in one
+// process, no network.
+func BenchmarkSecureSum(b *testing.B) {
+	for _, length := range []int{1, 1000, 100000} {
+		b.Run(fmt.Sprintf("parties=3/len=%d", length), func(b *testing.B) {
+			parties := []string{"a", "b", "c"}
+			net := NewLocalNetwork(parties...)
+			x := make([]uint64, length)
+			b.SetBytes(int64(8 * length))
+			for i := 0; i < b.N; i++ {
+				id := fmt.Sprintf("bench-%d", i)
+				var wg sync.WaitGroup
+				for _, p := range parties {
+					s, err := net.Hub(p).Open(Config{ID: id, Parties: parties}, net)
+					if err != nil {
+						b.Fatal(err)
+					}
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						defer s.Close()
+						if _, err := SecureSum(context.Background(), s, x, parties[:1]); err != nil {
+							b.Error(err)
+						}
+					}()
+				}
+				wg.Wait()
+			}
+		})
+	}
+}

@@ -91,6 +91,7 @@ func New(cfg *Config, log *slog.Logger) (*Node, error) {
 		n.datasets[name] = t
 		log.Info("dataset loaded", "table", name, "rows", t.Rows, "columns", len(t.Columns), "file", ds.File)
 	}
+	settleMemory()
 	if err := n.loadTokens(); err != nil {
 		return nil, err
 	}
