@@ -27,11 +27,30 @@ func (e *PeerError) Unwrap() error { return e.Err }
 // that wraps it names that party and its reason.
 var ErrAborted = errors.New("session aborted")
 
-// abortError is what a party's abort message turns into at the others.
-type abortError struct{ reason string }
+// ErrRefused marks a party's refusal by its policy. A refusal that ends a
+// session travels in the abort message, so every party can tell a refusal
+// from a failure.
+var ErrRefused = errors.New("refused by policy")
 
-func (e *abortError) Error() string { return "ended the session: " + e.reason }
-func (e *abortError) Unwrap() error { return ErrAborted }
+// abortError is what a party's abort message turns into at the others.
+type abortError struct {
+	reason  string
+	refused bool
+}
+
+func (e *abortError) Error() string {
+	if e.refused {
+		return e.reason
+	}
+	return "ended the session: " + e.reason
+}
+
+func (e *abortError) Unwrap() []error {
+	if e.refused {
+		return []error{ErrAborted, ErrRefused}
+	}
+	return []error{ErrAborted}
+}
 
 // ErrRejected marks a message a Hub refused: a duplicate, a replay, one for
 // another party, or one beyond the hub's limits.

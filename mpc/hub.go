@@ -133,10 +133,21 @@ func (h *Hub) Deliver(m *Message) error {
 	return nil
 }
 
+// The first byte of an abort message's body says why the session ended.
+const (
+	abortFailed  = 'F'
+	abortRefused = 'R'
+)
+
 // abortFrom turns an abort message into the error every waiting Recv gets.
 // The reason is cut to a sane length and stripped of control characters.
 func abortFrom(m *Message) error {
-	reason := []rune(string(m.Body))
+	body := m.Body
+	refused := len(body) > 0 && body[0] == abortRefused
+	if len(body) > 0 && (body[0] == abortRefused || body[0] == abortFailed) {
+		body = body[1:]
+	}
+	reason := []rune(string(body))
 	if len(reason) > 500 {
 		reason = append(reason[:500], '…')
 	}
@@ -145,7 +156,7 @@ func abortFrom(m *Message) error {
 			reason[i] = ' '
 		}
 	}
-	return &PeerError{Party: m.From, Err: &abortError{reason: string(reason)}}
+	return &PeerError{Party: m.From, Err: &abortError{reason: string(reason), refused: refused}}
 }
 
 // take removes and returns the message from a party at a step, if it came.

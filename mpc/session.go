@@ -164,12 +164,17 @@ func (s *Session) Abort(reason error) {
 	s.hub.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	kind := byte(abortFailed)
+	if errors.Is(reason, ErrRefused) {
+		kind = abortRefused
+	}
+	body := append([]byte{kind}, reason.Error()...)
 	var wg sync.WaitGroup
 	for _, p := range s.Others() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m := &Message{Session: s.ID, Step: StepAbort, From: s.Self, To: p, Digest: s.digest, Body: []byte(reason.Error())}
+			m := &Message{Session: s.ID, Step: StepAbort, From: s.Self, To: p, Digest: s.digest, Body: body}
 			_ = s.tr.Send(ctx, m) // best effort: a party that is gone cannot be told
 		}()
 	}
