@@ -1,7 +1,7 @@
-// Command bench measures the federation end to end: three fsc-node
-// processes on loopback with large synthetic tables, driven through the Go
-// client as an analyst's runtime drives them. It writes a markdown table of
-// the figures beside their targets. `make bench` runs it.
+// Command bench measures the federation end to end: fsc-node processes on
+// loopback with large synthetic tables, driven through the Go client as an
+// analyst's runtime drives them. It writes markdown tables of the figures
+// beside their targets. `make bench` runs it.
 package main
 
 import (
@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -21,136 +20,109 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/mpc/client"
 )
 
+// bench holds the run's settings and what it measured.
+type bench struct {
+	bin, work string
+	rows      int
+	runs      int
+	sections  []section
+}
+
+type section struct {
+	title string
+	head  []string
+	rows  [][]string
+}
+
 func main() {
-	bin := flag.String("bin", "bin/fsc-node", "the fsc-node `binary`")
+	b := &bench{}
+	flag.StringVar(&b.bin, "bin", "bin/fsc-node", "the fsc-node `binary`")
 	out := flag.String("out", "bench/results.md", "markdown `file` to write")
-	rows := flag.Int("rows", 1_000_000, "rows per site")
-	runs := flag.Int("runs", 200, "timed runs per figure")
+	flag.IntVar(&b.rows, "rows", 1_000_000, "rows per site for the main figures")
+	flag.IntVar(&b.runs, "runs", 100, "timed runs per figure")
 	memRuns := flag.Int("mem-runs", 10_000, "sequential computations for the memory figure")
-	work := flag.String("work", filepath.Join(os.TempDir(), "fsc-bench"), "`folder` for generated data (kept between runs)")
+	maxRows := flag.Int("max-rows", 10_000_000, "largest rows per site in the scaling table")
+	flag.StringVar(&b.work, "work", filepath.Join(os.TempDir(), "fsc-bench"), "`folder` for generated data (kept between runs)")
 	flag.Parse()
-	if err := run(*bin, *out, *work, *rows, *runs, *memRuns); err != nil {
+	steps := []func() error{
+		func() error { return b.node(*memRuns) },
+		b.statistics,
+		func() error { return b.scaleRows(*maxRows) },
+		b.scaleParties,
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+	}
+	if err := b.write(*out); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-type row struct{ what, target, measured string }
+func (b *bench) add(title string, head []string, row ...string) {
+	if len(b.sections) == 0 || b.sections[len(b.sections)-1].title != title {
+		b.sections = append(b.sections, section{title: title, head: head})
+		fmt.Printf("\n## %s\n", title)
+	}
+	s := &b.sections[len(b.sections)-1]
+	s.rows = append(s.rows, row)
+	fmt.Println(strings.Join(row, " | "))
+}
 
-func run(bin, out, work string, rows, runs, memRuns int) error {
-	dataDir := filepath.Join(work, fmt.Sprintf("data-%d", rows))
-	if err := generate(dataDir, rows); err != nil {
-		return err
+// federation starts the three example hospitals with generated tables:
+// patients (the example columns) and any extra tables given as name ->
+// per-site writer.
+func (b *bench) federation(patientRows int, extra map[string]func(file string, site uint64) error) (*fedrun.Federation, func(), error) {
+	dataDir := filepath.Join(b.work, fmt.Sprintf("patients-%d", patientRows))
+	if err := generatePatients(dataDir, patientRows); err != nil {
+		return nil, nil, err
 	}
-	dir, err := os.MkdirTemp(work, "fed-")
+	dir, err := os.MkdirTemp(b.work, "fed-")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer os.RemoveAll(dir)
 	configs, err := fedrun.CopyExample("examples/federation", dataDir, dir)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	var results []row
-	add := func(what, target, measured string) {
-		fmt.Printf("%-70s %-12s %s\n", what, target, measured)
-		results = append(results, row{what, target, measured})
-	}
-	// One node alone: process start, CSV load, first /healthz.
-	start := time.Now()
-	alone, err := fedrun.StartConfigs(bin, configs[:1], dir)
-	if err != nil {
-		return err
-	}
-	startup := time.Since(start)
-	rss0 := rssMB(alone.Nodes[0].Pid())
-	alone.Stop()
-	add(fmt.Sprintf("node start with a %d-row × 9-column CSV, to first /healthz", rows), "≤ 1.5 s", fmt.Sprintf("%.2f s", startup.Seconds()))
-	add(fmt.Sprintf("node RSS after loading %d rows × 9 columns", rows), "≤ 200 MB", fmt.Sprintf("%.1f MB", rss0))
-
-	fed, err := fedrun.StartConfigs(bin, configs, dir)
-	if err != nil {
-		return err
-	}
-	defer fed.Stop()
-
-	ctx := context.Background()
-	c := client.New(fed.Nodes[0].URL)
-	sum := client.Request{Microprotocol: "SecureSum", Dataset: &client.Dataset{Table: "patients", Column: "age"}}
-	d, err := timeIt(runs, func() error { _, err := c.Compute(ctx, sum); return err })
-	if err != nil {
-		return err
-	}
-	add(fmt.Sprintf("dataset-backed sum, %d rows per site, 3 sites, end to end", rows), "p50 ≤ 10 ms", d.String())
-	filtered := client.Request{Microprotocol: "Count", Dataset: &client.Dataset{Table: "patients", Where: "sex == 'F' and age >= 50"}}
-	d, err = timeIt(runs, func() error { _, err := c.Compute(ctx, filtered); return err })
-	if err != nil {
-		return err
-	}
-	add(fmt.Sprintf("dataset-backed count with a 2-clause where, %d rows per site", rows), "", d.String())
-
-	values := make([]float64, 1000)
-	for i := range values {
-		values[i] = float64(i%97) + 0.25
-	}
-	urls := fed.URLs()
-	clients := []*client.Client{client.New(urls[0]), client.New(urls[1]), client.New(urls[2])}
-	own := func(uuid string) error {
-		var wg sync.WaitGroup
-		errs := make([]error, 3)
-		for i, cl := range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, errs[i] = cl.Compute(ctx, client.Request{Microprotocol: "SecureSum", Data: values,
-					Network: &client.Network{Nodes: urls, UUID: uuid, Myself: i}})
-			}()
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				return err
+	for i, cfg := range configs {
+		var add strings.Builder
+		for name, write := range extra {
+			file := filepath.Join(b.work, name, fmt.Sprintf("site-%d.csv", i))
+			if err := write(file, uint64(i)); err != nil {
+				return nil, nil, err
 			}
+			fmt.Fprintf(&add, "\n[datasets.%s]\nfile = %q\n", name, file)
 		}
-		return nil
+		f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		f.WriteString(add.String())
+		f.Close()
 	}
-	d, err = timeIt(runs, func() error { return own("bench-own") })
+	fed, err := fedrun.StartConfigs(b.bin, configs, dir)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	add("client-supplied SecureSum, 1,000 values per party, 3 parties, REST", "p50 ≤ 15 ms", d.String())
-
-	before := make([]float64, 3)
-	for i, p := range fed.Nodes {
-		before[i] = rssMB(p.Pid())
-	}
-	t0 := time.Now()
-	for i := 0; i < memRuns; i++ {
-		if err := own("bench-memory"); err != nil {
-			return err
-		}
-	}
-	took := time.Since(t0)
-	time.Sleep(time.Second)
-	var growth []string
-	for i, p := range fed.Nodes {
-		growth = append(growth, fmt.Sprintf("%+.1f MB", rssMB(p.Pid())-before[i]))
-	}
-	add(fmt.Sprintf("RSS growth after %d sequential computations (per node)", memRuns), "≤ 10 MB", strings.Join(growth, ", ")+fmt.Sprintf(" (%.1f s)", took.Seconds()))
-	return write(out, rows, results)
+	return fed, func() { fed.Stop(); os.RemoveAll(dir) }, nil
 }
 
 type dist struct{ p50, p90, p99 time.Duration }
 
+func ms(x time.Duration) string { return fmt.Sprintf("%.2f ms", float64(x.Microseconds())/1000) }
+
 func (d dist) String() string {
-	r := func(x time.Duration) string { return fmt.Sprintf("%.2f ms", float64(x.Microseconds())/1000) }
-	return fmt.Sprintf("p50 %s, p90 %s, p99 %s", r(d.p50), r(d.p90), r(d.p99))
+	return fmt.Sprintf("p50 %s, p90 %s, p99 %s", ms(d.p50), ms(d.p90), ms(d.p99))
 }
 
 // timeIt runs f a few times to warm up, then n times, and returns the
 // distribution of its durations.
 func timeIt(n int, f func() error) (dist, error) {
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 3; i++ {
 		if err := f(); err != nil {
 			return dist{}, err
 		}
@@ -168,6 +140,42 @@ func timeIt(n int, f func() error) (dist, error) {
 	return dist{at(0.5), at(0.9), at(0.99)}, nil
 }
 
+// dataset returns a function computing mp on node-held data.
+func dataset(c *client.Client, mp string, ds client.Dataset, params map[string]any) func() error {
+	return func() error {
+		_, err := c.Compute(context.Background(), client.Request{Microprotocol: mp, Dataset: &ds, Parameters: params})
+		return err
+	}
+}
+
+// together runs mp with each party's own data through its own node, all
+// parties at once, as FSC clients do.
+func together(urls []string, uuid, mp string, data func(i int) any) func() error {
+	clients := make([]*client.Client, len(urls))
+	for i, u := range urls {
+		clients[i] = client.New(u)
+	}
+	return func() error {
+		var wg sync.WaitGroup
+		errs := make([]error, len(urls))
+		for i, cl := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = cl.Compute(context.Background(), client.Request{Microprotocol: mp, Data: data(i),
+					Network: &client.Network{Nodes: urls, UUID: uuid, Myself: i}})
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 // rssMB reads a process's resident set size.
 func rssMB(pid int) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -183,37 +191,18 @@ func rssMB(pid int) float64 {
 	return -1
 }
 
-// generate writes one synthetic table per site with the committed
-// generator, unless they are there already.
-func generate(dir string, rows int) error {
-	for i, h := range []string{"a", "b", "c"} {
-		file := filepath.Join(dir, "hospital-"+h, "patients.csv")
-		if _, err := os.Stat(file); err == nil {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			return err
-		}
-		fmt.Printf("generating %s (%d rows)\n", file, rows)
-		cmd := exec.Command("go", "run", "./examples/federation/gen", "-out", file, "-rows", fmt.Sprint(rows), "-site", string(rune('A'+i)))
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("generate %s: %w", file, err)
-		}
-	}
-	return nil
-}
-
-func write(out string, rows int, results []row) error {
-	var b strings.Builder
+func (b *bench) write(out string) error {
+	var w strings.Builder
 	host, _ := os.Hostname()
-	fmt.Fprintf(&b, "# Federation benchmark\n\n%s, %s; three fsc-node processes on loopback (mutual TLS between peers), %d rows per site, driven through mpc/client. `make bench` writes this file.\n\n", time.Now().UTC().Format(time.DateOnly), host, rows)
-	b.WriteString("| what | target | measured |\n|---|---|---|\n")
-	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.what, r.target, r.measured)
+	fmt.Fprintf(&w, "# Federation benchmark\n\n%s, %s (2 cores). fsc-node processes on loopback, mutual TLS between peers, driven through mpc/client; times are end to end, request to answer. `make bench` writes this file.\n", time.Now().UTC().Format(time.DateOnly), host)
+	for _, s := range b.sections {
+		fmt.Fprintf(&w, "\n## %s\n\n| %s |\n|%s\n", s.title, strings.Join(s.head, " | "), strings.Repeat("---|", len(s.head)))
+		for _, r := range s.rows {
+			fmt.Fprintf(&w, "| %s |\n", strings.Join(r, " | "))
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(out, []byte(b.String()), 0o644)
+	return os.WriteFile(out, []byte(w.String()), 0o644)
 }

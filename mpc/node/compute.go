@@ -31,32 +31,25 @@ func digest(parts ...any) [16]byte {
 	return [16]byte(h[:16])
 }
 
-// secureTotal runs the secure sum of an encoded aggregate over sess and
-// decodes the total (nil at a party that is not told the total).
-func secureTotal(ctx context.Context, sess *mpc.Session, enc []uint64, reveal []string) ([]float64, error) {
-	total, err := mpc.SecureSum(ctx, sess, enc, reveal)
-	if err != nil || total == nil {
-		return nil, err
-	}
-	return mpc.DecodeReals(total)
-}
-
-// asAPIError turns an engine error into the answer the client gets: a
-// failed or vanished party is a 502 naming it; a cancelled call a 499-like
-// 400.
+// asAPIError turns an error into the answer the client gets: a refusal by
+// any party's policy is a 403 with that party's words; a failed or vanished
+// party a 502 naming it; a cancelled call a 400; anything a statistic
+// rejects (no values, collinear regressors, ...) a 400.
 func asAPIError(err error) error {
 	var ae *apiError
 	if errors.As(err, &ae) {
-		return err
-	}
-	if errors.Is(err, context.Canceled) {
-		return errorf(http.StatusBadRequest, "cancelled: %v", err)
+		return ae
 	}
 	var pe *mpc.PeerError
-	if errors.As(err, &pe) {
+	switch {
+	case errors.Is(err, mpc.ErrRefused) && errors.As(err, &pe):
+		return errorf(http.StatusForbidden, "%s", pe.Err.Error())
+	case errors.Is(err, context.Canceled):
+		return errorf(http.StatusBadRequest, "cancelled: %v", err)
+	case errors.As(err, &pe):
 		return errorf(http.StatusBadGateway, "computation failed: %v", err)
 	}
-	return errorf(http.StatusInternalServerError, "%v", err)
+	return errorf(http.StatusBadRequest, "%v", err)
 }
 
 func outcomeOf(err error) string {
@@ -84,4 +77,22 @@ func unwrapURL(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// publicReason is what the other parties are told when this party stops a
+// computation. A refusal (it names the node and the rule) and another
+// party's failure pass as they are; anything else may describe this party's
+// own input, so it passes without detail.
+func (n *Node) publicReason(err error) error {
+	var pe *mpc.PeerError
+	var ae *apiError
+	switch {
+	case errors.Is(err, mpc.ErrRefused), errors.As(err, &pe):
+		return err
+	case errors.As(err, &ae) && ae.Code == http.StatusBadGateway:
+		return err // names a peer that failed
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("the computation was cancelled at %s", n.self)
+	}
+	return fmt.Errorf("the input given to %s was rejected", n.self)
 }

@@ -62,6 +62,9 @@ type Policy struct {
 	// Microprotocols, when not empty, is the list of microprotocols this
 	// node takes part in; any other is refused.
 	Microprotocols []string `toml:"microprotocols"`
+	// MaxQuantiles caps the probabilities one quantile query may ask for
+	// (default 20).
+	MaxQuantiles int `toml:"max_quantiles"`
 	// MaxInputs bounds the number of values one client-supplied input may
 	// hold (default 10,000,000).
 	MaxInputs int `toml:"max_inputs"`
@@ -136,6 +139,12 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	if cfg.Policy.MinCell < 1 {
 		return nil, configError(path, "policy.min_cell", "must be at least 1, got %d", cfg.Policy.MinCell)
+	}
+	if cfg.Policy.MaxQuantiles == 0 {
+		cfg.Policy.MaxQuantiles = 20
+	}
+	if cfg.Policy.MaxQuantiles < 1 {
+		return nil, configError(path, "policy.max_quantiles", "must be at least 1, got %d", cfg.Policy.MaxQuantiles)
 	}
 	if cfg.Policy.MaxInputs == 0 {
 		cfg.Policy.MaxInputs = 10_000_000

@@ -1,73 +1,308 @@
 package node
 
 import (
+	"context"
+	"fmt"
 	"math"
-	"net/http"
 
 	"github.com/fsc-kernel/fsc-kernel/mpc"
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
-// microprotocol is one computation the node offers. Each party turns its
-// data into an aggregate vector; the vectors are added by the secure sum;
-// finish turns the total into the answer. Nothing but the total is revealed.
-type microprotocol struct {
-	// own turns this party's client-supplied data into its aggregate.
-	own func(data any, limit int) ([]float64, error)
-	// held turns node-held rows into the aggregate; cohort is the number of
-	// rows it covers, which the node's min_cell rule checks.
-	held func(t *stats.Table, rows []bool, ref *DatasetRef) (agg []float64, cohort int, err error)
-	// finish turns the combined aggregate into the result keys.
-	finish func(total []float64) map[string]any
+// env is what a microprotocol runs with at one party.
+type env struct {
+	c    *mpc.Combiner
+	s    *mpc.Session
+	open bool // every party gets the answer (the FSC way)
 }
 
-// microprotocols lists every microprotocol by its FSC name.
+// microprotocol is one computation the node offers: how a party's own data
+// (the FSC way) or its node-held rows become its input, and how the parties
+// compute the answer from their inputs. run returns the answer at the
+// parties that see it and nil at the others.
+type microprotocol struct {
+	own   func(data any, limit int) (*input, error)
+	table func(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error)
+	run   func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error)
+}
+
+// cohort is the number of rows a party's input covers, which its min_cell
+// rule checks.
+func (in *input) cohort() int {
+	switch {
+	case in.n > 0:
+		return in.n
+	case in.y != nil:
+		return len(in.y)
+	case in.x != nil:
+		return len(in.x)
+	case in.a != nil:
+		return len(in.a)
+	}
+	return 0
+}
+
+// microprotocols lists every microprotocol by its FSC name; the
+// reference's result keys are kept exactly (regression_interceipt too).
 var microprotocols = map[string]*microprotocol{
 	"SecureSum": {
-		own: func(data any, limit int) ([]float64, error) {
-			x, err := numbers(data, limit)
+		own: ownNumbers,
+		table: func(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
+			x, err := tableNumbers(t, rows, ds.Column)
+			return &input{x: x}, err
+		},
+		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			local := stats.SumValues(in.x)
+			if _, err := encodeAggregate("data", []float64{local}); err != nil {
+				return nil, err
+			}
+			s, err := e.c.Sum(ctx, []float64{local})
+			if s == nil || err != nil {
+				return nil, err
+			}
+			return map[string]any{"sum": s[0]}, nil
+		},
+	},
+	"Count": {
+		own: func(data any, limit int) (*input, error) {
+			list, err := asList(data, limit, "Count")
+			return &input{n: len(list)}, err
+		},
+		table: func(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
+			if ds.Column == "" {
+				return &input{n: stats.CountRows(rows, t.Rows)}, nil
+			}
+			c, err := t.Column(ds.Column)
+			if err != nil {
+				return nil, bad("%v", err)
+			}
+			return &input{n: stats.CountValues(c, rows)}, nil
+		},
+		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			s, err := e.c.Sum(ctx, []float64{float64(in.n)})
+			if s == nil || err != nil {
+				return nil, err
+			}
+			return map[string]any{"count": int64(math.Round(s[0]))}, nil
+		},
+	},
+	"MinimumMaximum": {
+		own: ownNumbers, table: numericColumn,
+		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			lo, hi, n, err := stats.MinMax(ctx, e.c, in.x)
+			if err != nil || !e.c.Decider() {
+				return nil, err
+			}
+			return map[string]any{"samples": n, "minimum": lo, "maximum": hi}, nil
+		},
+	},
+	"SecureMedian": {
+		own: ownNumbers, table: numericColumn,
+		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			q, err := stats.Quantiles(ctx, e.c, in.x, []float64{0.5})
+			if err != nil || !e.c.Decider() {
+				return nil, err
+			}
+			return map[string]any{"median": q[0]}, nil
+		},
+	},
+	"Quantiles": {
+		own: ownNumbers, table: numericColumn,
+		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			q, err := stats.Quantiles(ctx, e.c, in.x, p.probs)
+			if err != nil || !e.c.Decider() {
+				return nil, err
+			}
+			return map[string]any{"probabilities": p.probs, "quantiles": q, "type": 7}, nil
+		},
+	},
+	"StatisticsUnivariate": {
+		own: ownNumbers, table: numericColumn,
+		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			lo, hi, _, err := stats.MinMax(ctx, e.c, in.x)
 			if err != nil {
 				return nil, err
 			}
-			return []float64{stats.SumValues(x)}, nil
-		},
-		held: func(t *stats.Table, rows []bool, ref *DatasetRef) ([]float64, int, error) {
-			if ref.Column == "" {
-				return nil, 0, errorf(http.StatusBadRequest, "dataset.column: SecureSum needs the column to add up")
+			m, err := stats.Moments(ctx, e.c, in.x, 0)
+			if err != nil || m == nil {
+				return nil, err
 			}
-			c, err := t.NumericColumn(ref.Column)
+			return m.Univariate(lo, hi)
+		},
+	},
+	"Moments": {
+		own: ownNumbers, table: numericColumn,
+		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			m, err := stats.Moments(ctx, e.c, in.x, 0)
+			if err != nil || m == nil {
+				return nil, err
+			}
+			out, err := m.Univariate(math.NaN(), math.NaN())
+			delete(out, "minimum")
+			delete(out, "maximum")
+			return out, err
+		},
+	},
+	"Histogram": {
+		own: ownNumbers, table: numericColumn,
+		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			counts, err := stats.Histogram(ctx, e.c, in.x, p.edges)
+			if err != nil || !e.c.Decider() {
+				return nil, err
+			}
+			return map[string]any{"edges": p.edges, "counts": counts}, nil
+		},
+	},
+	"StatisticsBivariate": {
+		own: ownPairs,
+		table: func(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
+			in, err := tableNumericRows(t, rows, ds, 2, "StatisticsBivariate")
 			if err != nil {
-				return nil, 0, errorf(http.StatusBadRequest, "%v", err)
+				return nil, err
 			}
-			s, n := stats.Sum(c, rows)
-			return []float64{s}, n, nil
+			if len(in.rows) > 0 && len(in.rows[0]) != 1 {
+				return nil, bad("dataset.columns: StatisticsBivariate takes two columns [x, y]")
+			}
+			x, y := in.y, make([]float64, len(in.rows))
+			for i, r := range in.rows {
+				y[i] = r[0]
+			}
+			return &input{x: x, y: y}, nil
 		},
-		finish: func(total []float64) map[string]any { return map[string]any{"sum": total[0]} },
+		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			return stats.Bivariate(ctx, e.c, in.x, in.y, 0, 0)
+		},
 	},
-	"Count": {
-		own: func(data any, limit int) ([]float64, error) {
-			list, ok := data.([]any)
-			if !ok {
-				return nil, errorf(http.StatusBadRequest, "data: Count expects a list, got %s", jsonType(data))
-			}
-			if len(list) > limit {
-				return nil, errorf(http.StatusBadRequest, "data: %d values exceed this node's limit of %d", len(list), limit)
-			}
-			return []float64{float64(len(list))}, nil
+	"Regression": {
+		own: ownRows,
+		table: func(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
+			return tableNumericRows(t, rows, ds, 2, "Regression")
 		},
-		held: func(t *stats.Table, rows []bool, ref *DatasetRef) ([]float64, int, error) {
-			k := stats.CountRows(rows, t.Rows)
-			if ref.Column != "" {
-				c, err := t.Column(ref.Column)
-				if err != nil {
-					return nil, 0, errorf(http.StatusBadRequest, "%v", err)
+		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			k := 0
+			if len(in.rows) > 0 {
+				k = len(in.rows[0])
+			}
+			names := p.names
+			if len(names) != k {
+				names = make([]string, k)
+				for i := range names {
+					names[i] = fmt.Sprintf("x%d", i+1)
 				}
-				k = stats.CountValues(c, rows)
 			}
-			return []float64{float64(k)}, k, nil
+			r, err := stats.OLS(ctx, e.c, in.y, in.rows, names)
+			if err != nil || r == nil {
+				return nil, err
+			}
+			return r.Map(), nil
 		},
-		finish: func(total []float64) map[string]any { return map[string]any{"count": int64(math.Round(total[0]))} },
 	},
+	"StatisticsFrequency": {
+		own: ownLabels,
+		table: func(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
+			return tableLabels(t, rows, ds, 1, "StatisticsFrequency")
+		},
+		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			if err := checkLabelCounts(e, in.a); err != nil {
+				return nil, err
+			}
+			levels, err := stats.LabelUnion(ctx, e.c, distinct(in.a))
+			if err != nil {
+				return nil, err
+			}
+			counts, err := stats.Frequencies(ctx, e.c, in.a, levels)
+			if err != nil || !e.c.Decider() {
+				return nil, err
+			}
+			return stats.FrequencyTable(levels, counts), nil
+		},
+	},
+	"StatisticsContingency": {
+		own: ownLabelPairs,
+		table: func(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
+			return tableLabels(t, rows, ds, 2, "StatisticsContingency")
+		},
+		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			if err := checkLabelCounts(e, in.a); err != nil {
+				return nil, err
+			}
+			if err := checkLabelCounts(e, in.b); err != nil {
+				return nil, err
+			}
+			la, err := stats.LabelUnion(ctx, e.c, distinct(in.a))
+			if err != nil {
+				return nil, err
+			}
+			lb, err := stats.LabelUnion(ctx, e.c, distinct(in.b))
+			if err != nil {
+				return nil, err
+			}
+			counts, err := stats.Contingency(ctx, e.c, in.a, in.b, la, lb)
+			if err != nil || !e.c.Decider() {
+				return nil, err
+			}
+			return stats.ContingencyTable(la, lb, counts), nil
+		},
+	},
+	"SetIntersection": {
+		own: func(data any, limit int) (*input, error) {
+			items, err := ownSets(data, limit)
+			return &input{items: items}, err
+		},
+		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			common, err := mpc.SetIntersection(ctx, e.s, in.items)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"size_intersection": len(common), "intersection": common}, nil
+		},
+	},
+	"SetIntersectionSize": {
+		own: func(data any, limit int) (*input, error) {
+			items, err := ownSets(data, limit)
+			return &input{items: items}, err
+		},
+		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			size, err := mpc.SetIntersectionSize(ctx, e.s, in.items)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"size_intersection": size}, nil
+		},
+	},
+}
+
+// numericColumn reads the dataset's column as numbers.
+func numericColumn(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
+	x, err := tableNumbers(t, rows, ds.Column)
+	return &input{x: x}, err
+}
+
+// distinct returns each label once, in first-seen order.
+func distinct(labels []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, l := range labels {
+		if !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// checkLabelCounts applies the disclosure rule to this party's count of
+// each of its labels before the labels themselves are revealed.
+func checkLabelCounts(e *env, labels []string) error {
+	counts := map[string]float64{}
+	for _, l := range labels {
+		counts[l]++
+	}
+	v := make([]float64, 0, len(counts))
+	for _, c := range counts {
+		v = append(v, c)
+	}
+	return e.c.Check("cell", v)
 }
 
 // encodeAggregate checks that an aggregate can be shared and encodes it;
@@ -75,12 +310,12 @@ var microprotocols = map[string]*microprotocol{
 func encodeAggregate(what string, agg []float64) ([]uint64, error) {
 	for i, v := range agg {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, errorf(http.StatusBadRequest, "%s: the values overflow (their aggregate %d is %v)", what, i, v)
+			return nil, errorf(400, "%s: the values overflow (their aggregate %d is %v)", what, i, v)
 		}
 	}
 	enc, err := mpc.EncodeReals(agg)
 	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "%s: %v", what, err)
+		return nil, errorf(400, "%s: %v", what, err)
 	}
 	return enc, nil
 }

@@ -96,11 +96,18 @@ func (n *Node) resolveNetwork(nw *Network) ([]string, error) {
 // parties of its network, who join through their own nodes. Every party
 // receives the result.
 func (n *Node) joinNetwork(ctx context.Context, req *Request) (map[string]any, error) {
+	mp := microprotocols[req.Microprotocol]
+	if mp.own == nil {
+		return nil, bad("%s runs on node-held data only: give dataset instead of data", req.Microprotocol)
+	}
 	parties, err := n.resolveNetwork(req.Network)
 	if err != nil {
 		return nil, err
 	}
-	mp := microprotocols[req.Microprotocol]
+	p, err := n.parseParams(req.Microprotocol, req.Parameters)
+	if err != nil {
+		return nil, err
+	}
 	seq := n.seq.take(req.Network.UUID)
 	id := fmt.Sprintf("net:%s:%d", req.Network.UUID, seq)
 	sess, err := n.hub.Open(mpc.Config{
@@ -112,28 +119,27 @@ func (n *Node) joinNetwork(ctx context.Context, req *Request) (map[string]any, e
 	}
 	defer sess.Close()
 	entry := auditEntry{Session: id, Role: "party", Requester: req.Requester, Microprotocol: req.Microprotocol, Parties: parties}
-	var enc []uint64
-	agg, err := mp.own(req.Data, n.cfg.Policy.MaxInputs)
-	if err == nil {
-		enc, err = encodeAggregate("data", agg)
-	}
+	in, err := mp.own(req.Data, n.cfg.Policy.MaxInputs)
 	if err != nil {
-		sess.Abort(fmt.Errorf("the input given to %s was rejected", n.self))
+		sess.Abort(n.publicReason(err))
 		entry.Outcome, entry.Error = "refused", errText(err)
 		n.writeAudit(entry)
 		return nil, err
 	}
 	start := time.Now()
-	total, err := secureTotal(ctx, sess, enc, parties)
+	e := &env{c: &mpc.Combiner{Session: sess, Deciders: parties}, s: sess, open: true}
+	result, err := mp.run(ctx, e, in, p)
 	if err != nil {
-		entry.Outcome, entry.Error = "failed", errText(err)
+		sess.Abort(n.publicReason(err))
+		err = asAPIError(err)
+		entry.Outcome, entry.Error = outcomeOf(err), errText(err)
 		n.writeAudit(entry)
 		n.log.Warn("computation failed", "session", id, "microprotocol", req.Microprotocol, "err", err)
-		return nil, asAPIError(err)
+		return nil, err
 	}
-	result := reply(len(parties), mp.finish(total))
-	entry.Outcome, entry.Released, entry.RevealedTo = "released", result, parties
+	answer := reply(len(parties), result)
+	entry.Outcome, entry.Released, entry.RevealedTo = "released", answer, parties
 	n.writeAudit(entry)
 	n.log.Info("computed", "session", id, "microprotocol", req.Microprotocol, "parties", len(parties), "took", time.Since(start))
-	return result, nil
+	return answer, nil
 }

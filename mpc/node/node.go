@@ -56,7 +56,7 @@ func DevConfig(port int) *Config {
 		Name:    "http://" + addr,
 		Listen:  addr,
 		Dev:     true,
-		Policy:  Policy{MinCell: 5, MaxInputs: 10_000_000},
+		Policy:  Policy{MinCell: 5, MaxInputs: 10_000_000, MaxQuantiles: 20},
 		Timeout: Duration{30 * time.Second},
 	}
 }

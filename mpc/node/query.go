@@ -36,8 +36,8 @@ func (q *query) digest() [16]byte {
 }
 
 // lead runs a dataset-backed computation with this node as leader: it asks
-// every member to compute on its own rows, adds the aggregates securely and
-// alone learns the total, which goes to its client.
+// every member to compute on its own rows, runs the microprotocol with them
+// and alone learns the answer, which goes to its client.
 func (n *Node) lead(ctx context.Context, req *Request) (map[string]any, error) {
 	if n.cfg.Dev {
 		return nil, errorf(http.StatusBadRequest, "dataset: this development node holds no datasets; start a configured node (fsc-node --config FILE)")
@@ -55,7 +55,7 @@ func (n *Node) lead(ctx context.Context, req *Request) (map[string]any, error) {
 		n.writeAudit(entry)
 		return nil, err
 	}
-	agg, err := n.prepare(q)
+	in, p, err := n.prepare(q)
 	if err != nil {
 		return fail(err)
 	}
@@ -65,17 +65,36 @@ func (n *Node) lead(ctx context.Context, req *Request) (map[string]any, error) {
 	}
 	defer sess.Close()
 	if err := n.ask(ctx, q); err != nil {
-		sess.Abort(err)
+		sess.Abort(n.publicReason(err))
 		return fail(err)
 	}
-	total, err := secureTotal(ctx, sess, agg, []string{n.self})
+	result, err := microprotocols[q.Microprotocol].run(ctx, n.memberEnv(sess, n.self), in, p)
 	if err != nil {
+		sess.Abort(n.publicReason(err))
 		return fail(err)
 	}
-	result := reply(len(parties), microprotocols[q.Microprotocol].finish(total))
-	entry.Outcome, entry.Released, entry.RevealedTo = "released", result, []string{n.self + " (" + req.Requester + ")"}
+	answer := reply(len(parties), result)
+	entry.Outcome, entry.Released, entry.RevealedTo = "released", answer, []string{n.self + " (" + req.Requester + ")"}
 	n.writeAudit(entry)
-	return result, nil
+	return answer, nil
+}
+
+// memberEnv is the environment of a dataset-backed computation: the leader
+// alone sees totals, and this node's min_cell rule checks every count it
+// contributes.
+func (n *Node) memberEnv(sess *mpc.Session, leader string) *env {
+	return &env{s: sess, c: &mpc.Combiner{Session: sess, Deciders: []string{leader}, CheckFunc: n.checkCells}}
+}
+
+// checkCells refuses counts between 1 and min_cell - 1.
+func (n *Node) checkCells(what string, counts []float64) error {
+	min := float64(n.cfg.Policy.MinCell)
+	for _, c := range counts {
+		if c >= 1 && c < min {
+			return errorf(http.StatusForbidden, "%s refused: policy min_cell=%d: a released %s would hold fewer than %d of its rows", n.self, n.cfg.Policy.MinCell, what, n.cfg.Policy.MinCell)
+		}
+	}
+	return nil
 }
 
 // memberNames lists the federation's members in federation order.
@@ -91,20 +110,26 @@ func (n *Node) memberNames() []string {
 // queries: with two members, each would learn the other's contribution.
 const minMembers = 3
 
-// prepare checks this node's policy for q and computes its encoded
-// aggregate over its own rows. Refusals are 403s that name this node and
-// the rule.
-func (n *Node) prepare(q *query) ([]uint64, error) {
+// prepare checks this node's policy for q and reads its input from its own
+// rows. Refusals are 403s that name this node and the rule.
+func (n *Node) prepare(q *query) (*input, *params, error) {
 	if !slices.Equal(q.Parties, n.memberNames()) {
-		return nil, errorf(http.StatusForbidden, "%s refused: a dataset query must include every federation member, in federation order (a subset would let totals be differenced)", n.self)
+		return nil, nil, errorf(http.StatusForbidden, "%s refused: a dataset query must include every federation member, in federation order (a subset would let totals be differenced)", n.self)
 	}
 	if len(q.Parties) < minMembers {
-		return nil, errorf(http.StatusForbidden, "%s refused: a federation of %d members would reveal each member's contribution; dataset queries need at least %d", n.self, len(q.Parties), minMembers)
+		return nil, nil, errorf(http.StatusForbidden, "%s refused: a federation of %d members would reveal each member's contribution; dataset queries need at least %d", n.self, len(q.Parties), minMembers)
 	}
 	if !n.allows(q.Microprotocol) {
-		return nil, errorf(http.StatusForbidden, "%s refused: policy microprotocols: %s is not allowed", n.self, q.Microprotocol)
+		return nil, nil, errorf(http.StatusForbidden, "%s refused: policy microprotocols: %s is not allowed", n.self, q.Microprotocol)
 	}
 	mp := microprotocols[q.Microprotocol]
+	if mp.table == nil {
+		return nil, nil, bad("%s works on each party's own data only: give data and network instead of dataset", q.Microprotocol)
+	}
+	p, err := n.parseParams(q.Microprotocol, q.Parameters)
+	if err != nil {
+		return nil, nil, err
+	}
 	t, ok := n.datasets[q.Dataset.Table]
 	if !ok {
 		names := make([]string, 0, len(n.datasets))
@@ -112,30 +137,30 @@ func (n *Node) prepare(q *query) ([]uint64, error) {
 			names = append(names, k)
 		}
 		slices.Sort(names)
-		return nil, errorf(http.StatusBadRequest, "%s: no table %q (tables: %s)", n.self, q.Dataset.Table, strings.Join(names, ", "))
+		return nil, nil, bad("%s: no table %q (tables: %s)", n.self, q.Dataset.Table, strings.Join(names, ", "))
 	}
 	var rows []bool
 	if strings.TrimSpace(q.Dataset.Where) != "" {
 		f, err := stats.ParseFilter(q.Dataset.Where)
 		if err != nil {
-			return nil, errorf(http.StatusBadRequest, "%s: %v", n.self, err)
+			return nil, nil, bad("%s: %v", n.self, err)
 		}
 		if rows, err = f.Rows(t); err != nil {
-			return nil, errorf(http.StatusBadRequest, "%s: where: %v", n.self, err)
+			return nil, nil, bad("%s: where: %v", n.self, err)
 		}
 	}
-	agg, cohort, err := mp.held(t, rows, &q.Dataset)
+	in, err := mp.table(t, rows, &q.Dataset)
 	if err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) {
-			return nil, errorf(ae.Code, "%s: %s", n.self, ae.Msg)
+			return nil, nil, errorf(ae.Code, "%s: %s", n.self, ae.Msg)
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	if min := n.cfg.Policy.MinCell; cohort > 0 && cohort < min {
-		return nil, errorf(http.StatusForbidden, "%s refused: policy min_cell=%d: fewer than %d of its rows match", n.self, min, min)
+	if min := n.cfg.Policy.MinCell; in.cohort() > 0 && in.cohort() < min {
+		return nil, nil, errorf(http.StatusForbidden, "%s refused: policy min_cell=%d: fewer than %d of its rows match", n.self, min, min)
 	}
-	return encodeAggregate(n.self+": "+q.Dataset.Table, agg)
+	return in, p, nil
 }
 
 // ask sends q to every other party and waits for each to accept. The
@@ -251,14 +276,15 @@ func (n *Node) handleQuery(w http.ResponseWriter, r *http.Request) {
 	if !n.cfg.Policy.AutoJoin {
 		err = errorf(http.StatusForbidden, "%s refused: policy auto_join=false: federation queries need a person's approval at this node", n.self)
 	} else {
-		var agg []uint64
-		if agg, err = n.prepare(&q); err == nil {
+		var in *input
+		var p *params
+		if in, p, err = n.prepare(&q); err == nil {
 			var sess *mpc.Session
 			sess, err = n.hub.Open(mpc.Config{ID: q.Session, Parties: q.Parties, Digest: q.digest(), Timeout: n.cfg.Timeout.Duration}, n.transport)
 			if err == nil {
 				writeJSON(w, http.StatusOK, map[string]any{"accepted": true})
 				n.wg.Add(1)
-				go n.contribute(sess, agg, entry, q.Leader)
+				go n.contribute(sess, in, p, &q, entry)
 				return
 			}
 			err = errorf(http.StatusConflict, "%s: %v", n.self, err)
@@ -269,20 +295,21 @@ func (n *Node) handleQuery(w http.ResponseWriter, r *http.Request) {
 	writeError(w, err)
 }
 
-// contribute adds this member's aggregate into the secure sum.
-func (n *Node) contribute(sess *mpc.Session, agg []uint64, entry auditEntry, leader string) {
+// contribute runs the microprotocol at this member with its own input.
+func (n *Node) contribute(sess *mpc.Session, in *input, p *params, q *query, entry auditEntry) {
 	defer n.wg.Done()
 	defer sess.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*n.cfg.Timeout.Duration)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*n.cfg.Timeout.Duration)
 	defer cancel()
 	start := time.Now()
-	_, err := secureTotal(ctx, sess, agg, []string{leader})
+	_, err := microprotocols[q.Microprotocol].run(ctx, n.memberEnv(sess, q.Leader), in, p)
 	if err != nil {
-		entry.Outcome, entry.Error = "failed", errText(err)
+		sess.Abort(n.publicReason(err))
+		entry.Outcome, entry.Error = outcomeOf(asAPIError(err)), errText(err)
 		n.log.Warn("contribution failed", "session", sess.ID, "err", err)
 	} else {
-		entry.Outcome, entry.RevealedTo = "contributed", []string{leader}
-		n.log.Info("contributed", "session", sess.ID, "microprotocol", entry.Microprotocol, "leader", leader, "took", time.Since(start))
+		entry.Outcome, entry.RevealedTo = "contributed", []string{q.Leader}
+		n.log.Info("contributed", "session", sess.ID, "microprotocol", entry.Microprotocol, "leader", q.Leader, "took", time.Since(start))
 	}
 	n.writeAudit(entry)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
+
+	"github.com/fsc-kernel/fsc-kernel/mpc"
 )
 
 // MaxRequestBody is the largest request body the client API reads (32 MiB,
@@ -23,6 +25,12 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string { return e.Msg }
+
+// Is makes a policy refusal (403) an mpc.ErrRefused, so that it travels as
+// a refusal when it ends a session.
+func (e *apiError) Is(target error) bool {
+	return target == mpc.ErrRefused && e.Code == http.StatusForbidden
+}
 
 func errorf(code int, format string, args ...any) error {
 	return &apiError{Code: code, Msg: fmt.Sprintf(format, args...)}

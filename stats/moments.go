@@ -1,0 +1,570 @@
+package stats
+
+import (
+	"context"
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"math/rand/v2"
+)
+
+// Moments, Bivariate and OLS send their real-valued aggregates through
+// Combiner.Sum as "wide" numbers, so that the secure sum's fixed point
+// (2^-32 resolution, |value| < 2^55) costs neither range nor precision.
+//
+// A party's aggregate v is held exactly as a big.Float and written as
+// integer digits d_j with v ≈ Σ_j d_j·2^(low+20j) over a fixed, public
+// window of weights; what lies below the lowest weight (at most 2^(low-1))
+// is dropped. Integers below 2^53 pass the fixed point exactly, so the
+// decider reassembles the exact sum of every party's aggregate (rounded to
+// 768 bits). Digits are rounded to nearest (|d_j| ≤ 2^19) and then masked:
+// each party moves a fresh random multiple r·2^20 (|r| ≤ 2^26, from a
+// CSPRNG) from digit j+1 to digit j, which leaves its value unchanged.
+// Unmasked, the per-digit totals would show where the parties' digits
+// carried, a little more than the total; masked, each carry count (at most
+// m/2+1 for m parties) is hidden under a sum of the other parties' uniform
+// integers: statistical distance at most (m/2+1)/2^27 per digit, about 2e-4
+// over the 859 digits of Moments' vector with 64 parties, 2e-5 with 3.
+// Every masked digit stays below 2^47, so the totals over up to 64 parties
+// stay below 2^53. (A secure sum over a multi-word ring in the engine would
+// carry such numbers with no leak at all.)
+const (
+	wideBits = 20
+	wideMask = 1 << 26
+	widePrec = 768 // bits of the big.Float arithmetic
+)
+
+// wideWindow is a public range of digit weights: 2^low, 2^(low+wideBits), ...
+type wideWindow struct{ low, digits int }
+
+var (
+	// momWindow carries any finite local sum of float64 values: magnitudes
+	// below 2^1039, resolution 2^-1100 (below the smallest float64 product
+	// of interest). 107 digits.
+	momWindow = wideWindow{low: -1100, digits: 107}
+	// quadWindow carries sums of values and of products of two values when
+	// there are many of them (regression): magnitudes below 2^439 ≈ 1e132,
+	// resolution 2^-400 ≈ 4e-121. 42 digits.
+	quadWindow = wideWindow{low: -400, digits: 42}
+)
+
+// limitExp is the binary exponent of the magnitude a party's value must stay
+// below, so that its top digit stays within ±2^(wideBits-1).
+func (w wideWindow) limitExp() int { return w.low + wideBits*(w.digits-1) + wideBits - 1 }
+
+// wideVec is the vector one party contributes: exact counts and wide reals,
+// in an order every party follows.
+type wideVec struct {
+	v   []float64
+	rng *rand.Rand
+}
+
+func newWideVec() (*wideVec, error) {
+	var seed [32]byte
+	if _, err := crand.Read(seed[:]); err != nil {
+		return nil, fmt.Errorf("random masks: %w", err)
+	}
+	return &wideVec{rng: rand.New(rand.NewChaCha8(seed))}, nil
+}
+
+// count appends an exact count.
+func (b *wideVec) count(n float64) { b.v = append(b.v, n) }
+
+// real appends x as masked digits of window w; what names x in the error
+// returned when x lies outside the window.
+func (b *wideVec) real(x *big.Float, w wideWindow, what string) error {
+	if x.IsInf() {
+		return fmt.Errorf("%s is not finite", what)
+	}
+	if x.Sign() != 0 && x.MantExp(nil) > w.limitExp() {
+		f, _ := x.Float64()
+		return fmt.Errorf("%s is too large to carry (|%.3g| ≥ 2^%d): the values, or their distance from the shift, are too large", what, f, w.limitExp())
+	}
+	r := momNew().Set(x)
+	q, t := momNew(), momNew()
+	d := make([]float64, w.digits)
+	for j := w.digits - 1; j >= 0; j-- {
+		e := w.low + wideBits*j
+		f, _ := q.SetMantExp(r, -e).Float64()
+		d[j] = math.Round(f)
+		r.Sub(r, t.SetMantExp(t.SetFloat64(d[j]), e)) // exact
+	}
+	for j := 0; j+1 < len(d); j++ {
+		m := float64(b.rng.Int64N(2*wideMask+1) - wideMask)
+		d[j] += m * (1 << wideBits)
+		d[j+1] -= m
+	}
+	b.v = append(b.v, d...)
+	return nil
+}
+
+// wideReader reads a combined wide vector in the order it was written.
+type wideReader struct {
+	v   []float64
+	i   int
+	err error
+}
+
+func (r *wideReader) next(k int) []float64 {
+	if r.err != nil {
+		return nil
+	}
+	if r.i+k > len(r.v) {
+		r.err = fmt.Errorf("combined vector has %d values, want at least %d", len(r.v), r.i+k)
+		return nil
+	}
+	s := r.v[r.i : r.i+k]
+	r.i += k
+	for _, x := range s {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			r.err = fmt.Errorf("combined vector holds %v at %d", x, r.i)
+			return nil
+		}
+	}
+	return s
+}
+
+// count reads an exact count.
+func (r *wideReader) count() float64 {
+	s := r.next(1)
+	if s == nil {
+		return 0
+	}
+	return s[0]
+}
+
+// real reads the total of a wide real of window w. It adds the digits from
+// the top: the masks telescope, so each partial sum is the true partial sum
+// plus one mask of the size of the digit just added, and rounding (to 768
+// bits) is relative to the total, not to the masks.
+func (r *wideReader) real(w wideWindow) *big.Float {
+	sum, t := momNew(), momNew()
+	d := r.next(w.digits)
+	for j := len(d) - 1; j >= 0; j-- {
+		sum.Add(sum, t.SetMantExp(t.SetFloat64(math.Round(d[j])), w.low+wideBits*j))
+	}
+	return sum
+}
+
+// done reports a read error or values left over.
+func (r *wideReader) done() error {
+	if r.err == nil && r.i != len(r.v) {
+		r.err = fmt.Errorf("combined vector has %d values, want %d", len(r.v), r.i)
+	}
+	return r.err
+}
+
+// momAcc is a compensated (Neumaier) accumulator; its value is s + c,
+// taken exactly.
+type momAcc struct{ s, c float64 }
+
+func (a *momAcc) add(v float64) {
+	t := a.s + v
+	if math.Abs(a.s) >= math.Abs(v) {
+		a.c += (a.s - t) + v
+	} else {
+		a.c += (v - t) + a.s
+	}
+	a.s = t
+}
+
+// addProd adds the exact product u·v: the rounded product compensated, and
+// its rounding error (exact by FMA) into the correction.
+func (a *momAcc) addProd(u, v float64) {
+	p := u * v
+	a.add(p)
+	a.c += math.FMA(u, v, -p)
+}
+
+func (a *momAcc) value() float64 { return a.s + a.c }
+
+// big returns s + c exactly, or false when the sum overflowed.
+func (a *momAcc) big() (*big.Float, bool) {
+	if !momFinite(a.s) || !momFinite(a.c) {
+		return nil, false
+	}
+	return momF(a.s).Add(momF(a.s), momF(a.c)), true
+}
+
+func momFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+func momNew() *big.Float { return new(big.Float).SetPrec(widePrec) }
+
+// momF returns x (not NaN) as a big.Float.
+func momF(x float64) *big.Float { return momNew().SetFloat64(x) }
+
+func momFloat(x *big.Float) float64 {
+	f, _ := x.Float64()
+	return f
+}
+
+// momNum is v, or nil (JSON null) when v is NaN or infinite.
+func momNum(v float64) any {
+	if !momFinite(v) {
+		return nil
+	}
+	return v
+}
+
+// momRecentre turns power sums about a, s[j] = Σ(x-a)^j (s[0] = n), into
+// power sums about b, given delta = a - b, by the binomial expansion
+// (x-b)^k = Σ_j C(k,j)·(x-a)^j·delta^(k-j), in big.Float arithmetic.
+func momRecentre(s []*big.Float, delta *big.Float) []*big.Float {
+	pow := make([]*big.Float, len(s)) // delta^i
+	pow[0] = momF(1)
+	for i := 1; i < len(s); i++ {
+		pow[i] = momNew().Mul(pow[i-1], delta)
+	}
+	out := make([]*big.Float, len(s))
+	t := momNew()
+	for k := range s {
+		out[k] = momNew()
+		binom := 1.0 // C(k,j), exact for these small k
+		for j := 0; j <= k; j++ {
+			t.Mul(s[j], pow[k-j])
+			out[k].Add(out[k], t.Mul(t, momF(binom)))
+			binom = binom * float64(k-j) / float64(j+1)
+		}
+	}
+	return out
+}
+
+// momCentre returns a point in [lo, hi] near sum/n to centre a party's local
+// sums at: lo itself when every value is lo, so that constant data have
+// deviations exactly zero.
+func momCentre(sum momAcc, n, lo, hi float64) float64 {
+	if n == 0 {
+		return 0
+	}
+	if lo == hi {
+		return lo
+	}
+	return math.Min(hi, math.Max(lo, sum.value()/n))
+}
+
+// momMaxPower is the highest power sum Moments carries.
+const momMaxPower = 6
+
+// MomentSums are the pooled sums the univariate statistics are made of: the
+// count, the power sums Σ(x-shift)^k for k = 1..6, Σ1/x and Σln x over the
+// positive values, and the number of values ≤ 0. Only a deciding party
+// holds them.
+type MomentSums struct {
+	n, nonPos, recipOut, shift float64
+	raw                        []*big.Float // raw[k] = Σ(x-shift)^k, raw[0] = n
+	central                    []*big.Float // central[k] = Σ(x-mean)^k
+	recip, logs                *big.Float
+}
+
+// Moments computes this party's local moment aggregate of x and adds it
+// across the parties with one Combiner.Sum. It returns the pooled sums at a
+// deciding party and nil elsewhere. NaN values are missing and skipped;
+// infinite values are an error. A party with no values contributes zeros.
+// Each party first checks its count as a "cohort" with Combiner.Check.
+//
+// shift is a public value every party passes alike (0 when nothing better
+// is known); the power sums are taken about it. It does not affect the
+// precision, only the range: |Σ(x-shift)^k| must stay below 2^1039, which
+// any values whose sixth powers are finite satisfy.
+//
+// Precision. Each party centres its values at its own mean and sums
+// (x-mean)^k with compensated (Neumaier) summation, which is more accurate
+// than summing (x-shift)^k directly; the conversion of those sums to sums
+// about shift (binomial expansion), their transport (exact integer digits:
+// see the wide encoding above) and the decider's conversion to central sums
+// about the pooled mean are exact up to 768-bit rounding. So the k-th
+// central moment has relative error about k·1e-16·Σ|x-mean|^k/|Σ(x-mean)^k|
+// (about k·1e-16 for even k; for odd k relative to the absolute moment),
+// whatever the shift: the loss of 1e-16·(|mean-shift|/sd)^k that summing
+// plain power sums in float64 would cost does not occur. The harmonic and
+// geometric means are accurate to a few units of 1e-16. Only values that
+// spread very little (a standard deviation below about 1e-45, where sixth
+// powers underflow) cannot be summarised this precisely: Univariate then
+// returns an error rather than a wrong moment.
+func Moments(ctx context.Context, c Combiner, x []float64, shift float64) (*MomentSums, error) {
+	if !momFinite(shift) {
+		return nil, fmt.Errorf("moments: shift is %v, want a finite number", shift)
+	}
+	var (
+		n, nonPos float64
+		sum       momAcc
+		lo, hi    = math.Inf(1), math.Inf(-1)
+	)
+	for i, v := range x {
+		if math.IsNaN(v) {
+			continue
+		}
+		if math.IsInf(v, 0) {
+			return nil, fmt.Errorf("moments: value %d is %v: only finite values can be summarised", i, v)
+		}
+		sum.add(v)
+		n++
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
+	}
+	mu := momCentre(sum, n, lo, hi)
+
+	var pow [momMaxPower + 1]momAcc
+	var recip, logs momAcc
+	for _, v := range x {
+		if math.IsNaN(v) {
+			continue
+		}
+		d := v - mu
+		p := d
+		for k := 1; k <= momMaxPower; k++ {
+			pow[k].add(p)
+			p *= d
+		}
+		if v > 0 {
+			recip.add(1 / v)
+			logs.add(math.Log(v))
+		} else {
+			nonPos++
+		}
+	}
+	local := make([]*big.Float, momMaxPower+1)
+	local[0] = momF(n)
+	for k := 1; k <= momMaxPower; k++ {
+		var ok bool
+		if local[k], ok = pow[k].big(); !ok {
+			return nil, fmt.Errorf("moments: the sum of (x-mean)^%d overflows float64: the values spread too widely", k)
+		}
+	}
+	shifted := momRecentre(local, momF(mu).Sub(momF(mu), momF(shift)))
+	recipSum, ok := recip.big()
+	recipOut := 0.0
+	if !ok || recipSum.MantExp(nil) > momWindow.limitExp() {
+		recipOut, recipSum = 1, momNew() // the harmonic mean is left undefined
+	}
+	logSum, _ := logs.big() // |ln x| < 745: finite
+
+	if err := c.Check("cohort", []float64{n}); err != nil {
+		return nil, fmt.Errorf("moments: %w", err)
+	}
+	vec, err := newWideVec()
+	if err != nil {
+		return nil, fmt.Errorf("moments: %w", err)
+	}
+	vec.count(n)
+	vec.count(nonPos)
+	vec.count(recipOut)
+	for k := 1; k <= momMaxPower; k++ {
+		if err := vec.real(shifted[k], momWindow, fmt.Sprintf("the sum of (x-shift)^%d", k)); err != nil {
+			return nil, fmt.Errorf("moments: %w", err)
+		}
+	}
+	if err := vec.real(recipSum, momWindow, "the sum of 1/x"); err != nil {
+		return nil, fmt.Errorf("moments: %w", err)
+	}
+	if err := vec.real(logSum, momWindow, "the sum of ln x"); err != nil {
+		return nil, fmt.Errorf("moments: %w", err)
+	}
+
+	total, err := c.Sum(ctx, vec.v)
+	if err != nil {
+		return nil, fmt.Errorf("moments: %w", err)
+	}
+	if !c.Decider() {
+		return nil, nil
+	}
+	r := &wideReader{v: total}
+	m := &MomentSums{n: r.count(), nonPos: r.count(), recipOut: r.count(), shift: shift}
+	m.raw = make([]*big.Float, momMaxPower+1)
+	m.raw[0] = momF(m.n)
+	for k := 1; k <= momMaxPower; k++ {
+		m.raw[k] = r.real(momWindow)
+	}
+	m.recip = r.real(momWindow)
+	m.logs = r.real(momWindow)
+	if err := r.done(); err != nil {
+		return nil, fmt.Errorf("moments: %w", err)
+	}
+	m.central = m.raw
+	if m.n > 0 {
+		// Σ(x-mean)^k from Σ(x-shift)^k: delta = shift - mean = -Σ(x-shift)/n.
+		delta := momNew().Quo(m.raw[1], momF(m.n))
+		m.central = momRecentre(m.raw, delta.Neg(delta))
+	}
+	return m, nil
+}
+
+// Count returns the number of values pooled.
+func (m *MomentSums) Count() float64 {
+	if m == nil {
+		return math.NaN()
+	}
+	return m.n
+}
+
+// Sum returns the sum of the values pooled.
+func (m *MomentSums) Sum() float64 {
+	if m == nil {
+		return math.NaN()
+	}
+	s := momF(m.shift)
+	return momFloat(s.Mul(s, momF(m.n)).Add(s, m.raw[1]))
+}
+
+// mean returns the pooled mean exactly (to 768 bits); n must be > 0.
+func (m *MomentSums) mean() *big.Float {
+	s := momNew().Quo(m.raw[1], momF(m.n))
+	return s.Add(s, momF(m.shift))
+}
+
+// Mean returns the mean of the values pooled, NaN when there are none.
+func (m *MomentSums) Mean() float64 {
+	if m == nil || m.n == 0 {
+		return math.NaN()
+	}
+	return momFloat(m.mean())
+}
+
+// Variance returns the sample variance (divisor n-1) of the values pooled,
+// NaN when there are fewer than two.
+func (m *MomentSums) Variance() float64 {
+	if m == nil || m.n < 2 {
+		return math.NaN()
+	}
+	return math.Max(0, momFloat(m.central[2])/(m.n-1))
+}
+
+// StdDev returns the sample standard deviation of the values pooled, NaN
+// when there are fewer than two.
+func (m *MomentSums) StdDev() float64 { return math.Sqrt(m.Variance()) }
+
+// errNoValues is returned by the finishing functions when no party had a
+// value.
+var errNoValues = errors.New("no values")
+
+// standardised returns Σ(x-mean)^k / (n·sd^k) with the MLE sd = sqrt(m2),
+// m2 > 0, or an error when the values spread so little (a standard
+// deviation below about 1e-45) that float64 underflow at the parties or
+// what the wide encoding drops could spoil it by more than 1e-12. Per party
+// and power sum, underflow costs at most n·k·2^-1074 in the sums about the
+// party's mean (each mean within sqrt(Σ(x-mean)²) of the pooled one) and
+// the encoding 2^(low-1) in the sums about shift.
+func (m *MomentSums) standardised(k int, m2 *big.Float) (float64, error) {
+	sd := momNew().Sqrt(m2)
+	scale := momF(m.n) // n·sd^k
+	for range k {
+		scale.Mul(scale, sd)
+	}
+	dShift := momNew().Sub(m.mean(), momF(m.shift))
+	dLocal := momNew().Mul(sd, momNew().Sqrt(momF(m.n)))
+	bound := momNew().Add(
+		momNew().Mul(momBinomTail(k, dLocal), momNew().SetMantExp(momF(float64(k)), -1074)),
+		momNew().Mul(momBinomTail(k, dShift.Abs(dShift)), momNew().SetMantExp(momF(1), momWindow.low-1)))
+	bound.Mul(bound, momF(m.n))
+	if bound.Cmp(momNew().Mul(scale, momF(1e-12))) > 0 {
+		return 0, fmt.Errorf("the values spread too little (standard deviation %.3g) for moment %d to be computed precisely", momFloat(sd), k)
+	}
+	return momFloat(momNew().Quo(m.central[k], scale)), nil
+}
+
+// momBinomTail returns Σ_{j=1..k} C(k,j)·d^(k-j).
+func momBinomTail(k int, d *big.Float) *big.Float {
+	sum, dp, binom := momNew(), momF(1), 1.0
+	for j := k; j >= 1; j-- {
+		sum.Add(sum, momNew().Mul(dp, momF(binom)))
+		dp.Mul(dp, d)
+		binom = binom * float64(j) / float64(k-j+1) // C(k, j-1)
+	}
+	return sum
+}
+
+// Univariate returns the FSC reference's StatisticsUnivariate result from
+// the pooled sums and the pooled minimum and maximum (from MinimumMaximum;
+// NaN when unknown, which makes those keys nil). Keys and definitions are
+// the reference's: variance is the sample variance (n-1), variance_mle
+// divides by n; skewness = m3/m2^1.5, kurtosis = m4/m2², kurtosis_excess =
+// kurtosis-3, hyper_skewness = m5/m2^2.5 and hyper_flatness = m6/m2³ with
+// m_k = Σ(x-mean)^k/n; coefficient_of_variation = sd/mean (sample sd),
+// coefficient_of_variation_mle with the MLE sd; root_mean_square =
+// sqrt(Σx²/n); root_mean_square_deviation is the MLE sd;
+// variance_of_sample_mean = variance/n and standard_error_of_sample_mean its
+// square root; samples is n. A value that is undefined is nil (JSON null):
+// the sample variance and what is built on it when n = 1, the shape
+// statistics when the variance is zero (or min == max), the coefficients of
+// variation when the mean is zero, the harmonic and geometric means when a
+// value is ≤ 0. With no values it returns an error "no values".
+func (m *MomentSums) Univariate(min, max float64) (map[string]any, error) {
+	if m == nil {
+		return nil, errors.New("univariate: no pooled sums at this party (it does not decide)")
+	}
+	if m.n == 0 {
+		return nil, fmt.Errorf("univariate: %w", errNoValues)
+	}
+	n := m.n
+	nan := math.NaN()
+	mean := m.Mean()
+	m2 := momNew().Quo(m.central[2], momF(n)) // MLE variance
+	if m2.Sign() < 0 || min == max {
+		m2.SetInt64(0)
+	}
+	varMLE := momFloat(m2)
+	variance, varMean := nan, nan
+	if n >= 2 {
+		variance = momFloat(momNew().Quo(momNew().Mul(m2, momF(n)), momF(n-1)))
+		varMean = variance / n
+	}
+	sdMLE, sd := math.Sqrt(varMLE), math.Sqrt(variance)
+	cv, cvMLE := nan, nan
+	if mean != 0 {
+		cv, cvMLE = sd/mean, sdMLE/mean
+	}
+	var shape [momMaxPower + 1]float64
+	for k := range shape {
+		shape[k] = nan
+		if k >= 2 && m2.Sign() > 0 {
+			var err error
+			if shape[k], err = m.standardised(k, m2); err != nil {
+				return nil, fmt.Errorf("univariate: %w", err)
+			}
+		}
+	}
+	harmonic, geometric := nan, nan
+	if m.nonPos == 0 {
+		geometric = math.Exp(momFloat(m.logs) / n)
+		if m.recipOut == 0 && m.recip.Sign() > 0 {
+			harmonic = momFloat(momNew().Quo(momF(n), m.recip))
+		}
+	}
+	// Σx² = Σ(x-s)² + 2s·Σ(x-s) + n·s².
+	s := momF(m.shift)
+	sq := momNew().Mul(momNew().Mul(s, s), momF(n))
+	sq.Add(sq, momNew().Mul(momNew().Mul(s, momF(2)), m.raw[1])).Add(sq, m.raw[2])
+	if sq.Sign() < 0 {
+		sq.SetInt64(0)
+	}
+	return map[string]any{
+		"samples":                       n,
+		"minimum":                       momNum(min),
+		"maximum":                       momNum(max),
+		"sum":                           momNum(m.Sum()),
+		"mean":                          momNum(mean),
+		"harmonic_mean":                 momNum(harmonic),
+		"geometric_mean":                momNum(geometric),
+		"variance":                      momNum(variance),
+		"variance_mle":                  momNum(varMLE),
+		"variance_of_sample_mean":       momNum(varMean),
+		"standard_deviation":            momNum(sd),
+		"standard_deviation_mle":        momNum(sdMLE),
+		"standard_error_of_sample_mean": momNum(math.Sqrt(varMean)),
+		"coefficient_of_variation":      momNum(cv),
+		"coefficient_of_variation_mle":  momNum(cvMLE),
+		"root_mean_square":              momNum(momFloat(momNew().Sqrt(momNew().Quo(sq, momF(n))))),
+		"root_mean_square_deviation":    momNum(sdMLE),
+		"skewness":                      momNum(shape[3]),
+		"kurtosis":                      momNum(shape[4]),
+		"kurtosis_excess":               momNum(shape[4] - 3),
+		"hyper_skewness":                momNum(shape[5]),
+		"hyper_flatness":                momNum(shape[6]),
+	}, nil
+}

@@ -1,0 +1,428 @@
+package stats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// OLSResult is an ordinary least squares fit of y on an intercept and k
+// regressors, pooled over every party's rows.
+type OLSResult struct {
+	// Terms names the coefficients: "(Intercept)", then the regressors.
+	Terms []string
+	// Coefficients, StandardErrors and TValues follow Terms.
+	Coefficients, StandardErrors, TValues []float64
+	// RSquared is 1 - RSS/TSS; AdjRSquared corrects it for the degrees of
+	// freedom. Both are NaN when y is constant.
+	RSquared, AdjRSquared float64
+	// Sigma is the residual standard error sqrt(RSS/DF).
+	Sigma float64
+	// Samples is the number of rows n; DF = n - (k+1).
+	Samples, DF int
+}
+
+// olsCollinearTol is the smallest squared Cholesky pivot of the regressors'
+// correlation matrix, 1 - R² of a regressor on those before it, that counts
+// as independent: 1e-14, R's lm tolerance of 1e-7 on a pivot of the QR
+// factor, squared.
+const olsCollinearTol = 1e-14
+
+// OLS fits y = b0 + b1·x1 + ... + bk·xk by ordinary least squares over the
+// rows of every party, and returns the fit at a deciding party (nil
+// elsewhere). X holds this party's rows, each with the k regressors named
+// by names (no intercept column; k may be 0). Rows with a NaN (missing)
+// value are skipped; infinite values are an error. Each party checks its
+// count of rows as a "cohort" with Combiner.Check.
+//
+// One Combiner.Sum adds the local aggregate: n, Σz and the upper triangle
+// of Σzzᵀ for z = (x1..xk, y), that is XᵀX with the intercept column, Xᵀy
+// and yᵀy. The decider centres them, scales the regressors to unit
+// variance, factorises their correlation matrix (gonum Cholesky) and solves
+// the normal equations, refining the solution with residuals computed in
+// 768-bit arithmetic from the exact sums. It returns an error "regressors
+// are collinear: ..." naming the regressors involved when a regressor is
+// constant or (nearly, 1-R² below 1e-14, as R's lm) a linear combination of
+// the others, and "too few rows" when n ≤ k+1.
+//
+// Precision: each party centres its columns at its own means and sums exact
+// products (FMA) with compensated summation, and the sums travel exactly
+// (see Moments), so the pooled cross-products are those of the data
+// perturbed by about 1e-16 relative to each value's deviation from its
+// party's mean. Coefficients then have a relative error of about
+// 1e-16·cond(X) (X the centred, scaled design), as with a QR factorisation
+// of the pooled design, not the 1e-16·cond(X)² of plain normal equations;
+// R² and sigma likewise, since the residual sum of squares is evaluated
+// exactly at the computed coefficients. Standard errors come from the float64
+// inverse, relative error about 1e-16·cond(X)². No shifts are needed: the
+// values only have to keep Σz_a·z_b below 2^439 ≈ 1e132 in magnitude.
+func OLS(ctx context.Context, c Combiner, y []float64, X [][]float64, names []string) (*OLSResult, error) {
+	k := len(names)
+	seen := map[string]bool{"(Intercept)": true}
+	for _, name := range names {
+		if name == "" || seen[name] {
+			return nil, fmt.Errorf("ols: regressor name %q is empty, reserved or repeated", name)
+		}
+		seen[name] = true
+	}
+	if len(X) != len(y) && !(k == 0 && X == nil) {
+		return nil, fmt.Errorf("ols: %d values of y but %d rows of regressors", len(y), len(X))
+	}
+	q := k + 1 // variables: the regressors, then y
+	row := make([]float64, q)
+	get := func(i int) (complete bool, err error) {
+		if k > 0 && len(X[i]) != k {
+			return false, fmt.Errorf("ols: row %d has %d regressors, want %d (%s)", i, len(X[i]), k, strings.Join(names, ", "))
+		}
+		for a := range k {
+			row[a] = X[i][a]
+		}
+		row[k] = y[i]
+		for a, v := range row {
+			if math.IsNaN(v) {
+				return false, nil
+			}
+			if math.IsInf(v, 0) {
+				what := "y"
+				if a < k {
+					what = names[a]
+				}
+				return false, fmt.Errorf("ols: row %d: %s is %v: only finite values can be fitted", i, what, v)
+			}
+		}
+		return true, nil
+	}
+
+	var n float64
+	sums := make([]momAcc, q)
+	lo, hi := make([]float64, q), make([]float64, q)
+	for a := range q {
+		lo[a], hi[a] = math.Inf(1), math.Inf(-1)
+	}
+	for i := range y {
+		ok, err := get(i)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		n++
+		for a, v := range row {
+			sums[a].add(v)
+			if v < lo[a] {
+				lo[a] = v
+			}
+			if v > hi[a] {
+				hi[a] = v
+			}
+		}
+	}
+	mu := make([]float64, q)
+	for a := range q {
+		mu[a] = momCentre(sums[a], n, lo[a], hi[a])
+	}
+	dev := make([]momAcc, q)           // Σ(z_a - mu_a)
+	cross := make([]momAcc, q*(q+1)/2) // Σ(z_a - mu_a)(z_b - mu_b), a ≤ b
+	d := make([]float64, q)
+	for i := range y {
+		if ok, _ := get(i); !ok {
+			continue
+		}
+		for a, v := range row {
+			d[a] = v - mu[a]
+			dev[a].add(d[a])
+		}
+		t := 0
+		for a := range q {
+			for b := a; b < q; b++ {
+				cross[t].addProd(d[a], d[b])
+				t++
+			}
+		}
+	}
+
+	// Sums about 0: Σz_a = n·mu_a + Σd_a;
+	// Σz_a·z_b = n·mu_a·mu_b + mu_a·Σd_b + mu_b·Σd_a + Σd_a·d_b.
+	nb := momF(n)
+	sd := make([]*big.Float, q)
+	for a := range q {
+		var ok bool
+		if sd[a], ok = dev[a].big(); !ok {
+			return nil, errors.New("ols: the sums overflow float64: the values spread too widely")
+		}
+	}
+	if err := c.Check("cohort", []float64{n}); err != nil {
+		return nil, fmt.Errorf("ols: %w", err)
+	}
+	vec, err := newWideVec()
+	if err != nil {
+		return nil, fmt.Errorf("ols: %w", err)
+	}
+	vec.count(n)
+	for a := range q {
+		s := momNew().Mul(nb, momF(mu[a]))
+		if err := vec.real(s.Add(s, sd[a]), quadWindow, "a column sum"); err != nil {
+			return nil, fmt.Errorf("ols: %w", err)
+		}
+	}
+	t := 0
+	for a := range q {
+		for b := a; b < q; b++ {
+			sab, ok := cross[t].big()
+			if !ok {
+				return nil, errors.New("ols: the sums of products overflow float64: the values spread too widely")
+			}
+			ma, mb := momF(mu[a]), momF(mu[b])
+			s := momNew().Mul(momNew().Mul(nb, ma), mb)
+			s.Add(s, momNew().Mul(ma, sd[b])).Add(s, momNew().Mul(mb, sd[a])).Add(s, sab)
+			if err := vec.real(s, quadWindow, "a sum of products"); err != nil {
+				return nil, fmt.Errorf("ols: %w", err)
+			}
+			t++
+		}
+	}
+
+	total, err := c.Sum(ctx, vec.v)
+	if err != nil {
+		return nil, fmt.Errorf("ols: %w", err)
+	}
+	if !c.Decider() {
+		return nil, nil
+	}
+	r := &wideReader{v: total}
+	n = r.count()
+	raw := make([]*big.Float, q)
+	for a := range q {
+		raw[a] = r.real(quadWindow)
+	}
+	rawCross := make([]*big.Float, q*(q+1)/2)
+	for t := range rawCross {
+		rawCross[t] = r.real(quadWindow)
+	}
+	if err := r.done(); err != nil {
+		return nil, fmt.Errorf("ols: %w", err)
+	}
+	if n <= float64(q) {
+		return nil, fmt.Errorf("ols: too few rows for %d regressors: %g rows, need more than %d", k, n, q)
+	}
+	res, err := olsFinish(n, raw, rawCross, names)
+	if err != nil {
+		return nil, fmt.Errorf("ols: %w", err)
+	}
+	return res, nil
+}
+
+// olsFinish fits the model from the pooled sums about 0 of z = (x..., y):
+// raw[a] = Σz_a and rawCross the upper triangle of Σz·zᵀ, row by row.
+func olsFinish(n float64, raw, rawCross []*big.Float, names []string) (*OLSResult, error) {
+	k, q := len(names), len(raw)
+	nb := momF(n)
+	mean := make([]*big.Float, q)
+	for a := range q {
+		mean[a] = momNew().Quo(raw[a], nb)
+	}
+	// Centred cross-products C_ab = Σz_a·z_b - Σz_a·Σz_b/n, exact to 768 bits.
+	C := make([][]*big.Float, q)
+	for a := range q {
+		C[a] = make([]*big.Float, q)
+	}
+	t := 0
+	for a := range q {
+		for b := a; b < q; b++ {
+			c := momNew().Mul(raw[a], mean[b])
+			C[a][b] = c.Sub(rawCross[t], c)
+			C[b][a] = C[a][b]
+			t++
+		}
+	}
+	for a := range k {
+		if C[a][a].Sign() <= 0 {
+			return nil, fmt.Errorf("regressors are collinear: %s is constant (collinear with the intercept)", names[a])
+		}
+	}
+
+	beta := make([]float64, k) // slopes
+	var inv *mat.SymDense      // (C_xx)⁻¹
+	if k > 0 {
+		scale := make([]float64, k) // sqrt(C_aa)
+		for a := range k {
+			scale[a] = momFloat(momNew().Sqrt(C[a][a]))
+			if scale[a] == 0 {
+				return nil, fmt.Errorf("regressors are collinear: %s is constant (collinear with the intercept)", names[a])
+			}
+		}
+		corr := mat.NewSymDense(k, nil)
+		for a := range k {
+			for b := a; b < k; b++ {
+				s := momNew().Quo(C[a][b], momF(scale[a]))
+				corr.SetSym(a, b, momFloat(s.Quo(s, momF(scale[b]))))
+			}
+		}
+		var chol mat.Cholesky
+		if !chol.Factorize(corr) {
+			return nil, olsCollinear(corr, names)
+		}
+		var L mat.TriDense
+		chol.LTo(&L)
+		for a := range k {
+			if l := L.At(a, a); !(l*l >= olsCollinearTol) {
+				return nil, olsCollinear(corr, names)
+			}
+		}
+		// Solve C_xx·beta = C_xy as corr·(scale∘beta) = C_xy/scale, then
+		// refine with residuals of the exact centred sums.
+		rhs := mat.NewVecDense(k, nil)
+		var step mat.VecDense
+		for a := range k {
+			rhs.SetVec(a, momFloat(C[a][k])/scale[a])
+		}
+		for range 10 {
+			if err := chol.SolveVecTo(&step, rhs); err != nil && !errors.As(err, new(mat.Condition)) {
+				return nil, fmt.Errorf("solve the normal equations: %w", err)
+			}
+			change := 0.0
+			for a := range k {
+				delta := step.AtVec(a) / scale[a]
+				beta[a] += delta
+				if !momFinite(beta[a]) {
+					return nil, olsCollinear(corr, names)
+				}
+				change = math.Max(change, math.Abs(delta)/math.Max(math.Abs(beta[a]), math.SmallestNonzeroFloat64))
+			}
+			if change <= 1e-15 { // converged: a further step would change beta by about 1e-16 at most
+				break
+			}
+			for a := range k { // residual C_xy - C_xx·beta
+				res := momNew().Set(C[a][k])
+				for b := range k {
+					res.Sub(res, momNew().Mul(C[a][b], momF(beta[b])))
+				}
+				rhs.SetVec(a, momFloat(res)/scale[a])
+			}
+		}
+		var corrInv mat.SymDense
+		if err := chol.InverseTo(&corrInv); err != nil && !errors.As(err, new(mat.Condition)) {
+			return nil, fmt.Errorf("invert the normal equations: %w", err)
+		}
+		inv = mat.NewSymDense(k, nil)
+		for a := range k {
+			for b := a; b < k; b++ {
+				inv.SetSym(a, b, corrInv.At(a, b)/scale[a]/scale[b])
+			}
+		}
+	}
+
+	// RSS(beta) = C_yy - 2·Σ beta_a·C_ay + Σ beta_a·beta_b·C_ab, exactly at the
+	// computed beta (so its error is second order in beta's).
+	rss := momNew().Set(C[k][k])
+	for a := range k {
+		ba := momF(beta[a])
+		rss.Sub(rss, momNew().Mul(momNew().Mul(ba, C[a][k]), momF(2)))
+		for b := range k {
+			rss.Add(rss, momNew().Mul(momNew().Mul(ba, momF(beta[b])), C[a][b]))
+		}
+	}
+	if rss.Sign() < 0 {
+		rss.SetInt64(0)
+	}
+	intercept := momNew().Set(mean[k]) // ȳ - Σ beta_a·x̄_a
+	for a := range k {
+		intercept.Sub(intercept, momNew().Mul(momF(beta[a]), mean[a]))
+	}
+
+	p := k + 1
+	df := n - float64(p)
+	sigma2 := momFloat(rss) / df
+	res := &OLSResult{
+		Terms:        append([]string{"(Intercept)"}, names...),
+		Coefficients: append([]float64{momFloat(intercept)}, beta...),
+		Sigma:        math.Sqrt(sigma2),
+		Samples:      int(n),
+		DF:           int(df),
+		RSquared:     math.NaN(),
+		AdjRSquared:  math.NaN(),
+	}
+	// Var(b0) = sigma²·(1/n + x̄ᵀ·C_xx⁻¹·x̄); Var(b) = sigma²·C_xx⁻¹.
+	xbar := make([]float64, k)
+	for a := range k {
+		xbar[a] = momFloat(mean[a])
+	}
+	quad := 0.0
+	if k > 0 {
+		xv := mat.NewVecDense(k, xbar)
+		quad = mat.Inner(xv, inv, xv)
+	}
+	res.StandardErrors = append(res.StandardErrors, math.Sqrt(sigma2*(1/n+math.Max(0, quad))))
+	for a := range k {
+		res.StandardErrors = append(res.StandardErrors, math.Sqrt(sigma2*inv.At(a, a)))
+	}
+	for a, b := range res.Coefficients {
+		tv := math.NaN()
+		if se := res.StandardErrors[a]; se > 0 {
+			tv = b / se
+		}
+		res.TValues = append(res.TValues, tv)
+	}
+	if C[k][k].Sign() > 0 {
+		res.RSquared = 1 - momFloat(momNew().Quo(rss, C[k][k]))
+		res.AdjRSquared = 1 - (1-res.RSquared)*(n-1)/df
+	}
+	return res, nil
+}
+
+// olsCollinear explains a singular correlation matrix of the regressors:
+// the regressors with weight in the right singular vector of its smallest
+// singular value are the ones that are linearly dependent.
+func olsCollinear(corr *mat.SymDense, names []string) error {
+	var svd mat.SVD
+	if !svd.Factorize(corr, mat.SVDThin) {
+		return fmt.Errorf("regressors are collinear: %s are linearly dependent", strings.Join(names, ", "))
+	}
+	var v mat.Dense
+	svd.VTo(&v)
+	k := len(names)
+	top := 0.0
+	for a := range k {
+		top = math.Max(top, math.Abs(v.At(a, k-1)))
+	}
+	var involved []string
+	for a := range k {
+		if math.Abs(v.At(a, k-1)) >= 0.01*top {
+			involved = append(involved, names[a])
+		}
+	}
+	if len(involved) == 1 {
+		return fmt.Errorf("regressors are collinear: %s is (nearly) constant", involved[0])
+	}
+	return fmt.Errorf("regressors are collinear: %s are linearly dependent (together with the intercept); drop one of them", strings.Join(involved, ", "))
+}
+
+// Map returns the fit as a result object: coefficients, standard_errors and
+// t_values (each a map from term name to value, "(Intercept)" first in
+// Terms order and in JSON's sorted keys), r_squared, adj_r_squared, sigma,
+// samples and df. Undefined values are nil (JSON null).
+func (r *OLSResult) Map() map[string]any {
+	terms := func(v []float64) map[string]any {
+		m := make(map[string]any, len(v))
+		for i, x := range v {
+			m[r.Terms[i]] = momNum(x)
+		}
+		return m
+	}
+	return map[string]any{
+		"coefficients":    terms(r.Coefficients),
+		"standard_errors": terms(r.StandardErrors),
+		"t_values":        terms(r.TValues),
+		"r_squared":       momNum(r.RSquared),
+		"adj_r_squared":   momNum(r.AdjRSquared),
+		"sigma":           momNum(r.Sigma),
+		"samples":         float64(r.Samples),
+		"df":              float64(r.DF),
+	}
+}
