@@ -43,12 +43,22 @@ func main() {
 	memRuns := flag.Int("mem-runs", 10_000, "sequential computations for the memory figure")
 	maxRows := flag.Int("max-rows", 10_000_000, "largest rows per site in the scaling table")
 	flag.StringVar(&b.work, "work", filepath.Join(os.TempDir(), "fsc-bench"), "`folder` for generated data (kept between runs)")
+	only := flag.String("only", "node,statistics,rows,parties", "the `sections` to run, comma-separated")
 	flag.Parse()
-	steps := []func() error{
-		func() error { return b.node(*memRuns) },
-		b.statistics,
-		func() error { return b.scaleRows(*maxRows) },
-		b.scaleParties,
+	all := map[string]func() error{
+		"node":       func() error { return b.node(*memRuns) },
+		"statistics": b.statistics,
+		"rows":       func() error { return b.scaleRows(*maxRows) },
+		"parties":    b.scaleParties,
+	}
+	var steps []func() error
+	for _, name := range strings.Split(*only, ",") {
+		step, ok := all[name]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "bench: unknown section %q\n", name)
+			os.Exit(2)
+		}
+		steps = append(steps, step)
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

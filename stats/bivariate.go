@@ -144,12 +144,17 @@ func bivFinish(n float64, t [5]*big.Float, shiftX, shiftY float64) map[string]an
 		return c.Sub(suv, c)
 	}
 	cxx, cyy, cxy := centred(t[2], t[0], t[0]), centred(t[3], t[1], t[1]), centred(t[4], t[0], t[1])
-	if cxx.Sign() < 0 {
-		cxx.SetInt64(0)
+	// The pooled sums are rebuilt to 768 bits; a centred sum within 2^-600
+	// of the raw sum it came from is zero (no float64 data spread so
+	// little), whatever rounding the rebuilding left.
+	snap := func(c, raw *big.Float) {
+		limit := momNew().SetMantExp(momNew().Abs(raw), -600)
+		if c.Sign() < 0 || momNew().Abs(c).Cmp(limit) <= 0 {
+			c.SetInt64(0)
+		}
 	}
-	if cyy.Sign() < 0 {
-		cyy.SetInt64(0)
-	}
+	snap(cxx, t[2])
+	snap(cyy, t[3])
 	nan := math.NaN()
 	quo := func(a, b *big.Float) float64 {
 		if b.Sign() == 0 {

@@ -156,6 +156,11 @@ func (r *wideReader) done() error {
 	return r.err
 }
 
+// momBlock is how many values are added plainly before their sum goes
+// into a compensated accumulator; 2^-53·momBlock bounds a block's relative
+// rounding, and a product of momBlock mantissas in [0.5, 1) stays normal.
+const momBlock = 64
+
 // momAcc is a compensated (Neumaier) accumulator; its value is s + c,
 // taken exactly.
 type momAcc struct{ s, c float64 }
@@ -292,6 +297,10 @@ func Moments(ctx context.Context, c Combiner, x []float64, shift float64) (*Mome
 		sum       momAcc
 		lo, hi    = math.Inf(1), math.Inf(-1)
 	)
+	// Values are added in blocks of momBlock: plainly within a block, and
+	// each block's sum into the compensated accumulator. A block's rounding
+	// is at most momBlock·2^-53 of its terms' magnitude.
+	var block float64
 	for i, v := range x {
 		if math.IsNaN(v) {
 			continue
@@ -299,19 +308,36 @@ func Moments(ctx context.Context, c Combiner, x []float64, shift float64) (*Mome
 		if math.IsInf(v, 0) {
 			return nil, fmt.Errorf("moments: value %d is %v: only finite values can be summarised", i, v)
 		}
-		sum.add(v)
+		block += v
 		n++
-		if v < lo {
-			lo = v
+		if int(n)%momBlock == 0 {
+			sum.add(block)
+			block = 0
 		}
-		if v > hi {
-			hi = v
-		}
+		lo = min(lo, v)
+		hi = max(hi, v)
 	}
+	sum.add(block)
 	mu := momCentre(sum, n, lo, hi)
 
 	var pow [momMaxPower + 1]momAcc
 	var recip, logs momAcc
+	var bpow [momMaxPower + 1]float64
+	var brecip float64
+	// ln x is summed as ln of a product of mantissas plus the exponents:
+	// one math.Log a block instead of one a value.
+	prod, exps, inBlock := 1.0, 0, 0
+	flush := func() {
+		for k := 1; k <= momMaxPower; k++ {
+			pow[k].add(bpow[k])
+			bpow[k] = 0
+		}
+		recip.add(brecip)
+		brecip = 0
+		m, e := math.Frexp(prod)
+		logs.add(math.Log(m) + float64(exps+e)*math.Ln2)
+		prod, exps, inBlock = 1, 0, 0
+	}
 	for _, v := range x {
 		if math.IsNaN(v) {
 			continue
@@ -319,16 +345,22 @@ func Moments(ctx context.Context, c Combiner, x []float64, shift float64) (*Mome
 		d := v - mu
 		p := d
 		for k := 1; k <= momMaxPower; k++ {
-			pow[k].add(p)
+			bpow[k] += p
 			p *= d
 		}
 		if v > 0 {
-			recip.add(1 / v)
-			logs.add(math.Log(v))
+			brecip += 1 / v
+			m, e := math.Frexp(v)
+			prod *= m
+			exps += e
 		} else {
 			nonPos++
 		}
+		if inBlock++; inBlock == momBlock {
+			flush()
+		}
 	}
+	flush()
 	local := make([]*big.Float, momMaxPower+1)
 	local[0] = momF(n)
 	for k := 1; k <= momMaxPower; k++ {

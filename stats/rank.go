@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 )
 
 // Order statistics by a k-th ranked element search over the value domain.
@@ -69,6 +71,7 @@ type rankGroup struct {
 	all    bool     // the empty prefix: every value of x
 	keys   []uint64 // this party's keys under prefix (unless all)
 	counts [rankBuckets]int64
+	lo, hi int // when x is sorted: the values under prefix are x[lo:hi]
 }
 
 // rankSingle is a prefix under which exactly one pooled value lies; this
@@ -134,12 +137,19 @@ func OrderStatistics(ctx context.Context, c Combiner, x []float64, ranks func(n 
 
 // rankSearch is OrderStatistics with what naming the statistic in errors.
 func rankSearch(ctx context.Context, c Combiner, x []float64, ranks func(n int64) ([]int64, error), what string) ([]float64, int64, error) {
-	root := &rankGroup{all: true}
-	for i, v := range x {
-		if v != v {
-			return nil, 0, fmt.Errorf("%s: value %d is NaN: only numbers can be ranked (drop missing values first)", what, i)
+	root := &rankGroup{all: true, hi: len(x)}
+	// Sorted values (a node keeps its whole columns sorted) are counted by
+	// binary search: a few thousand comparisons a round instead of a pass.
+	sorted := slices.IsSorted(x) && (len(x) == 0 || x[0] == x[0])
+	if sorted {
+		rankCountSorted(x, root, 0)
+	} else {
+		for i, v := range x {
+			if v != v {
+				return nil, 0, fmt.Errorf("%s: value %d is NaN: only numbers can be ranked (drop missing values first)", what, i)
+			}
+			root.counts[OrderKey(v)>>56]++
 		}
-		root.counts[OrderKey(v)>>56]++
 	}
 	groups := []*rankGroup{root}
 	var singles []*rankSingle
@@ -205,7 +215,11 @@ func rankSearch(ctx context.Context, c Combiner, x []float64, ranks func(n int64
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: round %d: malformed decision: %w", what, r, err)
 		}
-		if groups, singles, err = rankRoute(x, groups, countP, singleP, r); err != nil {
+		route := rankRoute
+		if sorted {
+			route = rankRouteSorted
+		}
+		if groups, singles, err = route(x, groups, countP, singleP, r); err != nil {
 			return nil, 0, fmt.Errorf("%s: round %d: malformed decision: %w", what, r, err)
 		}
 	}
@@ -308,6 +322,74 @@ func rankRoute(x []float64, groups []*rankGroup, countP, singleP []uint64, r int
 			for _, k := range g.keys {
 				move(t, k)
 			}
+		}
+	}
+	return next, singles, nil
+}
+
+// rankSearchSorted finds the first index in x[lo:hi] (sorted) whose key is
+// at least key.
+func rankSearchSorted(x []float64, lo, hi int, key uint64) int {
+	return lo + sort.Search(hi-lo, func(i int) bool { return OrderKey(x[lo+i]) >= key })
+}
+
+// rankCountSorted counts, for a group over sorted x[g.lo:g.hi] whose prefix
+// has 8r bits, the values in each bucket of the next byte.
+func rankCountSorted(x []float64, g *rankGroup, r int) {
+	shift := uint(56 - 8*r)
+	start := g.lo
+	for b := 0; b < rankBuckets; b++ {
+		end := g.hi
+		if b < rankBuckets-1 {
+			end = rankSearchSorted(x, start, g.hi, (g.prefix<<8|uint64(b+1))<<shift)
+		}
+		g.counts[b] = int64(end - start)
+		start = end
+	}
+}
+
+// rankRouteSorted is rankRoute for sorted x: a prefix's values are a
+// sub-range of its parent's, found by binary search.
+func rankRouteSorted(x []float64, groups []*rankGroup, countP, singleP []uint64, r int) ([]*rankGroup, []*rankSingle, error) {
+	parent := make(map[uint64]*rankGroup, len(groups))
+	for _, g := range groups {
+		parent[g.prefix] = g
+	}
+	shift := uint(64 - 8*r)
+	span := func(p uint64) (int, int, error) {
+		g, ok := parent[p>>8]
+		if !ok {
+			return 0, 0, fmt.Errorf("prefix %#x extends no probed prefix", p)
+		}
+		lo := rankSearchSorted(x, g.lo, g.hi, p<<shift)
+		hi := g.hi
+		if p&0xff != 0xff {
+			hi = rankSearchSorted(x, lo, g.hi, (p+1)<<shift)
+		}
+		return lo, hi, nil
+	}
+	next := make([]*rankGroup, len(countP))
+	for j, p := range countP {
+		lo, hi, err := span(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		next[j] = &rankGroup{prefix: p, lo: lo, hi: hi}
+		rankCountSorted(x, next[j], r)
+	}
+	singles := make([]*rankSingle, len(singleP))
+	for j, p := range singleP {
+		lo, hi, err := span(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		singles[j] = &rankSingle{prefix: p}
+		switch hi - lo {
+		case 0:
+		case 1:
+			singles[j].rem = OrderKey(x[lo]) & (uint64(1)<<shift - 1)
+		default:
+			return nil, nil, fmt.Errorf("prefix %#x said to hold one value holds %d here", p, hi-lo)
 		}
 	}
 	return next, singles, nil
@@ -507,6 +589,14 @@ func rankType7(index float64, lo int64, xlo, xhi float64) float64 {
 		q = float64((1-h)*q) + float64(h*xhi)
 	}
 	return q
+}
+
+// QuantileSorted is the type-7 quantile of plain, sorted, non-empty
+// values, computed as Quantiles computes it: the plaintext answer the
+// secure one is checked against.
+func QuantileSorted(sorted []float64, p float64) float64 {
+	index, lo, hi := rankType7Index(int64(len(sorted)), p)
+	return rankType7(index, lo, sorted[lo-1], sorted[hi-1])
 }
 
 // Quantiles returns the pooled sample quantiles of the parties' values at

@@ -130,22 +130,43 @@ func OLS(ctx context.Context, c Combiner, y []float64, X [][]float64, names []st
 	dev := make([]momAcc, q)           // Σ(z_a - mu_a)
 	cross := make([]momAcc, q*(q+1)/2) // Σ(z_a - mu_a)(z_b - mu_b), a ≤ b
 	d := make([]float64, q)
+	// Rows are added in blocks of momBlock: plainly within a block, then
+	// each block's sums into the compensated accumulators, so the cost is
+	// one multiply-add per cross product and row.
+	bdev, bcross := make([]float64, q), make([]float64, len(cross))
+	inBlock := 0
+	flush := func() {
+		for a := range bdev {
+			dev[a].add(bdev[a])
+			bdev[a] = 0
+		}
+		for t := range bcross {
+			cross[t].add(bcross[t])
+			bcross[t] = 0
+		}
+		inBlock = 0
+	}
 	for i := range y {
 		if ok, _ := get(i); !ok {
 			continue
 		}
 		for a, v := range row {
 			d[a] = v - mu[a]
-			dev[a].add(d[a])
+			bdev[a] += d[a]
 		}
 		t := 0
 		for a := range q {
-			for b := a; b < q; b++ {
-				cross[t].addProd(d[a], d[b])
+			da := d[a]
+			for _, db := range d[a:] {
+				bcross[t] += da * db
 				t++
 			}
 		}
+		if inBlock++; inBlock == momBlock {
+			flush()
+		}
 	}
+	flush()
 
 	// Sums about 0: Σz_a = n·mu_a + Σd_a;
 	// Σz_a·z_b = n·mu_a·mu_b + mu_a·Σd_b + mu_b·Σd_a + Σd_a·d_b.

@@ -12,8 +12,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
 	"github.com/fsc-kernel/fsc-kernel/mpc/client"
@@ -85,7 +90,7 @@ func run(bin, dir string) error {
 		res, err := c.Compute(ctx, ch.req)
 		var got float64
 		if err == nil {
-			got, _ = res.Result[ch.key].(float64)
+			got = lookup(res.Result, ch.key)
 		}
 		report(ch.label, got, want, time.Since(start), err)
 	}
@@ -159,6 +164,12 @@ func checks() []check {
 			return s, nil
 		}
 	}
+	of := func(column, where string, f func([]float64) float64) func(*stats.Table) (float64, error) {
+		return func(t *stats.Table) (float64, error) {
+			x, err := values(t, column, where)
+			return f(x), err
+		}
+	}
 	ds := func(column, where string) *client.Dataset {
 		return &client.Dataset{Table: "patients", Column: column, Where: where}
 	}
@@ -171,7 +182,98 @@ func checks() []check {
 		{"sum of bmi (missing values skipped)", client.Request{Microprotocol: "SecureSum", Dataset: ds("bmi", "")}, "sum", sum("", "bmi")},
 		{"sum of dose where response == 'CR'", client.Request{Microprotocol: "SecureSum", Dataset: ds("dose", "response == 'CR'")}, "sum", sum("response == 'CR'", "dose")},
 		{"sum of survival_months where event == 1 and sex == 'M'", client.Request{Microprotocol: "SecureSum", Dataset: ds("survival_months", "event == 1 and sex == 'M'")}, "sum", sum("event == 1 and sex == 'M'", "survival_months")},
+		{"mean age", client.Request{Microprotocol: "Moments", Dataset: ds("age", "")}, "mean", of("age", "", func(x []float64) float64 { return stat.Mean(x, nil) })},
+		{"standard deviation of bmi", client.Request{Microprotocol: "Moments", Dataset: ds("bmi", "")}, "standard_deviation", of("bmi", "", func(x []float64) float64 { return stat.StdDev(x, nil) })},
+		{"median survival_months (R type 7)", client.Request{Microprotocol: "SecureMedian", Dataset: ds("survival_months", "")}, "median", of("survival_months", "", func(x []float64) float64 { return quantile(x, 0.5) })},
+		{"90% quantile of dose where toxicity == 1", client.Request{Microprotocol: "Quantiles", Dataset: ds("dose", "toxicity == 1"), Parameters: map[string]any{"probabilities": []float64{0.9}}}, "quantiles.0", of("dose", "toxicity == 1", func(x []float64) float64 { return quantile(x, 0.9) })},
+		{"maximum age", client.Request{Microprotocol: "MinimumMaximum", Dataset: ds("age", "")}, "maximum", of("age", "", func(x []float64) float64 { return slices.Max(x) })},
+		{"skewness of survival_months", client.Request{Microprotocol: "StatisticsUnivariate", Dataset: ds("survival_months", "")}, "skewness", of("survival_months", "", skewness)},
+		{"patients with response CR", client.Request{Microprotocol: "StatisticsFrequency", Dataset: ds("response", "")}, "histogram.CR", count("response == 'CR'", "")},
+		{"women with response PD", client.Request{Microprotocol: "StatisticsContingency", Dataset: &client.Dataset{Table: "patients", Columns: []string{"sex", "response"}}}, "table.F.PD", count("sex == 'F' and response == 'PD'", "")},
+		{"patients aged 60 to 70 (histogram bin)", client.Request{Microprotocol: "Histogram", Dataset: ds("age", ""), Parameters: map[string]any{"edges": []float64{0, 60, 70, 120}}}, "counts.1", count("age >= 60 and age < 70", "")},
+		{"correlation of age and dose", client.Request{Microprotocol: "StatisticsBivariate", Dataset: &client.Dataset{Table: "patients", Columns: []string{"age", "dose"}}}, "correlation_coefficient", func(t *stats.Table) (float64, error) {
+			x, y, err := pairs(t, "age", "dose")
+			return stat.Correlation(x, y, nil), err
+		}},
+		{"OLS slope of survival_months on dose", client.Request{Microprotocol: "Regression", Dataset: &client.Dataset{Table: "patients", Columns: []string{"survival_months", "dose"}}, Parameters: map[string]any{"names": []string{"dose"}}}, "coefficients.dose", func(t *stats.Table) (float64, error) {
+			x, y, err := pairs(t, "dose", "survival_months")
+			_, slope := stat.LinearRegression(x, y, nil, false)
+			return slope, err
+		}},
 	}
+}
+
+// quantile is R's type 7 on x.
+func quantile(x []float64, p float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	return stats.QuantileSorted(s, p)
+}
+
+// skewness is the third central moment over the cubed MLE deviation.
+func skewness(x []float64) float64 {
+	m := stat.Mean(x, nil)
+	var m2, m3 float64
+	for _, v := range x {
+		m2 += (v - m) * (v - m)
+		m3 += (v - m) * (v - m) * (v - m)
+	}
+	n := float64(len(x))
+	return (m3 / n) / math.Pow(m2/n, 1.5)
+}
+
+// pairs returns the complete cases of two numeric columns.
+func pairs(t *stats.Table, a, b string) (x, y []float64, err error) {
+	ca, err := t.NumericColumn(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	cb, err := t.NumericColumn(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range ca.Num {
+		if !math.IsNaN(ca.Num[i]) && !math.IsNaN(cb.Num[i]) {
+			x, y = append(x, ca.Num[i]), append(y, cb.Num[i])
+		}
+	}
+	return x, y, nil
+}
+
+// lookup follows a dotted path ("histogram.CR", "quantiles.1") into a result.
+func lookup(v any, path string) float64 {
+	for _, k := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[k]
+		case []any:
+			i, _ := strconv.Atoi(k)
+			if i < len(x) {
+				v = x[i]
+			}
+		}
+	}
+	f, _ := v.(float64)
+	return f
+}
+
+// values returns a numeric column's non-missing values in the selected rows.
+func values(t *stats.Table, column, where string) ([]float64, error) {
+	rows, err := selectRows(t, where)
+	if err != nil {
+		return nil, err
+	}
+	c, err := t.NumericColumn(column)
+	if err != nil {
+		return nil, err
+	}
+	var out []float64
+	for i, v := range c.Num {
+		if (rows == nil || rows[i]) && !math.IsNaN(v) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }
 
 func selectRows(t *stats.Table, where string) ([]bool, error) {

@@ -2,6 +2,8 @@ package node
 
 import (
 	"math"
+	"slices"
+	"sync"
 	"net/http"
 	"strconv"
 
@@ -16,7 +18,12 @@ type input struct {
 	rows  [][]float64 // regressors of each row (y holds the response)
 	a, b  []string    // categories; category pairs as a and b
 	items []string    // a set (PSI)
-	n     int         // a count
+	n     int         // a count, or the rows a pre-added x covers
+	added bool        // x holds one value already added over n rows
+	// Category counts, computed once: label -> count, and for pairs
+	// [a, b] -> count.
+	counts     map[string]float64
+	pairCounts map[[2]string]float64
 }
 
 func bad(format string, args ...any) error { return errorf(http.StatusBadRequest, format, args...) }
@@ -115,30 +122,30 @@ func label(v any) (string, bool) {
 	return "", false
 }
 
-// ownLabels reads a list of categories.
+// ownLabels reads a list of categories into counts.
 func ownLabels(data any, limit int) (*input, error) {
 	list, err := asList(data, limit, "a list of categories")
 	if err != nil {
 		return nil, err
 	}
-	in := &input{a: make([]string, len(list))}
+	in := &input{counts: map[string]float64{}, n: len(list)}
 	for i, e := range list {
 		s, ok := label(e)
 		if !ok {
 			return nil, bad("data[%d]: expected a category (string or number), got %s", i, jsonType(e))
 		}
-		in.a[i] = s
+		in.counts[s]++
 	}
 	return in, nil
 }
 
-// ownLabelPairs reads a list of [a, b] category pairs.
+// ownLabelPairs reads a list of [a, b] category pairs into counts.
 func ownLabelPairs(data any, limit int) (*input, error) {
 	list, err := asList(data, limit, "a list of [a, b] category pairs")
 	if err != nil {
 		return nil, err
 	}
-	in := &input{a: make([]string, len(list)), b: make([]string, len(list))}
+	in := &input{pairCounts: map[[2]string]float64{}, n: len(list)}
 	for i, e := range list {
 		p, ok := e.([]any)
 		if !ok || len(p) != 2 {
@@ -149,7 +156,7 @@ func ownLabelPairs(data any, limit int) (*input, error) {
 		if !aok || !bok {
 			return nil, bad("data[%d]: categories must be strings or numbers", i)
 		}
-		in.a[i], in.b[i] = a, b
+		in.pairCounts[[2]string{a, b}]++
 	}
 	return in, nil
 }
@@ -191,8 +198,43 @@ func ownSets(data any, limit int) ([]string, error) {
 	return mpc.IntersectLists(sets), nil
 }
 
+// sortedCache keeps, for each numeric column used whole by an order
+// statistic, its values sorted without the missing ones: the rank search
+// then counts by binary search. Built on first use, kept while the node runs
+// (columns never change once loaded).
+var sortedCache sync.Map // *stats.Column -> *sortedColumn
+
+type sortedColumn struct {
+	once   sync.Once
+	values []float64
+}
+
+func sortedValues(c *stats.Column) []float64 {
+	v, _ := sortedCache.LoadOrStore(c, &sortedColumn{})
+	sc := v.(*sortedColumn)
+	sc.once.Do(func() {
+		sc.values = slices.DeleteFunc(slices.Clone(c.Num), math.IsNaN)
+		slices.Sort(sc.values)
+	})
+	return sc.values
+}
+
+// gapless remembers, for each numeric column loaded, whether it has no
+// missing value (columns never change once loaded).
+var gapless sync.Map // *stats.Column -> bool
+
+func hasNoGaps(c *stats.Column) bool {
+	if v, ok := gapless.Load(c); ok {
+		return v.(bool)
+	}
+	ok := !slices.ContainsFunc(c.Num, math.IsNaN)
+	gapless.Store(c, ok)
+	return ok
+}
+
 // tableNumbers reads the non-missing values of a numeric column in the
-// selected rows.
+// selected rows. A whole column without gaps is shared, not copied: the
+// statistics only read their input.
 func tableNumbers(t *stats.Table, rows []bool, column string) ([]float64, error) {
 	if column == "" {
 		return nil, bad("dataset.column: missing")
@@ -200,6 +242,9 @@ func tableNumbers(t *stats.Table, rows []bool, column string) ([]float64, error)
 	c, err := t.NumericColumn(column)
 	if err != nil {
 		return nil, bad("%v", err)
+	}
+	if rows == nil && hasNoGaps(c) {
+		return c.Num, nil
 	}
 	out := make([]float64, 0, len(c.Num))
 	for i, v := range c.Num {
@@ -257,30 +302,44 @@ func tableNumericRows(t *stats.Table, rows []bool, ds *DatasetRef, min int, what
 		}
 	}
 	in := &input{}
+	k := len(cols) - 1
+	var backing []float64 // every row's regressors in one allocation
 	for i := 0; i < t.Rows; i++ {
 		if !complete(cols, rows, i) {
 			continue
 		}
-		in.y = append(in.y, cols[0].Num[i])
-		r := make([]float64, len(cols)-1)
-		for j, c := range cols[1:] {
-			r[j] = c.Num[i]
+		if backing == nil {
+			backing = make([]float64, 0, k*t.Rows)
 		}
-		in.rows = append(in.rows, r)
+		in.y = append(in.y, cols[0].Num[i])
+		start := len(backing)
+		for _, c := range cols[1:] {
+			backing = append(backing, c.Num[i])
+		}
+		in.rows = append(in.rows, backing[start:len(backing):len(backing)])
 	}
 	return in, nil
 }
 
-// labelOf returns row i of a column as a category label.
-func labelOf(c *stats.Column, i int) string {
+// codes numbers a column's values for counting: a categorical column's
+// level index, or for a numeric column the index of its value among the
+// column's distinct values; names gives each code's label.
+func codes(c *stats.Column) (code func(i int) int, names []string) {
 	if c.Kind == stats.Categorical {
-		return c.Levels[c.Cat[i]]
+		return func(i int) int { return int(c.Cat[i]) }, c.Levels
 	}
-	return strconv.FormatFloat(c.Num[i], 'f', -1, 64)
+	index := map[float64]int{}
+	for _, v := range c.Num {
+		if _, ok := index[v]; !ok && !math.IsNaN(v) {
+			index[v] = len(names)
+			names = append(names, strconv.FormatFloat(v, 'f', -1, 64))
+		}
+	}
+	return func(i int) int { return index[c.Num[i]] }, names
 }
 
-// tableLabels reads one or two columns as categories (numbers become
-// their decimal text), complete cases only.
+// tableLabels counts one or two columns' categories (numbers count by
+// their decimal text) over complete cases, a pass over the level codes.
 func tableLabels(t *stats.Table, rows []bool, ds *DatasetRef, width int, what string) (*input, error) {
 	cols, err := tableColumns(t, ds, width, what)
 	if err != nil {
@@ -289,15 +348,51 @@ func tableLabels(t *stats.Table, rows []bool, ds *DatasetRef, width int, what st
 	if len(cols) != width {
 		return nil, bad("dataset.columns: %s takes %d column(s), got %d", what, width, len(cols))
 	}
+	codeA, namesA := codes(cols[0])
 	in := &input{}
+	if width == 1 {
+		counts := make([]float64, len(namesA))
+		for i := 0; i < t.Rows; i++ {
+			if complete(cols, rows, i) {
+				counts[codeA(i)]++
+				in.n++
+			}
+		}
+		in.counts = map[string]float64{}
+		for j, c := range counts {
+			if c > 0 {
+				in.counts[namesA[j]] = c
+			}
+		}
+		return in, nil
+	}
+	codeB, namesB := codes(cols[1])
+	in.pairCounts = map[[2]string]float64{}
+	if len(namesA)*len(namesB) <= 1<<20 {
+		// A dense grid of the level pairs: one increment a row.
+		grid := make([]float64, len(namesA)*len(namesB))
+		for i := 0; i < t.Rows; i++ {
+			if complete(cols, rows, i) {
+				grid[codeA(i)*len(namesB)+codeB(i)]++
+				in.n++
+			}
+		}
+		for j, c := range grid {
+			if c > 0 {
+				in.pairCounts[[2]string{namesA[j/len(namesB)], namesB[j%len(namesB)]}] = c
+			}
+		}
+		return in, nil
+	}
+	pairs := map[[2]int]float64{}
 	for i := 0; i < t.Rows; i++ {
-		if !complete(cols, rows, i) {
-			continue
+		if complete(cols, rows, i) {
+			pairs[[2]int{codeA(i), codeB(i)}]++
+			in.n++
 		}
-		in.a = append(in.a, labelOf(cols[0], i))
-		if width == 2 {
-			in.b = append(in.b, labelOf(cols[1], i))
-		}
+	}
+	for k, c := range pairs {
+		in.pairCounts[[2]string{namesA[k[0]], namesB[k[1]]}] = c
 	}
 	return in, nil
 }

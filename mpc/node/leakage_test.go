@@ -63,7 +63,7 @@ func TestMedianLeaksNoSiteValue(t *testing.T) {
 		}
 	}
 	slices.Sort(all)
-	if want := type7(all, 0.5); results[0][0] != want {
+	if want := stats.QuantileSorted(all, 0.5); results[0][0] != want {
 		t.Fatalf("median %v, want %v", results[0][0], want)
 	}
 	if results[1] != nil || results[2] != nil {

@@ -1,26 +1,47 @@
 package node
 
 import (
-	"os"
+	"context"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
+	"time"
 )
 
-// gcHeadroom is how much garbage a node lets pile up between collections.
-// Go's default lets the heap double, which next to a large dataset means
-// hundreds of megabytes held for nothing.
-const gcHeadroom = 8 << 20
-
 // settleMemory returns what loading the datasets left behind to the
-// operating system, and sets the collector to run after gcHeadroom bytes of
-// new garbage (at most doubling a small heap). GOGC, when set, wins.
+// operating system.
 func settleMemory() {
 	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	if os.Getenv("GOGC") == "" && ms.HeapAlloc > 0 {
-		percent := int(100 * gcHeadroom / ms.HeapAlloc)
-		debug.SetGCPercent(max(5, min(100, percent)))
-	}
 	debug.FreeOSMemory()
+}
+
+// Garbage a node lets pile up before it collects, and how often it looks.
+// Go's own pacing lets the heap double, which next to a large dataset means
+// hundreds of megabytes held for nothing; collecting on every few megabytes
+// instead would make each big computation pay for many collections (each
+// marks the whole dataset). So the pacing is left alone while work runs,
+// and a steward collects small piles between computations.
+const (
+	gcPile  = 4 << 20
+	gcEvery = 200 * time.Millisecond
+)
+
+// steward collects garbage when more than gcPile bytes of it have piled up
+// since the last collection, until ctx ends.
+func steward(ctx context.Context) {
+	samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
+	t := time.NewTicker(gcEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		metrics.Read(samples)
+		live, objects := samples[0].Value.Uint64(), samples[1].Value.Uint64()
+		if objects > live+gcPile {
+			runtime.GC()
+		}
+	}
 }

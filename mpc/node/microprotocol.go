@@ -3,7 +3,9 @@ package node
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/fsc-kernel/fsc-kernel/mpc"
 	"github.com/fsc-kernel/fsc-kernel/stats"
@@ -30,7 +32,7 @@ type microprotocol struct {
 // rule checks.
 func (in *input) cohort() int {
 	switch {
-	case in.n > 0:
+	case in.added || in.n > 0:
 		return in.n
 	case in.y != nil:
 		return len(in.y)
@@ -48,8 +50,15 @@ var microprotocols = map[string]*microprotocol{
 	"SecureSum": {
 		own: ownNumbers,
 		table: func(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
-			x, err := tableNumbers(t, rows, ds.Column)
-			return &input{x: x}, err
+			if ds.Column == "" {
+				return nil, bad("dataset.column: SecureSum needs the column to add up")
+			}
+			c, err := t.NumericColumn(ds.Column)
+			if err != nil {
+				return nil, bad("%v", err)
+			}
+			s, n := stats.Sum(c, rows) // one pass, nothing copied
+			return &input{x: []float64{s}, n: n, added: true}, nil
 		},
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
 			local := stats.SumValues(in.x)
@@ -203,18 +212,19 @@ var microprotocols = map[string]*microprotocol{
 			return tableLabels(t, rows, ds, 1, "StatisticsFrequency")
 		},
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
-			if err := checkLabelCounts(e, in.a); err != nil {
-				return nil, err
-			}
-			levels, err := stats.LabelUnion(ctx, e.c, distinct(in.a))
+			levels, err := labelUnion(ctx, e, in.counts)
 			if err != nil {
 				return nil, err
 			}
-			counts, err := stats.Frequencies(ctx, e.c, in.a, levels)
+			v := make([]float64, len(levels))
+			for i, l := range levels {
+				v[i] = in.counts[l]
+			}
+			total, err := e.c.Sum(ctx, v)
 			if err != nil || !e.c.Decider() {
 				return nil, err
 			}
-			return stats.FrequencyTable(levels, counts), nil
+			return stats.FrequencyTable(levels, total), nil
 		},
 	},
 	"StatisticsContingency": {
@@ -223,25 +233,37 @@ var microprotocols = map[string]*microprotocol{
 			return tableLabels(t, rows, ds, 2, "StatisticsContingency")
 		},
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
-			if err := checkLabelCounts(e, in.a); err != nil {
+			if err := e.c.Check("cell", slices.Collect(maps.Values(in.pairCounts))); err != nil {
 				return nil, err
 			}
-			if err := checkLabelCounts(e, in.b); err != nil {
-				return nil, err
+			a, b := map[string]float64{}, map[string]float64{}
+			for k, c := range in.pairCounts {
+				a[k[0]] += c
+				b[k[1]] += c
 			}
-			la, err := stats.LabelUnion(ctx, e.c, distinct(in.a))
+			la, err := labelUnion(ctx, e, a)
 			if err != nil {
 				return nil, err
 			}
-			lb, err := stats.LabelUnion(ctx, e.c, distinct(in.b))
+			lb, err := labelUnion(ctx, e, b)
 			if err != nil {
 				return nil, err
 			}
-			counts, err := stats.Contingency(ctx, e.c, in.a, in.b, la, lb)
+			v := make([]float64, 0, len(la)*len(lb))
+			for _, x := range la {
+				for _, y := range lb {
+					v = append(v, in.pairCounts[[2]string{x, y}])
+				}
+			}
+			total, err := e.c.Sum(ctx, v)
 			if err != nil || !e.c.Decider() {
 				return nil, err
 			}
-			return stats.ContingencyTable(la, lb, counts), nil
+			grid := make([][]float64, len(la))
+			for i := range grid {
+				grid[i] = total[i*len(lb) : (i+1)*len(lb)]
+			}
+			return stats.ContingencyTable(la, lb, grid), nil
 		},
 	},
 	"SetIntersection": {
@@ -272,37 +294,25 @@ var microprotocols = map[string]*microprotocol{
 	},
 }
 
-// numericColumn reads the dataset's column as numbers.
+// numericColumn reads the dataset's column as numbers; a whole column
+// comes sorted, which the rank search uses.
 func numericColumn(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
+	if rows == nil && ds.Column != "" {
+		if c, err := t.NumericColumn(ds.Column); err == nil {
+			return &input{x: sortedValues(c)}, nil
+		}
+	}
 	x, err := tableNumbers(t, rows, ds.Column)
 	return &input{x: x}, err
 }
 
-// distinct returns each label once, in first-seen order.
-func distinct(labels []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, l := range labels {
-		if !seen[l] {
-			seen[l] = true
-			out = append(out, l)
-		}
+// labelUnion checks this party's count of each of its labels against its
+// disclosure rule, then learns the union of every party's labels.
+func labelUnion(ctx context.Context, e *env, counts map[string]float64) ([]string, error) {
+	if err := e.c.Check("cell", slices.Collect(maps.Values(counts))); err != nil {
+		return nil, err
 	}
-	return out
-}
-
-// checkLabelCounts applies the disclosure rule to this party's count of
-// each of its labels before the labels themselves are revealed.
-func checkLabelCounts(e *env, labels []string) error {
-	counts := map[string]float64{}
-	for _, l := range labels {
-		counts[l]++
-	}
-	v := make([]float64, 0, len(counts))
-	for _, c := range counts {
-		v = append(v, c)
-	}
-	return e.c.Check("cell", v)
+	return stats.LabelUnion(ctx, e.c, slices.Sorted(maps.Keys(counts)))
 }
 
 // encodeAggregate checks that an aggregate can be shared and encodes it;

@@ -39,19 +39,6 @@ func plainValues(t *testing.T, all *stats.Table, column, where string) []float64
 	return out
 }
 
-// type7 is R's default quantile on sorted x, computed step for step as
-// R's quantile.default computes it.
-func type7(sorted []float64, p float64) float64 {
-	index := 1 + float64(len(sorted)-1)*p
-	lo, hi := math.Floor(index), math.Ceil(index)
-	qs := sorted[int(lo)-1]
-	h := index - lo
-	if index > lo && sorted[int(hi)-1] != qs {
-		qs = float64((1-h)*qs) + float64(h*sorted[int(hi)-1])
-	}
-	return qs
-}
-
 func compute(t *testing.T, c *client.Client, mp string, ds client.Dataset, params map[string]any) map[string]any {
 	t.Helper()
 	res, err := c.Compute(context.Background(), client.Request{Microprotocol: mp, Dataset: &ds, Parameters: params})
@@ -88,11 +75,11 @@ func TestEveryStatisticEqualsPlaintext(t *testing.T) {
 
 			q := compute(t, c, "Quantiles", ds, map[string]any{"probabilities": []float64{0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1}})
 			for i, p := range []float64{0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1} {
-				if got, want := num(t, q["quantiles"].([]any)[i]), type7(sorted, p); got != want {
+				if got, want := num(t, q["quantiles"].([]any)[i]), stats.QuantileSorted(sorted, p); got != want {
 					t.Errorf("%s: quantile %v = %v, want %v (exact)", name, p, got, want)
 				}
 			}
-			if got, want := num(t, compute(t, c, "SecureMedian", ds, nil)["median"]), type7(sorted, 0.5); got != want {
+			if got, want := num(t, compute(t, c, "SecureMedian", ds, nil)["median"]), stats.QuantileSorted(sorted, 0.5); got != want {
 				t.Errorf("%s: median %v, want %v", name, got, want)
 			}
 			mm := compute(t, c, "MinimumMaximum", ds, nil)
