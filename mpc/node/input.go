@@ -2,10 +2,10 @@ package node
 
 import (
 	"math"
-	"slices"
-	"sync"
 	"net/http"
+	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/fsc-kernel/fsc-kernel/mpc"
 	"github.com/fsc-kernel/fsc-kernel/stats"
