@@ -202,7 +202,8 @@ func labelUnpack(chunks []uint64) (string, bool) {
 // longer than 64 bytes, or more than 1024 distinct labels, is an error.
 //
 // One Sum does it: every party writes each of its labels into a slot of a
-// table of 4096 chosen by a keyed hash of the label, as an indicator, the
+// table (sized first: one Sum of the parties' label counts and a Decide of
+// the size, 8 slots a label, from 64 to 4096) chosen by a keyed hash of the label, as an indicator, the
 // label's bytes packed into integers, and a 40-bit checksum (the parties'
 // contributions are added securely). A slot that k parties' copies of one
 // label fell into sums to k and k times the label's elements, so dividing
@@ -212,7 +213,7 @@ func labelUnpack(chunks []uint64) (string, bool) {
 // few labels left) under the next hash key, every party taking the same key sequence, until no slot
 // collides (at most 7 retries, each one more Sum and Decide). When some
 // parties do not decide, the deciding party then Decides the union so that
-// every party has it: 2 calls in all without collisions.
+// every party has it: 4 calls in all without collisions.
 //
 // Revealed: the union of the labels and, to the deciding parties, how many
 // parties hold each label (and, in a retry, the slots where labels met,
@@ -234,7 +235,28 @@ func LabelUnion(ctx context.Context, c Combiner, labels []string) ([]string, err
 	if c.Decider() {
 		dec = &labelDecider{holders: map[string]int{}}
 	}
-	pending, slots := own, labelUnionSlots
+	// The first table is sized to the labels there are: one round that
+	// adds the parties' label counts (at most 8 slots a label, so that few
+	// collide) saves megabytes of table when labels are few.
+	size, err := c.Sum(ctx, []float64{float64(len(own))})
+	if err != nil {
+		return nil, fmt.Errorf("label union: sizing: %w", err)
+	}
+	var sized []float64
+	if c.Decider() {
+		slots := 64
+		for slots < 8*int(size[0]) && slots < labelUnionSlots {
+			slots *= 2
+		}
+		sized = []float64{float64(min(slots, labelUnionSlots))}
+	}
+	if sized, err = c.Decide(ctx, sized); err != nil {
+		return nil, fmt.Errorf("label union: sizing decision: %w", err)
+	}
+	if len(sized) != 1 || sized[0] < 1 || sized[0] > float64(labelUnionSlots) || sized[0] != math.Trunc(sized[0]) {
+		return nil, fmt.Errorf("label union: malformed table size %v from the deciding party", sized)
+	}
+	pending, slots := own, int(sized[0])
 	for attempt := 0; ; attempt++ {
 		vec := make([]float64, slots*labelWidth)
 		where := make([]int, len(pending))
