@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"strings"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -63,6 +64,34 @@ const olsCollinearTol = 1e-14
 // values only have to keep Σz_a·z_b below 2^439 ≈ 1e132 in magnitude.
 func OLS(ctx context.Context, c Combiner, y []float64, X [][]float64, names []string) (*OLSResult, error) {
 	k := len(names)
+	if len(X) != len(y) && !(k == 0 && X == nil) {
+		return nil, fmt.Errorf("ols: %d values of y but %d rows of regressors", len(y), len(X))
+	}
+	vars := make([][]float64, k+1)
+	for a := range k {
+		vars[a] = make([]float64, len(y))
+	}
+	for i, row := range X {
+		if len(row) != k {
+			return nil, fmt.Errorf("ols: row %d has %d regressors, want %d (%s)", i, len(row), k, strings.Join(names, ", "))
+		}
+		for a, v := range row {
+			vars[a][i] = v
+		}
+	}
+	vars[k] = y
+	return OLSColumns(ctx, c, vars, nil, names)
+}
+
+// olsBlock is the number of rows centred and multiplied together.
+const olsBlock = 256
+
+// OLSColumns is OLS over columns: vars holds one slice per regressor, in
+// the order of names, and then the response; rows is nil or selects the
+// rows to fit. Rows missing (NaN) in any variable are skipped. Node-held
+// tables pass their columns as they are, without a copy.
+func OLSColumns(ctx context.Context, c Combiner, vars [][]float64, rows []bool, names []string) (*OLSResult, error) {
+	k := len(names)
 	seen := map[string]bool{"(Intercept)": true}
 	for _, name := range names {
 		if name == "" || seen[name] {
@@ -70,103 +99,83 @@ func OLS(ctx context.Context, c Combiner, y []float64, X [][]float64, names []st
 		}
 		seen[name] = true
 	}
-	if len(X) != len(y) && !(k == 0 && X == nil) {
-		return nil, fmt.Errorf("ols: %d values of y but %d rows of regressors", len(y), len(X))
+	if len(vars) != k+1 {
+		return nil, fmt.Errorf("ols: %d columns for %d regressors and the response", len(vars), k)
 	}
 	q := k + 1 // variables: the regressors, then y
-	row := make([]float64, q)
-	get := func(i int) (complete bool, err error) {
-		if k > 0 && len(X[i]) != k {
-			return false, fmt.Errorf("ols: row %d has %d regressors, want %d (%s)", i, len(X[i]), k, strings.Join(names, ", "))
-		}
-		for a := range k {
-			row[a] = X[i][a]
-		}
-		row[k] = y[i]
-		for a, v := range row {
-			if math.IsNaN(v) {
-				return false, nil
-			}
-			if math.IsInf(v, 0) {
-				what := "y"
-				if a < k {
-					what = names[a]
-				}
-				return false, fmt.Errorf("ols: row %d: %s is %v: only finite values can be fitted", i, what, v)
-			}
-		}
-		return true, nil
-	}
-
-	var n float64
-	sums := make([]momAcc, q)
-	lo, hi := make([]float64, q), make([]float64, q)
-	for a := range q {
-		lo[a], hi[a] = math.Inf(1), math.Inf(-1)
-	}
-	for i := range y {
-		ok, err := get(i)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		n++
-		for a, v := range row {
-			sums[a].add(v)
-			if v < lo[a] {
-				lo[a] = v
-			}
-			if v > hi[a] {
-				hi[a] = v
-			}
+	size := len(vars[k])
+	for a, v := range vars {
+		if len(v) != size {
+			return nil, fmt.Errorf("ols: column %d has %d rows, the response %d", a, len(v), size)
 		}
 	}
+	if rows != nil && len(rows) != size {
+		return nil, fmt.Errorf("ols: row selection of %d rows for columns of %d", len(rows), size)
+	}
+	// One pass over the rows, a block at a time: the complete rows of a
+	// block (selected, and finite in every variable; NaN is missing, an
+	// infinity an error) are centred into a buffer that stays in cache, and
+	// the block's sums and cross products are vector dot products (gonum's
+	// assembly kernels) added into compensated accumulators. The centre is
+	// the first block's mean, near the data, so the products are well
+	// conditioned; a block's rounding is at most olsBlock·2^-53 of its
+	// terms' magnitude. The data are read once: the pass is memory-bound.
 	mu := make([]float64, q)
-	for a := range q {
-		mu[a] = momCentre(sums[a], n, lo[a], hi[a])
-	}
 	dev := make([]momAcc, q)           // Σ(z_a - mu_a)
 	cross := make([]momAcc, q*(q+1)/2) // Σ(z_a - mu_a)(z_b - mu_b), a ≤ b
-	d := make([]float64, q)
-	// Rows are added in blocks of momBlock: plainly within a block, then
-	// each block's sums into the compensated accumulators, so the cost is
-	// one multiply-add per cross product and row.
-	bdev, bcross := make([]float64, q), make([]float64, len(cross))
-	inBlock := 0
-	flush := func() {
-		for a := range bdev {
-			dev[a].add(bdev[a])
-			bdev[a] = 0
-		}
-		for t := range bcross {
-			cross[t].add(bcross[t])
-			bcross[t] = 0
-		}
-		inBlock = 0
+	buf := make([][]float64, q)
+	for a := range buf {
+		buf[a] = make([]float64, olsBlock)
 	}
-	for i := range y {
-		if ok, _ := get(i); !ok {
+	var n float64
+	centred := false
+	for start := 0; start < size; start += olsBlock {
+		m := 0
+		for i := start; i < min(start+olsBlock, size); i++ {
+			if rows != nil && !rows[i] {
+				continue
+			}
+			ok := true
+			for a, col := range vars {
+				v := col[i]
+				if math.Float64bits(v)>>52&0x7ff == 0x7ff { // NaN or ±Inf
+					if v == v {
+						what := "y"
+						if a < k {
+							what = names[a]
+						}
+						return nil, fmt.Errorf("ols: row %d: %s is %v: only finite values can be fitted", i, what, v)
+					}
+					ok = false
+					break
+				}
+				buf[a][m] = v - mu[a]
+			}
+			if ok {
+				m++
+			}
+		}
+		if m == 0 {
 			continue
 		}
-		for a, v := range row {
-			d[a] = v - mu[a]
-			bdev[a] += d[a]
+		if !centred {
+			for a := range q {
+				mu[a] = floats.Sum(buf[a][:m]) / float64(m)
+				floats.AddConst(-mu[a], buf[a][:m])
+			}
+			centred = true
 		}
+		n += float64(m)
 		t := 0
 		for a := range q {
-			da := d[a]
-			for _, db := range d[a:] {
-				bcross[t] += da * db
+			da := buf[a][:m]
+			dev[a].add(floats.Sum(da))
+			for b := a; b < q; b++ {
+				cross[t].add(floats.Dot(da, buf[b][:m]))
 				t++
 			}
 		}
-		if inBlock++; inBlock == momBlock {
-			flush()
-		}
 	}
-	flush()
 
 	// Sums about 0: Σz_a = n·mu_a + Σd_a;
 	// Σz_a·z_b = n·mu_a·mu_b + mu_a·Σd_b + mu_b·Σd_a + Σd_a·d_b.

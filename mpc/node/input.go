@@ -18,6 +18,9 @@ type input struct {
 	rows  [][]float64 // regressors of each row (y holds the response)
 	a, b  []string    // categories; category pairs as a and b
 	items []string    // a set (PSI)
+	vars  [][]float64 // columns to fit, shared with the table (regressors, then y)
+	sel   []bool      // the rows of vars selected (nil: all)
+	names []string    // the regressors' column names
 	n     int         // a count, or the rows a pre-added x covers
 	added bool        // x holds one value already added over n rows
 	// Category counts, computed once: label -> count, and for pairs

@@ -185,21 +185,47 @@ var microprotocols = map[string]*microprotocol{
 	"Regression": {
 		own: ownRows,
 		table: func(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
-			return tableNumericRows(t, rows, ds, 2, "Regression")
+			cols, err := tableColumns(t, ds, 2, "Regression")
+			if err != nil {
+				return nil, err
+			}
+			in := &input{sel: rows}
+			for _, c := range cols[1:] {
+				in.names = append(in.names, c.Name)
+			}
+			for _, c := range append(cols[1:], cols[0]) { // regressors, then y
+				if c.Kind != stats.Numeric {
+					return nil, bad("column %q of table %s is categorical; Regression needs numeric columns", c.Name, t.Name)
+				}
+				in.vars = append(in.vars, c.Num)
+			}
+			return in, nil // the fit checks its cohort against min_cell itself
 		},
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
 			k := 0
 			if len(in.rows) > 0 {
 				k = len(in.rows[0])
 			}
+			if in.vars != nil {
+				k = len(in.vars) - 1
+			}
 			names := p.names
+			if len(names) != k && len(in.names) == k {
+				names = in.names
+			}
 			if len(names) != k {
 				names = make([]string, k)
 				for i := range names {
 					names[i] = fmt.Sprintf("x%d", i+1)
 				}
 			}
-			r, err := stats.OLS(ctx, e.c, in.y, in.rows, names)
+			var r *stats.OLSResult
+			var err error
+			if in.vars != nil {
+				r, err = stats.OLSColumns(ctx, e.c, in.vars, in.sel, names)
+			} else {
+				r, err = stats.OLS(ctx, e.c, in.y, in.rows, names)
+			}
 			if err != nil || r == nil {
 				return nil, err
 			}
