@@ -289,6 +289,23 @@ type MomentSums struct {
 // powers underflow) cannot be summarised this precisely: Univariate then
 // returns an error rather than a wrong moment.
 func Moments(ctx context.Context, c Combiner, x []float64, shift float64) (*MomentSums, error) {
+	part, err := LocalMoments(x, shift)
+	if err != nil {
+		return nil, err
+	}
+	return part.Combine(ctx, c)
+}
+
+// MomentsPart is one party's part of Moments before the parties combine
+// theirs: its aggregate, ready to add. Computing it needs no other party,
+// so a caller may compute it while other rounds run.
+type MomentsPart struct {
+	n, shift float64
+	v        []float64
+}
+
+// LocalMoments computes this party's part of Moments from its own values.
+func LocalMoments(x []float64, shift float64) (*MomentsPart, error) {
 	if !momFinite(shift) {
 		return nil, fmt.Errorf("moments: shift is %v, want a finite number", shift)
 	}
@@ -314,24 +331,28 @@ func Moments(ctx context.Context, c Combiner, x []float64, shift float64) (*Mome
 			sum.add(block)
 			block = 0
 		}
-		lo = min(lo, v)
-		hi = max(hi, v)
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
 	}
 	sum.add(block)
 	mu := momCentre(sum, n, lo, hi)
 
 	var pow [momMaxPower + 1]momAcc
 	var recip, logs momAcc
-	var bpow [momMaxPower + 1]float64
-	var brecip float64
-	// ln x is summed as ln of a product of mantissas plus the exponents:
-	// one math.Log a block instead of one a value.
+	// Block sums of the powers (in registers), of 1/x, and ln x as ln of a
+	// product of mantissas plus the exponents: one math.Log a block
+	// instead of one a value.
+	var b1, b2, b3, b4, b5, b6, brecip float64
 	prod, exps, inBlock := 1.0, 0, 0
 	flush := func() {
-		for k := 1; k <= momMaxPower; k++ {
-			pow[k].add(bpow[k])
-			bpow[k] = 0
+		for k, v := range [...]float64{b1, b2, b3, b4, b5, b6} {
+			pow[k+1].add(v)
 		}
+		b1, b2, b3, b4, b5, b6 = 0, 0, 0, 0, 0, 0
 		recip.add(brecip)
 		brecip = 0
 		m, e := math.Frexp(prod)
@@ -339,20 +360,28 @@ func Moments(ctx context.Context, c Combiner, x []float64, shift float64) (*Mome
 		prod, exps, inBlock = 1, 0, 0
 	}
 	for _, v := range x {
-		if math.IsNaN(v) {
+		if v != v {
 			continue
 		}
 		d := v - mu
-		p := d
-		for k := 1; k <= momMaxPower; k++ {
-			bpow[k] += p
-			p *= d
-		}
+		d2 := d * d
+		d4 := d2 * d2
+		b1 += d
+		b2 += d2
+		b3 += d2 * d
+		b4 += d4
+		b5 += d4 * d
+		b6 += d4 * d2
 		if v > 0 {
 			brecip += 1 / v
-			m, e := math.Frexp(v)
-			prod *= m
-			exps += e
+			if bits := math.Float64bits(v); bits>>52 != 0 { // normal: the mantissa and exponent by hand
+				prod *= math.Float64frombits(bits&^(0x7ff<<52) | 1022<<52)
+				exps += int(bits>>52) - 1022
+			} else {
+				m, e := math.Frexp(v)
+				prod *= m
+				exps += e
+			}
 		} else {
 			nonPos++
 		}
@@ -377,9 +406,6 @@ func Moments(ctx context.Context, c Combiner, x []float64, shift float64) (*Mome
 	}
 	logSum, _ := logs.big() // |ln x| < 745: finite
 
-	if err := c.Check("cohort", []float64{n}); err != nil {
-		return nil, fmt.Errorf("moments: %w", err)
-	}
 	vec, err := newWideVec()
 	if err != nil {
 		return nil, fmt.Errorf("moments: %w", err)
@@ -398,8 +424,17 @@ func Moments(ctx context.Context, c Combiner, x []float64, shift float64) (*Mome
 	if err := vec.real(logSum, momWindow, "the sum of ln x"); err != nil {
 		return nil, fmt.Errorf("moments: %w", err)
 	}
+	return &MomentsPart{n: n, shift: shift, v: vec.v}, nil
+}
 
-	total, err := c.Sum(ctx, vec.v)
+// Combine adds the parties' parts (after this party's disclosure rule has
+// passed its count) and returns the pooled sums at deciding parties.
+func (p *MomentsPart) Combine(ctx context.Context, c Combiner) (*MomentSums, error) {
+	if err := c.Check("cohort", []float64{p.n}); err != nil {
+		return nil, fmt.Errorf("moments: %w", err)
+	}
+	shift := p.shift
+	total, err := c.Sum(ctx, p.v)
 	if err != nil {
 		return nil, fmt.Errorf("moments: %w", err)
 	}

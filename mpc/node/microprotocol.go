@@ -128,11 +128,26 @@ var microprotocols = map[string]*microprotocol{
 	"StatisticsUnivariate": {
 		own: ownNumbers, table: numericColumn,
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			// The local moments pass needs no other party: it runs while
+			// the min/max search waits on the network.
+			type local struct {
+				part *stats.MomentsPart
+				err  error
+			}
+			done := make(chan local, 1)
+			go func() {
+				part, err := stats.LocalMoments(in.x, 0)
+				done <- local{part, err}
+			}()
 			lo, hi, _, err := stats.MinMax(ctx, e.c, in.x)
+			l := <-done
 			if err != nil {
 				return nil, err
 			}
-			m, err := stats.Moments(ctx, e.c, in.x, 0)
+			if l.err != nil {
+				return nil, l.err
+			}
+			m, err := l.part.Combine(ctx, e.c)
 			if err != nil || m == nil {
 				return nil, err
 			}
