@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/fsc-kernel/fsc-kernel/mpc"
 	"github.com/fsc-kernel/fsc-kernel/stats"
@@ -277,18 +278,23 @@ var microprotocols = map[string]*microprotocol{
 			if err := e.c.Check("cell", slices.Collect(maps.Values(in.pairCounts))); err != nil {
 				return nil, err
 			}
-			a, b := map[string]float64{}, map[string]float64{}
+			// One union for both columns' labels, told apart by a prefix.
+			both := map[string]float64{}
 			for k, c := range in.pairCounts {
-				a[k[0]] += c
-				b[k[1]] += c
+				both["a\x00"+k[0]] += c
+				both["b\x00"+k[1]] += c
 			}
-			la, err := labelUnion(ctx, e, a)
+			union, err := labelUnion(ctx, e, both)
 			if err != nil {
 				return nil, err
 			}
-			lb, err := labelUnion(ctx, e, b)
-			if err != nil {
-				return nil, err
+			var la, lb []string
+			for _, l := range union {
+				if rest, ok := strings.CutPrefix(l, "a\x00"); ok {
+					la = append(la, rest)
+				} else if rest, ok := strings.CutPrefix(l, "b\x00"); ok {
+					lb = append(lb, rest)
+				}
 			}
 			v := make([]float64, 0, len(la)*len(lb))
 			for _, x := range la {
