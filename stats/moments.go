@@ -275,16 +275,18 @@ type MomentSums struct {
 // any values whose sixth powers are finite satisfy.
 //
 // Precision. Each party centres its values at its own mean and sums
-// (x-mean)^k with compensated (Neumaier) summation, which is more accurate
-// than summing (x-shift)^k directly; the conversion of those sums to sums
-// about shift (binomial expansion), their transport (exact integer digits:
-// see the wide encoding above) and the decider's conversion to central sums
-// about the pooled mean are exact up to 768-bit rounding. So the k-th
-// central moment has relative error about k·1e-16·Σ|x-mean|^k/|Σ(x-mean)^k|
-// (about k·1e-16 for even k; for odd k relative to the absolute moment),
-// whatever the shift: the loss of 1e-16·(|mean-shift|/sd)^k that summing
+// (x-mean)^k in blocks of momBlock values, each block's sum added with
+// compensated (Neumaier) summation, which is more accurate than summing
+// (x-shift)^k directly; the conversion of those sums to sums about shift
+// (binomial expansion), their transport (exact integer digits: see the wide
+// encoding above) and the decider's conversion to central sums about the
+// pooled mean are exact up to 768-bit rounding. So the k-th central moment
+// has relative error at most about momBlock·1e-16·Σ|x-mean|^k/|Σ(x-mean)^k|
+// (so below 1e-14 for even k, and typically far less; for odd k relative to
+// the absolute moment), whatever the shift: the loss of 1e-16·(|mean-shift|/sd)^k that summing
 // plain power sums in float64 would cost does not occur. The harmonic and
-// geometric means are accurate to a few units of 1e-16. Only values that
+// geometric means are accurate to about 1e-14 (ln x is summed as the log of
+// block products of mantissas plus the exponents). Only values that
 // spread very little (a standard deviation below about 1e-45, where sixth
 // powers underflow) cannot be summarised this precisely: Univariate then
 // returns an error rather than a wrong moment.

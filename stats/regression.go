@@ -51,16 +51,17 @@ const olsCollinearTol = 1e-14
 // constant or (nearly, 1-R² below 1e-14, as R's lm) a linear combination of
 // the others, and "too few rows" when n ≤ k+1.
 //
-// Precision: each party centres its columns at its own means and sums exact
-// products (FMA) with compensated summation, and the sums travel exactly
+// Precision: each party centres its columns near its own means (the first
+// block's) and sums products in blocks of olsBlock rows, each block's dot
+// products added with compensated summation, and the sums travel exactly
 // (see Moments), so the pooled cross-products are those of the data
-// perturbed by about 1e-16 relative to each value's deviation from its
-// party's mean. Coefficients then have a relative error of about
-// 1e-16·cond(X) (X the centred, scaled design), as with a QR factorisation
-// of the pooled design, not the 1e-16·cond(X)² of plain normal equations;
-// R² and sigma likewise, since the residual sum of squares is evaluated
-// exactly at the computed coefficients. Standard errors come from the float64
-// inverse, relative error about 1e-16·cond(X)². No shifts are needed: the
+// perturbed by at most about olsBlock·1e-16 relative to the products'
+// magnitudes (typically far less). Coefficients then have a relative error
+// of about that times cond(X) (X the centred, scaled design), not its
+// square as with plain normal equations; R² and sigma likewise, since the
+// residual sum of squares is evaluated exactly at the computed
+// coefficients. Standard errors come from the float64 inverse, relative
+// error about 1e-16·cond(X)². No shifts are needed: the
 // values only have to keep Σz_a·z_b below 2^439 ≈ 1e132 in magnitude.
 func OLS(ctx context.Context, c Combiner, y []float64, X [][]float64, names []string) (*OLSResult, error) {
 	k := len(names)
@@ -129,31 +130,50 @@ func OLSColumns(ctx context.Context, c Combiner, vars [][]float64, rows []bool, 
 	}
 	var n float64
 	centred := false
+	valid := make([]bool, olsBlock)
 	for start := 0; start < size; start += olsBlock {
-		m := 0
-		for i := start; i < min(start+olsBlock, size); i++ {
-			if rows != nil && !rows[i] {
-				continue
-			}
-			ok := true
-			for a, col := range vars {
-				v := col[i]
+		end := min(start+olsBlock, size)
+		m := end - start
+		// Column by column: copy the block (a memmove), then mark rows that
+		// are not selected or have a missing value.
+		all := true
+		for j := range valid[:m] {
+			valid[j] = rows == nil || rows[start+j]
+			all = all && valid[j]
+		}
+		for a, col := range vars {
+			block := buf[a][:m]
+			copy(block, col[start:end])
+			for j, v := range block {
 				if math.Float64bits(v)>>52&0x7ff == 0x7ff { // NaN or ±Inf
 					if v == v {
 						what := "y"
 						if a < k {
 							what = names[a]
 						}
-						return nil, fmt.Errorf("ols: row %d: %s is %v: only finite values can be fitted", i, what, v)
+						return nil, fmt.Errorf("ols: row %d: %s is %v: only finite values can be fitted", start+j, what, v)
 					}
-					ok = false
-					break
+					valid[j], all = false, false
 				}
-				buf[a][m] = v - mu[a]
 			}
-			if ok {
-				m++
+		}
+		if !all { // keep the complete rows only
+			kept := 0
+			for j := range valid[:m] {
+				if valid[j] {
+					for a := range buf {
+						buf[a][kept] = buf[a][j]
+					}
+					kept++
+				}
 			}
+			m = kept
+		}
+		if m == 0 {
+			continue
+		}
+		for a := range buf {
+			floats.AddConst(-mu[a], buf[a][:m])
 		}
 		if m == 0 {
 			continue
