@@ -4,14 +4,14 @@ import "math"
 
 // Sum returns the sum of a numeric column's values over the selected rows
 // (rows nil selects all) and the number of values added; missing values are
-// skipped. It uses Neumaier's compensated summation, so the result is as
-// accurate as the float64 sum of the exact values.
+// skipped. Values are added plainly in blocks of 64 and each block's sum
+// with Neumaier's compensated summation, so the result is within about
+// 64·2^-53 of the magnitudes summed, and usually as accurate as the float64
+// sum of the exact values.
 func Sum(c *Column, rows []bool) (sum float64, n int) {
-	var comp float64
-	for i, v := range c.Num {
-		if (rows != nil && !rows[i]) || math.IsNaN(v) {
-			continue
-		}
+	var comp, block float64
+	inBlock := 0
+	add := func(v float64) {
 		t := sum + v
 		if math.Abs(sum) >= math.Abs(v) {
 			comp += (sum - t) + v
@@ -19,8 +19,19 @@ func Sum(c *Column, rows []bool) (sum float64, n int) {
 			comp += (v - t) + sum
 		}
 		sum = t
-		n++
 	}
+	for i, v := range c.Num {
+		if v != v || (rows != nil && !rows[i]) {
+			continue
+		}
+		block += v
+		n++
+		if inBlock++; inBlock == 64 {
+			add(block)
+			block, inBlock = 0, 0
+		}
+	}
+	add(block)
 	return sum + comp, n
 }
 
