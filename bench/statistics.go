@@ -34,6 +34,7 @@ func (b *bench) statistics() error {
 		{"histogram of age, 100 bins", "≤ 20 ms", "Histogram", age, map[string]any{"bins": 100, "range": []float64{18, 96}}},
 		{"crosstab 10 × 10", "≤ 20 ms", "StatisticsContingency", client.Dataset{Table: "wide", Columns: []string{"c1", "c2"}}, nil},
 		{"OLS with 10 regressors", "≤ 30 ms", "Regression", client.Dataset{Table: "wide", Columns: regressors}, nil},
+		{"OLS with 10 regressors and a where filter (a full pass over the rows)", "", "Regression", client.Dataset{Table: "wide", Columns: regressors, Where: "y > -1000000"}, nil},
 	}
 	for _, tc := range cases {
 		d, err := timeIt(b.runs, dataset(c, tc.mp, tc.ds, tc.params))

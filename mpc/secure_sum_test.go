@@ -391,3 +391,34 @@ func BenchmarkSecureSum(b *testing.B) {
 		})
 	}
 }
+
+// TestSubViewsRunSideBySide: two sums at once over one session, one on a
+// view, keep their steps apart.
+func TestSubViewsRunSideBySide(t *testing.T) {
+	parties := []string{"a", "b", "c"}
+	net := NewLocalNetwork(parties...)
+	got, errs := runPartiesID(t, net, "side", parties, func(s *Session) ([]uint64, error) {
+		var wg sync.WaitGroup
+		var side []uint64
+		var sideErr error
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			side, sideErr = SecureSum(context.Background(), s.Sub("side"), []uint64{10}, parties)
+		}()
+		main, err := SecureSum(context.Background(), s, []uint64{1}, parties)
+		wg.Wait()
+		if err != nil {
+			return nil, err
+		}
+		if sideErr != nil {
+			return nil, sideErr
+		}
+		return []uint64{main[0], side[0]}, nil
+	})
+	for i := range parties {
+		if errs[i] != nil || got[i][0] != 3 || got[i][1] != 30 {
+			t.Fatalf("party %d: %v %v, want 3 and 30", i, got[i], errs[i])
+		}
+	}
+}

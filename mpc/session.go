@@ -37,6 +37,9 @@ type Session struct {
 	tr     Transport
 	digest [16]byte
 
+	parent *Session // for a view made by Sub: the session it shares
+	prefix string   // for a view: what its step labels start with
+
 	mu    sync.Mutex
 	rng   *rand.ChaCha8
 	steps map[string]int
@@ -103,11 +106,31 @@ func (s *Session) Step(name string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.steps[name]++
-	return name + "." + strconv.Itoa(s.steps[name])
+	return s.prefix + name + "." + strconv.Itoa(s.steps[name])
+}
+
+// Sub returns a view of the session whose step labels start with
+// prefix, so that two protocols can run over one session at the same time
+// without their steps mixing. A view shares the session's parties,
+// mailbox, randomness and deadline; closing the session closes its views.
+// Every party must make the same views.
+func (s *Session) Sub(prefix string) *Session {
+	root := s
+	if s.parent != nil {
+		root = s.parent
+	}
+	return &Session{
+		ID: s.ID, Parties: s.Parties, Self: s.Self, Timeout: s.Timeout,
+		hub: s.hub, box: s.box, tr: s.tr, digest: s.digest,
+		parent: root, prefix: s.prefix + prefix + "/", steps: map[string]int{},
+	}
 }
 
 // Read fills p from the session's CSPRNG (ChaCha8 seeded from crypto/rand).
 func (s *Session) Read(p []byte) (int, error) {
+	if s.parent != nil {
+		return s.parent.Read(p)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.rng.Read(p)
@@ -184,6 +207,10 @@ func (s *Session) Abort(reason error) {
 // Close frees the session's mailbox; later messages for it are rejected as
 // replays. Close is safe to call more than once.
 func (s *Session) Close() {
+	if s.parent != nil {
+		s.parent.Close()
+		return
+	}
 	s.mu.Lock()
 	done := s.done
 	s.done = true

@@ -92,15 +92,22 @@ const olsBlock = 256
 // rows to fit. Rows missing (NaN) in any variable are skipped. Node-held
 // tables pass their columns as they are, without a copy.
 func OLSColumns(ctx context.Context, c Combiner, vars [][]float64, rows []bool, names []string) (*OLSResult, error) {
-	k := len(names)
-	seen := map[string]bool{"(Intercept)": true}
-	for _, name := range names {
-		if name == "" || seen[name] {
-			return nil, fmt.Errorf("ols: regressor name %q is empty, reserved or repeated", name)
-		}
-		seen[name] = true
+	if len(vars) != len(names)+1 {
+		return nil, fmt.Errorf("ols: %d columns for %d regressors and the response", len(vars), len(names))
 	}
-	if len(vars) != k+1 {
+	part, err := LocalOLS(vars, rows, names)
+	if err != nil {
+		return nil, err
+	}
+	return part.Combine(ctx, c, names)
+}
+
+// LocalOLS computes this party's OLSPart over columns vars (rows nil or
+// selecting rows); rows missing in any variable are skipped. what names the
+// first len(what) columns in errors (the last is called y).
+func LocalOLS(vars [][]float64, rows []bool, what []string) (*OLSPart, error) {
+	names, k := what, len(vars)-1
+	if len(vars) < 1 {
 		return nil, fmt.Errorf("ols: %d columns for %d regressors and the response", len(vars), k)
 	}
 	q := k + 1 // variables: the regressors, then y
@@ -148,8 +155,10 @@ func OLSColumns(ctx context.Context, c Combiner, vars [][]float64, rows []bool, 
 				if math.Float64bits(v)>>52&0x7ff == 0x7ff { // NaN or ±Inf
 					if v == v {
 						what := "y"
-						if a < k {
+						if a < k && a < len(names) {
 							what = names[a]
+						} else if a < k {
+							what = fmt.Sprintf("column %d", a+1)
 						}
 						return nil, fmt.Errorf("ols: row %d: %s is %v: only finite values can be fitted", start+j, what, v)
 					}
@@ -200,26 +209,15 @@ func OLSColumns(ctx context.Context, c Combiner, vars [][]float64, rows []bool, 
 	// Sums about 0: Σz_a = n·mu_a + Σd_a;
 	// Σz_a·z_b = n·mu_a·mu_b + mu_a·Σd_b + mu_b·Σd_a + Σd_a·d_b.
 	nb := momF(n)
+	part := &OLSPart{n: n, q: q}
 	sd := make([]*big.Float, q)
 	for a := range q {
 		var ok bool
 		if sd[a], ok = dev[a].big(); !ok {
 			return nil, errors.New("ols: the sums overflow float64: the values spread too widely")
 		}
-	}
-	if err := c.Check("cohort", []float64{n}); err != nil {
-		return nil, fmt.Errorf("ols: %w", err)
-	}
-	vec, err := newWideVec()
-	if err != nil {
-		return nil, fmt.Errorf("ols: %w", err)
-	}
-	vec.count(n)
-	for a := range q {
 		s := momNew().Mul(nb, momF(mu[a]))
-		if err := vec.real(s.Add(s, sd[a]), quadWindow, "a column sum"); err != nil {
-			return nil, fmt.Errorf("ols: %w", err)
-		}
+		part.sums = append(part.sums, s.Add(s, sd[a]))
 	}
 	t := 0
 	for a := range q {
@@ -231,13 +229,76 @@ func OLSColumns(ctx context.Context, c Combiner, vars [][]float64, rows []bool, 
 			ma, mb := momF(mu[a]), momF(mu[b])
 			s := momNew().Mul(momNew().Mul(nb, ma), mb)
 			s.Add(s, momNew().Mul(ma, sd[b])).Add(s, momNew().Mul(mb, sd[a])).Add(s, sab)
-			if err := vec.real(s, quadWindow, "a sum of products"); err != nil {
-				return nil, fmt.Errorf("ols: %w", err)
-			}
+			part.cross = append(part.cross, s)
 			t++
 		}
 	}
+	return part, nil
+}
 
+// OLSPart is one party's sufficient statistics for regressions: its number
+// of complete rows and the sums and cross-products (about 0, to 768 bits)
+// of its variables. A node may compute it once for a table's columns and
+// Select the variables of each regression.
+type OLSPart struct {
+	n     float64
+	q     int
+	sums  []*big.Float // Σz_a
+	cross []*big.Float // Σz_a·z_b, a ≤ b, row by row
+}
+
+// Select returns the part of the variables idx (indices into the columns
+// the part was computed from; regressors first, the response last).
+func (p *OLSPart) Select(idx []int) (*OLSPart, error) {
+	out := &OLSPart{n: p.n, q: len(idx)}
+	at := func(a, b int) int { // index of (a, b), a ≤ b, in the upper triangle
+		return a*p.q - a*(a-1)/2 + (b - a)
+	}
+	for i, a := range idx {
+		if a < 0 || a >= p.q {
+			return nil, fmt.Errorf("ols: variable %d of %d", a, p.q)
+		}
+		out.sums = append(out.sums, p.sums[a])
+		for _, b := range idx[i:] {
+			out.cross = append(out.cross, p.cross[at(min(a, b), max(a, b))])
+		}
+	}
+	return out, nil
+}
+
+// Combine fits the regression of the last variable on the others from
+// every party's part (after this party's disclosure rule has passed its row
+// count); the deciding parties get the result, the others nil.
+func (p *OLSPart) Combine(ctx context.Context, c Combiner, names []string) (*OLSResult, error) {
+	q, k := p.q, p.q-1
+	if len(names) != k {
+		return nil, fmt.Errorf("ols: %d names for %d regressors", len(names), k)
+	}
+	seen := map[string]bool{"(Intercept)": true}
+	for _, name := range names {
+		if name == "" || seen[name] {
+			return nil, fmt.Errorf("ols: regressor name %q is empty, reserved or repeated", name)
+		}
+		seen[name] = true
+	}
+	if err := c.Check("cohort", []float64{p.n}); err != nil {
+		return nil, fmt.Errorf("ols: %w", err)
+	}
+	vec, err := newWideVec()
+	if err != nil {
+		return nil, fmt.Errorf("ols: %w", err)
+	}
+	vec.count(p.n)
+	for _, s := range p.sums {
+		if err := vec.real(s, quadWindow, "a column sum"); err != nil {
+			return nil, fmt.Errorf("ols: %w", err)
+		}
+	}
+	for _, s := range p.cross {
+		if err := vec.real(s, quadWindow, "a sum of products"); err != nil {
+			return nil, fmt.Errorf("ols: %w", err)
+		}
+	}
 	total, err := c.Sum(ctx, vec.v)
 	if err != nil {
 		return nil, fmt.Errorf("ols: %w", err)
@@ -246,7 +307,7 @@ func OLSColumns(ctx context.Context, c Combiner, vars [][]float64, rows []bool, 
 		return nil, nil
 	}
 	r := &wideReader{v: total}
-	n = r.count()
+	n := r.count()
 	raw := make([]*big.Float, q)
 	for a := range q {
 		raw[a] = r.real(quadWindow)

@@ -129,30 +129,29 @@ var microprotocols = map[string]*microprotocol{
 	"StatisticsUnivariate": {
 		own: ownNumbers, table: numericColumn,
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
-			// The local moments pass needs no other party: it runs while
-			// the min/max search waits on the network.
-			type local struct {
-				part *stats.MomentsPart
-				err  error
+			// The moments (a local pass and one sum) run beside the min/max
+			// search, on a view of the session with steps of their own.
+			type moments struct {
+				m   *stats.MomentSums
+				err error
 			}
-			done := make(chan local, 1)
+			done := make(chan moments, 1)
+			sub := &mpc.Combiner{Session: e.s.Sub("moments"), Deciders: e.c.Deciders, CheckFunc: e.c.CheckFunc}
 			go func() {
-				part, err := stats.LocalMoments(in.x, 0)
-				done <- local{part, err}
+				m, err := stats.Moments(ctx, sub, in.x, 0)
+				done <- moments{m, err}
 			}()
 			lo, hi, _, err := stats.MinMax(ctx, e.c, in.x)
-			l := <-done
 			if err != nil {
+				e.s.Abort(err) // ends the moments too
+				<-done
 				return nil, err
 			}
-			if l.err != nil {
-				return nil, l.err
+			mo := <-done
+			if mo.err != nil || mo.m == nil {
+				return nil, mo.err
 			}
-			m, err := l.part.Combine(ctx, e.c)
-			if err != nil || m == nil {
-				return nil, err
-			}
-			return m.Univariate(lo, hi)
+			return mo.m.Univariate(lo, hi)
 		},
 	},
 	"Moments": {
@@ -209,6 +208,15 @@ var microprotocols = map[string]*microprotocol{
 			for _, c := range cols[1:] {
 				in.names = append(in.names, c.Name)
 			}
+			if rows == nil {
+				names := make([]string, len(cols))
+				for i, c := range cols {
+					names[i] = c.Name
+				}
+				if in.part = regressionPart(t, names); in.part != nil {
+					return in, nil
+				}
+			}
 			for _, c := range append(cols[1:], cols[0]) { // regressors, then y
 				if c.Kind != stats.Numeric {
 					return nil, bad("column %q of table %s is categorical; Regression needs numeric columns", c.Name, t.Name)
@@ -225,6 +233,9 @@ var microprotocols = map[string]*microprotocol{
 			if in.vars != nil {
 				k = len(in.vars) - 1
 			}
+			if in.part != nil {
+				k = len(in.names)
+			}
 			names := p.names
 			if len(names) != k && len(in.names) == k {
 				names = in.names
@@ -237,9 +248,12 @@ var microprotocols = map[string]*microprotocol{
 			}
 			var r *stats.OLSResult
 			var err error
-			if in.vars != nil {
+			switch {
+			case in.part != nil:
+				r, err = in.part.Combine(ctx, e.c, names)
+			case in.vars != nil:
 				r, err = stats.OLSColumns(ctx, e.c, in.vars, in.sel, names)
-			} else {
+			default:
 				r, err = stats.OLS(ctx, e.c, in.y, in.rows, names)
 			}
 			if err != nil || r == nil {

@@ -89,6 +89,9 @@ func New(cfg *Config, log *slog.Logger) (*Node, error) {
 			return nil, fmt.Errorf("dataset %s: %w", name, err)
 		}
 		n.datasets[name] = t
+		if err := buildGram(t); err != nil {
+			return nil, fmt.Errorf("dataset %s: %w", name, err)
+		}
 		log.Info("dataset loaded", "table", name, "rows", t.Rows, "columns", len(t.Columns), "file", ds.File)
 	}
 	settleMemory()

@@ -179,7 +179,8 @@ func TestEveryStatisticEqualsPlaintext(t *testing.T) {
 				t.Errorf("where %q: %s = %.15g, want %.15g", where, k, got, w)
 			}
 		}
-		checkOLS(t, c, all, where)
+		checkOLS(t, c, all, where, []string{"survival_months", "age", "dose", "bmi"})
+		checkOLS(t, c, all, where, []string{"survival_months", "age", "dose"}) // unfiltered: from the tables' grams
 	}
 }
 
@@ -204,12 +205,11 @@ func pairsOf(t *testing.T, all *stats.Table, a, b, where string) (x, y []float64
 	return x, y
 }
 
-// checkOLS fits survival_months ~ age + dose + bmi securely and with gonum
-// on the pooled complete cases.
-func checkOLS(t *testing.T, c *client.Client, all *stats.Table, where string) {
+// checkOLS fits cols[0] on the other columns securely and with gonum on
+// the pooled complete cases.
+func checkOLS(t *testing.T, c *client.Client, all *stats.Table, where string, cols []string) {
 	t.Helper()
-	cols := []string{"survival_months", "age", "dose", "bmi"}
-	res := compute(t, c, "Regression", client.Dataset{Table: "patients", Columns: cols, Where: where}, map[string]any{"names": []string{"age", "dose", "bmi"}})
+	res := compute(t, c, "Regression", client.Dataset{Table: "patients", Columns: cols, Where: where}, nil)
 	rows := plainRows(t, all, where)
 	var data []float64
 	var y []float64
@@ -227,16 +227,19 @@ func checkOLS(t *testing.T, c *client.Client, all *stats.Table, where string) {
 			continue
 		}
 		y = append(y, cc[0].Num[i])
-		data = append(data, 1, cc[1].Num[i], cc[2].Num[i], cc[3].Num[i])
+		data = append(data, 1)
+		for _, col := range cc[1:] {
+			data = append(data, col.Num[i])
+		}
 		n++
 	}
-	X := mat.NewDense(n, 4, data)
+	X := mat.NewDense(n, len(cols), data)
 	var beta mat.Dense
 	if err := beta.Solve(X, mat.NewVecDense(n, y)); err != nil {
 		t.Fatal(err)
 	}
 	coef := res["coefficients"].(map[string]any)
-	for i, name := range []string{"(Intercept)", "age", "dose", "bmi"} {
+	for i, name := range append([]string{"(Intercept)"}, cols[1:]...) {
 		if got, want := num(t, coef[name]), beta.At(i, 0); math.Abs(got-want) > 1e-7*math.Max(1, math.Abs(want)) {
 			t.Errorf("where %q: coefficient %s = %.12g, want %.12g", where, name, got, want)
 		}
