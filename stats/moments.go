@@ -361,20 +361,24 @@ func LocalMoments(x []float64, shift float64) (*MomentsPart, error) {
 		logs.add(math.Log(m) + float64(exps+e)*math.Ln2)
 		prod, exps, inBlock = 1, 0, 0
 	}
-	for _, v := range x {
-		if v != v {
-			continue
-		}
+	// add adds c copies of v (a run of equal values, as sorted data hold).
+	add := func(v, c float64) {
 		d := v - mu
 		d2 := d * d
 		d4 := d2 * d2
-		b1 += d
-		b2 += d2
-		b3 += d2 * d
-		b4 += d4
-		b5 += d4 * d
-		b6 += d4 * d2
-		if v > 0 {
+		b1 += c * d
+		b2 += c * d2
+		b3 += c * d2 * d
+		b4 += c * d4
+		b5 += c * d4 * d
+		b6 += c * d4 * d2
+		switch {
+		case v <= 0:
+			nonPos += c
+		case c > 1:
+			brecip += c / v
+			logs.add(c * math.Log(v))
+		default:
 			brecip += 1 / v
 			if bits := math.Float64bits(v); bits>>52 != 0 { // normal: the mantissa and exponent by hand
 				prod *= math.Float64frombits(bits&^(0x7ff<<52) | 1022<<52)
@@ -384,12 +388,27 @@ func LocalMoments(x []float64, shift float64) (*MomentsPart, error) {
 				prod *= m
 				exps += e
 			}
-		} else {
-			nonPos++
 		}
 		if inBlock++; inBlock == momBlock {
 			flush()
 		}
+	}
+	run, runN := math.NaN(), 0.0
+	for _, v := range x {
+		if v != v {
+			continue
+		}
+		if v == run {
+			runN++
+			continue
+		}
+		if runN > 0 {
+			add(run, runN)
+		}
+		run, runN = v, 1
+	}
+	if runN > 0 {
+		add(run, runN)
 	}
 	flush()
 	local := make([]*big.Float, momMaxPower+1)
