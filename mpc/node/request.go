@@ -1,7 +1,6 @@
 package node
 
 import (
-	"fmt"
 	"math"
 	"net/http"
 	"sort"
@@ -232,18 +231,4 @@ func microprotocolNames() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-func describe(r *Request) string {
-	if r.Dataset != nil {
-		s := fmt.Sprintf("%s on %s", r.Microprotocol, r.Dataset.Table)
-		if r.Dataset.Column != "" {
-			s += "." + r.Dataset.Column
-		}
-		if r.Dataset.Where != "" {
-			s += " where " + r.Dataset.Where
-		}
-		return s
-	}
-	return fmt.Sprintf("%s on network %s", r.Microprotocol, r.Network.UUID)
 }
