@@ -19,7 +19,7 @@ deps:
 demo: deps build
 	$(GO) run ./examples/demo -bin $(BIN)/fsc-node -dir examples/federation
 
-test: deps vet unit fuzz
+test: deps vet fuzz unit
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
