@@ -289,14 +289,4 @@ func selectRows(t *stats.Table, where string) ([]bool, error) {
 
 // pool reads every hospital's CSV into one table: the plaintext that no
 // real federation would ever gather, used here only to check the results.
-func pool(dir string) (*stats.Table, error) {
-	var parts []*stats.Table
-	for _, h := range []string{"a", "b", "c"} {
-		t, err := stats.LoadCSV(filepath.Join(dir, "data", "hospital-"+h, "patients.csv"), "patients")
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, t)
-	}
-	return stats.Concat(parts...)
-}
+func pool(dir string) (*stats.Table, error) { return fedrun.PooledExample(dir) }

@@ -241,3 +241,25 @@ func readNameListen(config string) (name, listen string, err error) {
 	}
 	return string(n[1]), string(l[1]), nil
 }
+
+// BuildNode builds the fsc-node binary into dir and returns its path;
+// module is the path from the caller's folder to the module root.
+func BuildNode(dir, module string) (string, error) {
+	bin := filepath.Join(dir, "fsc-node")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/fsc-node")
+	cmd.Dir = module
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build fsc-node: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// StartExample starts the example federation from exampleDir on free
+// ports, with its configs, certificates and logs in dir.
+func StartExample(bin, exampleDir, dir string) (*Federation, error) {
+	configs, err := CopyExample(exampleDir, filepath.Join(exampleDir, "data"), dir)
+	if err != nil {
+		return nil, err
+	}
+	return StartConfigs(bin, configs, dir)
+}

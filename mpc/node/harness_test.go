@@ -3,7 +3,6 @@ package node_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,21 +14,7 @@ import (
 // nodeBin is the fsc-node binary built for these tests.
 var nodeBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "fsc-node-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	nodeBin = filepath.Join(dir, "fsc-node")
-	if out, err := exec.Command("go", "build", "-o", nodeBin, "../../cmd/fsc-node").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build fsc-node: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(fedrun.RunTests(m, "../..", &nodeBin)) }
 
 const exampleDir = "../../examples/federation"
 
@@ -101,15 +86,7 @@ func setKey(text, key, value string) string {
 // secure answers are checked against.
 func pooled(t testing.TB) *stats.Table {
 	t.Helper()
-	var parts []*stats.Table
-	for _, h := range []string{"a", "b", "c"} {
-		p, err := stats.LoadCSV(filepath.Join(exampleDir, "data", "hospital-"+h, "patients.csv"), "patients")
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts = append(parts, p)
-	}
-	all, err := stats.Concat(parts...)
+	all, err := fedrun.PooledExample(exampleDir)
 	if err != nil {
 		t.Fatal(err)
 	}

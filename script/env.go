@@ -1,0 +1,105 @@
+package script
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/fsc-kernel/fsc-kernel/mpc/client"
+)
+
+// Output receives what a running script shows: printed text, rich
+// displays, and progress of computations that take a while.
+type Output struct {
+	Stdout   func(text string)
+	Display  func(mime map[string]string)
+	Progress func(text string, done bool)
+}
+
+// Computation is one call to the node, as provenance records it.
+type Computation struct {
+	Microprotocol string          `json:"microprotocol"`
+	Dataset       *client.Dataset `json:"dataset,omitempty"`
+	Parameters    map[string]any  `json:"parameters,omitempty"`
+	Network       string          `json:"network,omitempty"`
+	Seconds       float64         `json:"seconds"`
+}
+
+// Env is what the DSL's functions run against: the analyst's node, where
+// output goes, and what the run has computed and recorded.
+type Env struct {
+	Client *client.Client
+	Out    Output
+
+	mu           sync.Mutex
+	computations []Computation
+	results      map[string]any
+	order        []string
+}
+
+// NewEnv returns an environment talking to the node at url with token.
+func NewEnv(url, token string, out Output) *Env {
+	c := client.New(url)
+	c.Token = token
+	return &Env{Client: c, Out: out, results: map[string]any{}}
+}
+
+func (e *Env) print(format string, args ...any) {
+	if e.Out.Stdout != nil {
+		e.Out.Stdout(fmt.Sprintf(format, args...))
+	}
+}
+
+// compute runs one computation at the node, records it, and reports
+// progress when it takes longer than a second.
+func (e *Env) compute(ctx context.Context, r client.Request) (map[string]any, error) {
+	start := time.Now()
+	done := make(chan struct{})
+	if e.Out.Progress != nil {
+		go func() {
+			select {
+			case <-done:
+			case <-time.After(time.Second):
+				e.Out.Progress(r.Microprotocol+" running", false)
+				<-done
+				e.Out.Progress(r.Microprotocol+" done", true)
+			}
+		}()
+	}
+	res, err := e.Client.Compute(ctx, r)
+	close(done)
+	c := Computation{Microprotocol: r.Microprotocol, Dataset: r.Dataset, Parameters: r.Parameters, Seconds: time.Since(start).Seconds()}
+	if r.Network != nil {
+		c.Network = r.Network.UUID
+	}
+	e.mu.Lock()
+	e.computations = append(e.computations, c)
+	e.mu.Unlock()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, typed(err)
+	}
+	return res.Result, nil
+}
+
+// Output records a named result of a study.
+func (e *Env) Output(name string, v any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.results[name]; !ok {
+		e.order = append(e.order, name)
+	}
+	e.results[name] = v
+}
+
+// Results returns the recorded results and the computations made.
+func (e *Env) Results() (map[string]any, []string, []Computation) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.results, append([]string(nil), e.order...), append([]Computation(nil), e.computations...)
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -1,0 +1,288 @@
+package script
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/fsc-kernel/fsc-kernel/mpc/client"
+)
+
+// Kind is the type a DSL parameter takes.
+type Kind int
+
+// Parameter kinds.
+const (
+	String  Kind = iota // a string
+	Number              // a number
+	Numbers             // a list of numbers
+	Strings             // a list of strings
+	Any                 // anything the binding can convert
+)
+
+// Param is one parameter of a DSL function, by position and by name.
+type Param struct {
+	Name     string
+	Kind     Kind
+	Optional bool
+}
+
+// Args are a call's arguments by parameter name, converted to Go: string,
+// float64, []float64, []string, or for Any: nil, bool, float64, string,
+// []any, map[string]any.
+type Args map[string]any
+
+// Func is one DSL function. Methods are called on a table (t:mean("age")
+// in Lua, t.mean("age") in Python); the others are fsc.name(...). Both
+// languages are bound from this one list, so they cannot drift.
+type Func struct {
+	Name   string
+	Doc    string
+	Method bool
+	Params []Param
+	Call   func(ctx context.Context, e *Env, t *Table, a Args) (any, error)
+}
+
+// Table is a table every federation member holds, with an optional filter.
+type Table struct {
+	Name  string
+	Where string
+}
+
+func (t *Table) dataset(columns ...string) *client.Dataset {
+	ds := &client.Dataset{Table: t.Name, Where: t.Where}
+	if len(columns) == 1 {
+		ds.Column = columns[0]
+	} else {
+		ds.Columns = columns
+	}
+	return ds
+}
+
+// String names the table and its filter.
+func (t *Table) String() string {
+	if t.Where == "" {
+		return fmt.Sprintf("<fsc table %s>", t.Name)
+	}
+	return fmt.Sprintf("<fsc table %s where %s>", t.Name, t.Where)
+}
+
+func str(a Args, name string) string { s, _ := a[name].(string); return s }
+
+// onColumn is a method that computes mp over one column and returns key.
+func onColumn(name, doc, mp, key string) *Func {
+	return &Func{Name: name, Doc: doc, Method: true, Params: []Param{{Name: "column", Kind: String}},
+		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+			r, err := e.compute(ctx, client.Request{Microprotocol: mp, Dataset: t.dataset(str(a, "column"))})
+			if err != nil {
+				return nil, err
+			}
+			return r[key], nil
+		}}
+}
+
+// Funcs is every DSL function.
+var Funcs = []*Func{
+	{Name: "table", Doc: "table(name): a table every federation member holds.",
+		Params: []Param{{Name: "name", Kind: String}},
+		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+			if str(a, "name") == "" {
+				return nil, inputError("table: give the table's name")
+			}
+			return &Table{Name: str(a, "name")}, nil
+		}},
+	{Name: "info", Doc: "info(): this node, the federation's members, the datasets (column names and kinds, never values).",
+		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+			info, err := e.Client.Info(ctx)
+			if err != nil {
+				return nil, typed(err)
+			}
+			members := []any{}
+			for _, m := range info.Members {
+				members = append(members, map[string]any{"name": m.Name, "url": m.API})
+			}
+			datasets := map[string]any{}
+			for name, d := range info.Datasets {
+				cols := map[string]any{}
+				for _, c := range d.Columns {
+					cols[c.Name] = c.Kind
+				}
+				datasets[name] = cols
+			}
+			return map[string]any{"name": info.Name, "version": info.Version, "members": members, "datasets": datasets}, nil
+		}},
+	{Name: "output", Doc: "output(name, value): record a named result of the study (results.json).",
+		Params: []Param{{Name: "name", Kind: String}, {Name: "value", Kind: Any}},
+		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+			e.Output(str(a, "name"), plain(a["value"]))
+			e.print("%s = %s\n", str(a, "name"), Repr(a["value"]))
+			return nil, nil
+		}},
+	{Name: "where", Method: true, Doc: "where(filter): the rows the filter selects, e.g. \"sex == 'F' and age >= 50\"; chains with and.",
+		Params: []Param{{Name: "filter", Kind: String}},
+		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+			f := strings.TrimSpace(str(a, "filter"))
+			if t.Where != "" && f != "" {
+				f = "(" + t.Where + ") and (" + f + ")"
+			} else if f == "" {
+				f = t.Where
+			}
+			return &Table{Name: t.Name, Where: f}, nil
+		}},
+	{Name: "columns", Method: true, Doc: "columns(): the table's column names and kinds (never values).",
+		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+			info, err := e.Client.Info(ctx)
+			if err != nil {
+				return nil, typed(err)
+			}
+			d, ok := info.Datasets[t.Name]
+			if !ok {
+				return nil, inputError("no table %q at %s", t.Name, info.Name)
+			}
+			cols := map[string]any{}
+			for _, c := range d.Columns {
+				cols[c.Name] = c.Kind
+			}
+			return cols, nil
+		}},
+	{Name: "count", Method: true, Doc: "count([column]): rows (or a column's values) in the table, over every member.",
+		Params: []Param{{Name: "column", Kind: String, Optional: true}},
+		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+			ds := t.dataset()
+			ds.Column = str(a, "column")
+			r, err := e.compute(ctx, client.Request{Microprotocol: "Count", Dataset: ds})
+			if err != nil {
+				return nil, err
+			}
+			return r["count"], nil
+		}},
+	onColumn("sum", "sum(column): the sum of a numeric column over every member.", "SecureSum", "sum"),
+	onColumn("mean", "mean(column): the mean of a numeric column.", "Moments", "mean"),
+	onColumn("var", "var(column): the sample variance (n - 1) of a numeric column.", "Moments", "variance"),
+	onColumn("std", "std(column): the sample standard deviation of a numeric column.", "Moments", "standard_deviation"),
+	onColumn("median", "median(column): the median (R type 7: the mean of the two middle values for even n).", "SecureMedian", "median"),
+	{Name: "quantile", Method: true, Doc: "quantile(column, probabilities): quantiles by R's default definition (type 7).",
+		Params: []Param{{Name: "column", Kind: String}, {Name: "probabilities", Kind: Numbers}},
+		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+			r, err := e.compute(ctx, client.Request{Microprotocol: "Quantiles", Dataset: t.dataset(str(a, "column")),
+				Parameters: map[string]any{"probabilities": a["probabilities"]}})
+			if err != nil {
+				return nil, err
+			}
+			return r["quantiles"], nil
+		}},
+	{Name: "summary", Method: true, Doc: "summary(column): every univariate statistic of a numeric column at once.",
+		Params: []Param{{Name: "column", Kind: String}},
+		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+			r, err := e.compute(ctx, client.Request{Microprotocol: "StatisticsUnivariate", Dataset: t.dataset(str(a, "column"))})
+			if err != nil {
+				return nil, err
+			}
+			return newRich("summary of "+str(a, "column"), r), nil
+		}},
+	{Name: "histogram", Method: true, Doc: "histogram(column, bins=[edges] | bins=n, range=[lo, hi]): counts per bin [a, b), the last bin closed.",
+		Params: []Param{{Name: "column", Kind: String}, {Name: "bins", Kind: Any}, {Name: "range", Kind: Numbers, Optional: true}},
+		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+			params := map[string]any{}
+			switch b := a["bins"].(type) {
+			case []any:
+				params["edges"] = b
+			case float64:
+				params["bins"] = b
+				if a["range"] == nil {
+					return nil, inputError("histogram: bins=%v needs range=[low, high] (or give the edges as a list)", b)
+				}
+				params["range"] = a["range"]
+			default:
+				return nil, inputError("histogram: bins must be a list of edges or a number of bins")
+			}
+			r, err := e.compute(ctx, client.Request{Microprotocol: "Histogram", Dataset: t.dataset(str(a, "column")), Parameters: params})
+			if err != nil {
+				return nil, err
+			}
+			return newHistogram(str(a, "column"), r), nil
+		}},
+	{Name: "frequency", Method: true, Doc: "frequency(column): the count of each category.",
+		Params: []Param{{Name: "column", Kind: String}},
+		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+			r, err := e.compute(ctx, client.Request{Microprotocol: "StatisticsFrequency", Dataset: t.dataset(str(a, "column"))})
+			if err != nil {
+				return nil, err
+			}
+			return newRich("frequencies of "+str(a, "column"), asMap(r["histogram"])), nil
+		}},
+	{Name: "crosstab", Method: true, Doc: "crosstab(a, b): the count of each pair of categories.",
+		Params: []Param{{Name: "a", Kind: String}, {Name: "b", Kind: String}},
+		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+			r, err := e.compute(ctx, client.Request{Microprotocol: "StatisticsContingency", Dataset: t.dataset(str(a, "a"), str(a, "b"))})
+			if err != nil {
+				return nil, err
+			}
+			return newRich(str(a, "a")+" × "+str(a, "b"), asMap(r["table"])), nil
+		}},
+	bivariate("cor", "cor(x, y): Pearson's correlation of two numeric columns.", "correlation_coefficient"),
+	bivariate("cov", "cov(x, y): the sample covariance of two numeric columns.", "covariance"),
+	{Name: "ols", Method: true, Doc: "ols(y, [x1, ...]): least squares of y on the regressors with an intercept: coefficients, standard errors, R².",
+		Params: []Param{{Name: "y", Kind: String}, {Name: "x", Kind: Strings}},
+		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+			xs, _ := a["x"].([]string)
+			r, err := e.compute(ctx, client.Request{Microprotocol: "Regression", Dataset: t.dataset(append([]string{str(a, "y")}, xs...)...)})
+			if err != nil {
+				return nil, err
+			}
+			return newRich("OLS of "+str(a, "y"), r), nil
+		}},
+}
+
+func bivariate(name, doc, key string) *Func {
+	return &Func{Name: name, Doc: doc, Method: true, Params: []Param{{Name: "x", Kind: String}, {Name: "y", Kind: String}},
+		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+			r, err := e.compute(ctx, client.Request{Microprotocol: "StatisticsBivariate", Dataset: t.dataset(str(a, "x"), str(a, "y"))})
+			if err != nil {
+				return nil, err
+			}
+			return r[key], nil
+		}}
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// Repr is the text a value shows as.
+func Repr(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "nil"
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return fmt.Sprintf("%.0f", x)
+		}
+		return fmt.Sprintf("%.10g", x)
+	case string:
+		return fmt.Sprintf("%q", x)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = Repr(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = fmt.Sprintf("%q: %s", k, Repr(x[k]))
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case fmt.Stringer:
+		return x.String()
+	}
+	return fmt.Sprint(v)
+}

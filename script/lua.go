@@ -1,0 +1,344 @@
+package script
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Lua runs the DSL in gopher-lua: a global table fsc with the functions of
+// Funcs, tables as userdata whose methods are the methods of Funcs, and
+// typed errors as values with a name and a message.
+type Lua struct {
+	L   *lua.LState
+	env *Env
+}
+
+const luaTableType = "fsc.table"
+
+// NewLua returns a Lua state bound to env. Close it when done.
+func NewLua(env *Env) *Lua {
+	l := &Lua{L: lua.NewState(), env: env}
+	fsc := l.L.NewTable()
+	methods := l.L.NewTable()
+	for _, f := range Funcs {
+		if f.Method {
+			methods.RawSetString(f.Name, l.L.NewFunction(l.bind(f)))
+		} else {
+			fsc.RawSetString(f.Name, l.L.NewFunction(l.bind(f)))
+		}
+	}
+	mt := l.L.NewTypeMetatable(luaTableType)
+	mt.RawSetString("__index", methods)
+	mt.RawSetString("__tostring", l.L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(L.CheckUserData(1).Value.(*Table).String()))
+		return 1
+	}))
+	for _, kind := range []string{InputError, DisclosureError, PeerError} {
+		fsc.RawSetString(kind, lua.LString(kind))
+	}
+	l.L.SetGlobal("fsc", fsc)
+	l.L.SetGlobal("print", l.L.NewFunction(func(L *lua.LState) int {
+		parts := make([]string, L.GetTop())
+		for i := range parts {
+			parts[i] = luaString(L, L.Get(i+1))
+		}
+		env.print("%s\n", strings.Join(parts, "\t"))
+		return 0
+	}))
+	return l
+}
+
+// Close frees the Lua state.
+func (l *Lua) Close() { l.L.Close() }
+
+// Run executes a chunk of Lua; ctx cancels it (loops included). An
+// uncaught DSL error comes back as *Error.
+func (l *Lua) Run(ctx context.Context, src, name string) error {
+	l.L.SetContext(ctx)
+	defer l.L.RemoveContext()
+	fn, err := l.L.LoadString(src)
+	if err != nil {
+		return &Error{Kind: "SyntaxError", Msg: err.Error()}
+	}
+	l.L.Push(fn)
+	if err := l.L.PCall(0, lua.MultRet, nil); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var apiErr *lua.ApiError
+		if errors.As(err, &apiErr) {
+			if t, ok := apiErr.Object.(*lua.LTable); ok {
+				if kind, ok := t.RawGetString("name").(lua.LString); ok {
+					return &Error{Kind: string(kind), Msg: lua.LVAsString(t.RawGetString("message"))}
+				}
+			}
+			return &Error{Kind: "LuaError", Msg: strings.TrimSpace(lua.LVAsString(apiErr.Object))}
+		}
+		return err
+	}
+	return nil
+}
+
+// bind turns a Func into a Lua function: positional arguments in the
+// order of its parameters, or a trailing table of options by name.
+func (l *Lua) bind(f *Func) lua.LGFunction {
+	return func(L *lua.LState) int {
+		first := 1
+		var t *Table
+		if f.Method {
+			ud, ok := L.Get(1).(*lua.LUserData)
+			if !ok {
+				L.RaiseError("%s is a method: call it as t:%s(...)", f.Name, f.Name)
+			}
+			t, _ = ud.Value.(*Table)
+			first = 2
+		}
+		args, err := luaArgs(L, f, first)
+		var out any
+		if err == nil {
+			out, err = f.Call(L.Context(), l.env, t, args)
+		}
+		if err != nil {
+			if L.Context() != nil && L.Context().Err() != nil {
+				L.RaiseError("cancelled")
+			}
+			var e *Error
+			if !errors.As(err, &e) {
+				e = &Error{Kind: InputError, Msg: err.Error()}
+			}
+			L.Error(luaError(L, e), 1)
+			return 0
+		}
+		L.Push(toLua(L, out))
+		return 1
+	}
+}
+
+// luaError is an error value: {name = "DisclosureError", message = "..."}
+// that prints as "DisclosureError: ...".
+func luaError(L *lua.LState, e *Error) lua.LValue {
+	t := L.NewTable()
+	t.RawSetString("name", lua.LString(e.Kind))
+	t.RawSetString("message", lua.LString(e.Msg))
+	mt := L.NewTable()
+	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(e.Error()))
+		return 1
+	}))
+	L.SetMetatable(t, mt)
+	return t
+}
+
+func luaArgs(L *lua.LState, f *Func, first int) (Args, error) {
+	a := Args{}
+	top := L.GetTop()
+	// A trailing table whose keys are all parameter names holds options.
+	if top >= first {
+		if opts, ok := L.Get(top).(*lua.LTable); ok && isOptions(opts, f) {
+			var err error
+			opts.ForEach(func(k, v lua.LValue) {
+				if err == nil {
+					p := paramNamed(f, string(k.(lua.LString)))
+					a[p.Name], err = fromLua(v, p.Kind, f.Name+": "+p.Name)
+				}
+			})
+			if err != nil {
+				return nil, err
+			}
+			top--
+		}
+	}
+	if top-first+1 > len(f.Params) {
+		return nil, inputError("%s takes %d argument(s), got %d", f.Name, len(f.Params), top-first+1)
+	}
+	for i := first; i <= top; i++ {
+		p := f.Params[i-first]
+		v, err := fromLua(L.Get(i), p.Kind, f.Name+": "+p.Name)
+		if err != nil {
+			return nil, err
+		}
+		a[p.Name] = v
+	}
+	for _, p := range f.Params {
+		if _, ok := a[p.Name]; !ok && !p.Optional {
+			return nil, inputError("%s: missing argument %s", f.Name, p.Name)
+		}
+	}
+	return a, nil
+}
+
+func paramNamed(f *Func, name string) Param {
+	for _, p := range f.Params {
+		if p.Name == name {
+			return p
+		}
+	}
+	return Param{}
+}
+
+func isOptions(t *lua.LTable, f *Func) bool {
+	if t.Len() > 0 {
+		return false
+	}
+	ok, some := true, false
+	t.ForEach(func(k, _ lua.LValue) {
+		s, isStr := k.(lua.LString)
+		ok = ok && isStr && paramNamed(f, string(s)).Name != ""
+		some = true
+	})
+	return ok && some
+}
+
+// fromLua converts an argument to the Go value its kind asks for.
+func fromLua(v lua.LValue, kind Kind, what string) (any, error) {
+	switch kind {
+	case String:
+		if s, ok := v.(lua.LString); ok {
+			return string(s), nil
+		}
+		return nil, inputError("%s: expected a string, got %s", what, v.Type())
+	case Number:
+		if n, ok := v.(lua.LNumber); ok {
+			return float64(n), nil
+		}
+		return nil, inputError("%s: expected a number, got %s", what, v.Type())
+	case Numbers, Strings:
+		t, ok := v.(*lua.LTable)
+		if !ok {
+			return nil, inputError("%s: expected a list, got %s", what, v.Type())
+		}
+		var nums []any
+		var strs []string
+		for i := 1; i <= t.Len(); i++ {
+			switch e := t.RawGetInt(i).(type) {
+			case lua.LNumber:
+				if kind != Numbers {
+					return nil, inputError("%s[%d]: expected a string", what, i)
+				}
+				nums = append(nums, float64(e))
+			case lua.LString:
+				if kind != Strings {
+					return nil, inputError("%s[%d]: expected a number", what, i)
+				}
+				strs = append(strs, string(e))
+			default:
+				return nil, inputError("%s[%d]: unexpected %s", what, i, e.Type())
+			}
+		}
+		if kind == Strings {
+			return strs, nil
+		}
+		return nums, nil
+	}
+	return goValue(v), nil
+}
+
+// goValue converts any Lua value: arrays become lists, other tables maps.
+func goValue(v lua.LValue) any {
+	switch x := v.(type) {
+	case lua.LBool:
+		return bool(x)
+	case lua.LNumber:
+		return float64(x)
+	case lua.LString:
+		return string(x)
+	case *lua.LUserData:
+		return x.Value
+	case *lua.LTable:
+		if n := x.Len(); n > 0 {
+			list := make([]any, n)
+			for i := range list {
+				list[i] = goValue(x.RawGetInt(i + 1))
+			}
+			return list
+		}
+		m := map[string]any{}
+		x.ForEach(func(k, v lua.LValue) { m[lua.LVAsString(k)] = goValue(v) })
+		return m
+	}
+	return nil
+}
+
+// toLua converts a DSL result: tables as userdata, rich results and maps
+// as Lua tables (a rich result prints as its text).
+func toLua(L *lua.LState, v any) lua.LValue {
+	switch x := v.(type) {
+	case nil:
+		return lua.LNil
+	case bool:
+		return lua.LBool(x)
+	case float64:
+		return lua.LNumber(x)
+	case int64:
+		return lua.LNumber(x)
+	case int:
+		return lua.LNumber(x)
+	case string:
+		return lua.LString(x)
+	case *Table:
+		ud := L.NewUserData()
+		ud.Value = x
+		L.SetMetatable(ud, L.GetTypeMetatable(luaTableType))
+		return ud
+	case *Rich:
+		t := toLua(L, x.Fields).(*lua.LTable)
+		mt := L.NewTable()
+		text := x.String()
+		mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+			L.Push(lua.LString(text))
+			return 1
+		}))
+		L.SetMetatable(t, mt)
+		return t
+	case []any:
+		t := L.NewTable()
+		for _, e := range x {
+			t.Append(toLua(L, e))
+		}
+		return t
+	case []float64:
+		t := L.NewTable()
+		for _, e := range x {
+			t.Append(lua.LNumber(e))
+		}
+		return t
+	case map[string]any:
+		t := L.NewTable()
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			t.RawSetString(k, toLua(L, x[k]))
+		}
+		return t
+	}
+	return lua.LString(fmt.Sprint(v))
+}
+
+// luaString prints a value as Lua's print does, numbers without ".0".
+func luaString(L *lua.LState, v lua.LValue) string {
+	if n, ok := v.(lua.LNumber); ok {
+		f := float64(n)
+		if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+			return fmt.Sprintf("%.0f", f)
+		}
+		return fmt.Sprintf("%.14g", f)
+	}
+	if mt, ok := L.GetMetaField(v, "__tostring").(*lua.LFunction); ok {
+		L.Push(mt)
+		L.Push(v)
+		L.Call(1, 1)
+		s := L.Get(-1)
+		L.Pop(1)
+		return lua.LVAsString(s)
+	}
+	return lua.LVAsString(v)
+}

@@ -1,0 +1,80 @@
+package script
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Report is what `fsc-kernel run` writes: the study's named results and
+// where they came from.
+type Report struct {
+	Results    map[string]any `json:"results"`
+	Provenance Provenance     `json:"provenance"`
+}
+
+// Provenance records the script, when it ran, against which node and
+// federation, and every computation with its microprotocol and parameters.
+type Provenance struct {
+	Script       string        `json:"script"`
+	SHA256       string        `json:"script_sha256"`
+	Started      string        `json:"started"`
+	Finished     string        `json:"finished"`
+	Node         NodeInfo      `json:"node"`
+	Members      []NodeInfo    `json:"members"`
+	Computations []Computation `json:"computations"`
+}
+
+// NodeInfo names a node.
+type NodeInfo struct {
+	Name    string `json:"name"`
+	URL     string `json:"url,omitempty"`
+	Version string `json:"version,omitempty"`
+}
+
+// RunStudy runs a Lua study against the node at url and returns its
+// report. Output goes to out as it arrives.
+func RunStudy(ctx context.Context, path, url, token string, out Output) (*Report, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if filepath.Ext(path) != ".lua" {
+		return nil, fmt.Errorf("%s: studies are Lua scripts (.lua)", path)
+	}
+	env := NewEnv(url, token, out)
+	info, err := env.Client.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", url, err)
+	}
+	started := time.Now().UTC()
+	l := NewLua(env)
+	defer l.Close()
+	runErr := l.Run(ctx, string(src), filepath.Base(path))
+	results, _, computations := env.Results()
+	sum := sha256.Sum256(src)
+	rep := &Report{Results: results, Provenance: Provenance{
+		Script: filepath.Base(path), SHA256: hex.EncodeToString(sum[:]),
+		Started: started.Format(time.RFC3339Nano), Finished: time.Now().UTC().Format(time.RFC3339Nano),
+		Node:         NodeInfo{Name: info.Name, URL: url, Version: info.Version},
+		Computations: computations,
+	}}
+	for _, m := range info.Members {
+		rep.Provenance.Members = append(rep.Provenance.Members, NodeInfo{Name: m.Name, URL: m.API})
+	}
+	return rep, runErr
+}
+
+// Write writes the report as indented JSON.
+func (r *Report) Write(path string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}

@@ -1,0 +1,161 @@
+package script_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
+	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/stats"
+)
+
+var nodeBin string
+
+func TestMain(m *testing.M) { os.Exit(fedrun.RunTests(m, "..", &nodeBin)) }
+
+const exampleDir = "../examples/federation"
+
+func federation(t *testing.T) *fedrun.Federation {
+	t.Helper()
+	fed, err := fedrun.StartExample(nodeBin, exampleDir, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fed.Stop)
+	return fed
+}
+
+func pooled(t *testing.T) *stats.Table {
+	all, err := fedrun.PooledExample(exampleDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+// values returns a numeric column's pooled values where a filter holds.
+func values(t *testing.T, all *stats.Table, column, where string) []float64 {
+	var rows []bool
+	if where != "" {
+		f, err := stats.ParseFilter(where)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows, err = f.Rows(all); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, _ := all.NumericColumn(column)
+	var out []float64
+	for i, v := range c.Num {
+		if (rows == nil || rows[i]) && !math.IsNaN(v) {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestLuaStudyEqualsPlaintext runs the pilot study through the study runner
+// against three real nodes and checks its results.json.
+func TestLuaStudyEqualsPlaintext(t *testing.T) {
+	fed := federation(t)
+	all := pooled(t)
+	var printed strings.Builder
+	rep, err := script.RunStudy(context.Background(), "../examples/studies/pilot.lua", fed.Nodes[0].URL, "",
+		script.Output{Stdout: func(s string) { printed.WriteString(s) }})
+	if err != nil {
+		t.Fatalf("study: %v\n%s", err, printed.String())
+	}
+	out := filepath.Join(t.TempDir(), "results.json")
+	if err := rep.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(out)
+	var got struct {
+		Results    map[string]any `json:"results"`
+		Provenance struct {
+			SHA256       string           `json:"script_sha256"`
+			Members      []map[string]any `json:"members"`
+			Computations []map[string]any `json:"computations"`
+		} `json:"provenance"`
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	r := got.Results
+	if r["patients"] != float64(all.Rows) {
+		t.Errorf("patients = %v, want %d", r["patients"], all.Rows)
+	}
+	surv := values(t, all, "survival_months", "")
+	if r["median_survival_months"] != stats.QuantileSorted(surv, 0.5) {
+		t.Errorf("median survival = %v, want %v", r["median_survival_months"], stats.QuantileSorted(surv, 0.5))
+	}
+	q := r["survival_quartiles"].([]any)
+	for i, p := range []float64{0.25, 0.5, 0.75} {
+		if q[i] != stats.QuantileSorted(surv, p) {
+			t.Errorf("quartile %v = %v, want %v", p, q[i], stats.QuantileSorted(surv, p))
+		}
+	}
+	bySex := r["median_survival_months_by_sex"].(map[string]any)
+	for _, s := range []string{"F", "M"} {
+		if want := stats.QuantileSorted(values(t, all, "survival_months", "sex == '"+s+"'"), 0.5); bySex[s] != want {
+			t.Errorf("median survival of %s = %v, want %v", s, bySex[s], want)
+		}
+	}
+	tox := len(values(t, all, "toxicity", "toxicity == 1"))
+	if r["toxicity_events"] != float64(tox) {
+		t.Errorf("toxicity events = %v, want %d", r["toxicity_events"], tox)
+	}
+	resp, _ := all.Column("response")
+	freq := r["response_frequencies"].(map[string]any) // {category: count}, as DESIGN §7 fixes
+	for li, level := range resp.Levels {
+		n := 0
+		for _, c := range resp.Cat {
+			if int(c) == li {
+				n++
+			}
+		}
+		if freq[level] != float64(n) {
+			t.Errorf("response %s = %v, want %d", level, freq[level], n)
+		}
+	}
+	if r["refusal_kind"] != "DisclosureError" || !strings.Contains(printed.String(), "min_cell") {
+		t.Errorf("refusal: %v; printed %q", r["refusal_kind"], printed.String())
+	}
+	if len(got.Provenance.SHA256) != 64 || len(got.Provenance.Members) != 3 || len(got.Provenance.Computations) < 7 {
+		t.Errorf("provenance: %+v", got.Provenance)
+	}
+}
+
+// TestLuaErrorsAreTyped: an uncaught DSL error reaches the caller typed,
+// naming the column.
+func TestLuaErrorsAreTyped(t *testing.T) {
+	fed := federation(t)
+	env := script.NewEnv(fed.Nodes[0].URL, "", script.Output{})
+	l := script.NewLua(env)
+	defer l.Close()
+	err := l.Run(context.Background(), `local t = fsc.table("patients"); return t:mean("agee")`, "cell")
+	var e *script.Error
+	if !errorsAs(err, &e) || e.Kind != script.InputError || !strings.Contains(e.Msg, "agee") {
+		t.Fatalf("got %v, want an InputError naming agee", err)
+	}
+	err = l.Run(context.Background(), `local t = fsc.table("patients"); return t:histogram("age", {bins = {0, 92, 120}})`, "cell")
+	if !errorsAs(err, &e) || e.Kind != script.DisclosureError || !strings.Contains(e.Msg, "min_cell") {
+		t.Fatalf("got %v, want a DisclosureError naming min_cell", err)
+	}
+}
+
+func errorsAs(err error, target **script.Error) bool {
+	e, ok := err.(*script.Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}
