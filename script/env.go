@@ -13,7 +13,9 @@ import (
 // displays, and progress of computations that take a while.
 type Output struct {
 	Stdout   func(text string)
+	Stderr   func(text string)
 	Display  func(mime map[string]string)
+	Clear    func(wait bool)
 	Progress func(text string, done bool)
 }
 

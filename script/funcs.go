@@ -83,8 +83,90 @@ func onColumn(name, doc, mp, key string) *Func {
 		}}
 }
 
+// network reads an FSC network {nodes, uuid, myself}.
+func network(v any) (*client.Network, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, inputError("network: expected {nodes = [...], uuid = \"...\", myself = i}")
+	}
+	n := &client.Network{}
+	nodes, _ := m["nodes"].([]any)
+	for _, x := range nodes {
+		s, ok := x.(string)
+		if !ok {
+			return nil, inputError("network.nodes: expected node URLs")
+		}
+		n.Nodes = append(n.Nodes, s)
+	}
+	n.UUID, _ = m["uuid"].(string)
+	me, ok := m["myself"].(float64)
+	if len(n.Nodes) < 2 || n.UUID == "" || !ok || me != math.Trunc(me) || me < 0 || int(me) >= len(n.Nodes) {
+		return nil, inputError("network: expected at least two nodes, a uuid and myself (this party's index)")
+	}
+	n.Myself = int(me)
+	return n, nil
+}
+
+// own is an FSC-style function on the caller's own values: every party
+// of the network calls it with its own data through its own node.
+func own(name, doc, mp, key string) *Func {
+	return &Func{Name: name, Doc: doc, Params: []Param{{Name: "values", Kind: Any}, {Name: "network", Kind: Any}},
+		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+			n, err := network(a["network"])
+			if err != nil {
+				return nil, err
+			}
+			r, err := e.compute(ctx, client.Request{Microprotocol: mp, Data: a["values"], Network: n})
+			if err != nil {
+				return nil, err
+			}
+			return r[key], nil
+		}}
+}
+
 // Funcs is every DSL function.
 var Funcs = []*Func{
+	own("sum", "sum(values, network): the sum of every party's own values (each party calls it through its own node).", "SecureSum", "sum"),
+	own("mean", "mean(values, network): the mean of every party's own values.", "Moments", "mean"),
+	own("median", "median(values, network): the median of every party's own values (R type 7).", "SecureMedian", "median"),
+	{Name: "compute", Doc: "compute(microprotocol, data, network, parameters): any FSC microprotocol on this party's own data; returns its result.",
+		Params: []Param{{Name: "microprotocol", Kind: String}, {Name: "data", Kind: Any}, {Name: "network", Kind: Any}, {Name: "parameters", Kind: Any, Optional: true}},
+		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+			n, err := network(a["network"])
+			if err != nil {
+				return nil, err
+			}
+			params, _ := a["parameters"].(map[string]any)
+			r, err := e.compute(ctx, client.Request{Microprotocol: str(a, "microprotocol"), Data: a["data"], Network: n, Parameters: params})
+			if err != nil {
+				return nil, err
+			}
+			return newRich(str(a, "microprotocol"), r), nil
+		}},
+	{Name: "html", Doc: "html(text): HTML to display.", Params: []Param{{Name: "text", Kind: String}},
+		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+			return &Rich{Title: "html", Fields: map[string]any{}, MIME: map[string]string{"text/html": str(a, "text"), "text/plain": "<HTML>"}}, nil
+		}},
+	{Name: "markdown", Doc: "markdown(text): Markdown to display.", Params: []Param{{Name: "text", Kind: String}},
+		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+			return &Rich{Title: "markdown", Fields: map[string]any{}, MIME: map[string]string{"text/markdown": str(a, "text"), "text/plain": str(a, "text")}}, nil
+		}},
+	{Name: "display", Doc: "display(value): show a value (a table, a histogram, html, markdown) now.", Params: []Param{{Name: "value", Kind: Any}},
+		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+			if e.Out.Display != nil {
+				e.Out.Display(Display(a["value"]))
+			} else {
+				e.print("%s\n", Display(a["value"])["text/plain"])
+			}
+			return nil, nil
+		}},
+	{Name: "clear_output", Doc: "clear_output(): clear what this cell has shown so far.",
+		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+			if e.Out.Clear != nil {
+				e.Out.Clear(false)
+			}
+			return nil, nil
+		}},
 	{Name: "table", Doc: "table(name): a table every federation member holds.",
 		Params: []Param{{Name: "name", Kind: String}},
 		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {

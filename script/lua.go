@@ -251,6 +251,9 @@ func goValue(v lua.LValue) any {
 	case *lua.LUserData:
 		return x.Value
 	case *lua.LTable:
+		if r := richOf(x); r != nil {
+			return r
+		}
 		if n := x.Len(); n > 0 {
 			list := make([]any, n)
 			for i := range list {
@@ -294,6 +297,9 @@ func toLua(L *lua.LState, v any) lua.LValue {
 			L.Push(lua.LString(text))
 			return 1
 		}))
+		ud := L.NewUserData()
+		ud.Value = x
+		mt.RawSetString("__rich", ud) // the rich result behind the table
 		L.SetMetatable(t, mt)
 		return t
 	case []any:
@@ -341,4 +347,17 @@ func luaString(L *lua.LState, v lua.LValue) string {
 		return lua.LVAsString(s)
 	}
 	return lua.LVAsString(v)
+}
+
+// richOf returns the rich result a Lua table was made from, if any.
+func richOf(t *lua.LTable) *Rich {
+	mt, ok := t.Metatable.(*lua.LTable)
+	if !ok {
+		return nil
+	}
+	if ud, ok := mt.RawGetString("__rich").(*lua.LUserData); ok {
+		r, _ := ud.Value.(*Rich)
+		return r
+	}
+	return nil
 }

@@ -1,0 +1,148 @@
+package script
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"unicode"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Execute runs a cell. A last line that is an expression shows its value,
+// as the Lua REPL does.
+func (l *Lua) Execute(ctx context.Context, code string) (map[string]string, error) {
+	body, last := splitLastLine(code)
+	if last != "" {
+		if _, err := l.L.LoadString(body + "\nreturn " + last); err == nil {
+			top := l.L.GetTop()
+			if err := l.Run(ctx, body+"\nreturn "+last, "cell"); err != nil {
+				return nil, err
+			}
+			if l.L.GetTop() == top {
+				return nil, nil
+			}
+			v := l.L.Get(-1)
+			l.L.SetTop(top)
+			if v == lua.LNil {
+				return nil, nil
+			}
+			if t, ok := v.(*lua.LTable); ok {
+				if r := richOf(t); r != nil {
+					return r.MIME, nil
+				}
+			}
+			return map[string]string{"text/plain": luaString(l.L, v)}, nil
+		}
+	}
+	top := l.L.GetTop()
+	defer l.L.SetTop(top)
+	return nil, l.Run(ctx, code, "cell")
+}
+
+// splitLastLine splits code into everything before its last non-empty line
+// and that line.
+func splitLastLine(code string) (body, last string) {
+	lines := strings.Split(strings.TrimRight(code, " \t\r\n"), "\n")
+	last = strings.TrimSpace(lines[len(lines)-1])
+	return strings.Join(lines[:len(lines)-1], "\n"), last
+}
+
+// luaKeywords are Lua's reserved words.
+var luaKeywords = []string{"and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in",
+	"local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"}
+
+// token finds the identifier (with its qualifier "fsc." or ":") around
+// cursor, counted in code points.
+func token(code string, cursor int) (qual, word string, start, end int) {
+	r := []rune(code)
+	cursor = min(max(cursor, 0), len(r))
+	isWord := func(c rune) bool { return c == '_' || unicode.IsLetter(c) || unicode.IsDigit(c) }
+	start = cursor
+	for start > 0 && isWord(r[start-1]) {
+		start--
+	}
+	end = cursor
+	for end < len(r) && isWord(r[end]) {
+		end++
+	}
+	word = string(r[start:cursor])
+	if start > 0 && (r[start-1] == '.' || r[start-1] == ':') {
+		q := start - 1
+		b := q
+		for b > 0 && isWord(r[b-1]) {
+			b--
+		}
+		qual = string(r[b:start])
+	}
+	return qual, word, start, cursor
+}
+
+// Complete completes fsc functions after "fsc.", table methods after ":",
+// and otherwise globals and keywords.
+func (l *Lua) Complete(code string, cursor int) ([]string, int, int) {
+	qual, word, start, end := token(code, cursor)
+	var names []string
+	switch {
+	case qual == "fsc.":
+		for _, f := range Funcs {
+			if !f.Method {
+				names = append(names, f.Name)
+			}
+		}
+	case strings.HasSuffix(qual, ":"):
+		for _, f := range Funcs {
+			if f.Method {
+				names = append(names, f.Name)
+			}
+		}
+	case qual == "":
+		names = append(names, luaKeywords...)
+		l.L.G.Global.ForEach(func(k, _ lua.LValue) { names = append(names, lua.LVAsString(k)) })
+	}
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(n, word) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), start, end
+}
+
+// Inspect documents the fsc function or method at cursor.
+func (l *Lua) Inspect(code string, cursor int) (string, bool) {
+	r := []rune(code)
+	_, _, start, _ := token(code, cursor)
+	end := start
+	for end < len(r) && (r[end] == '_' || unicode.IsLetter(r[end]) || unicode.IsDigit(r[end])) {
+		end++
+	}
+	name := string(r[start:end])
+	for _, f := range Funcs {
+		if f.Name == name {
+			return f.Doc, true
+		}
+	}
+	return "", false
+}
+
+// IsComplete parses code: input that ends inside a construct is
+// incomplete.
+func (l *Lua) IsComplete(code string) (string, string) {
+	_, err := l.L.LoadString(code)
+	switch {
+	case err == nil:
+		return "complete", ""
+	case strings.Contains(err.Error(), "at EOF"):
+		return "incomplete", "  "
+	}
+	return "invalid", ""
+}
+
+// Language describes Lua for kernel_info.
+func (l *Lua) Language() LanguageInfo {
+	return LanguageInfo{Name: "lua", Version: lua.LuaVersion, Mimetype: "text/x-lua", FileExtension: ".lua", PygmentsLexer: "lua", CodemirrorMode: "lua"}
+}
+
+var _ Runtime = (*Lua)(nil)
