@@ -1,16 +1,19 @@
 // Command demo starts the example federation (three hospitals) as real
-// fsc-node processes on loopback, runs secure statistics on it through the
-// Go client, prints each result beside the plaintext value computed from
-// the pooled CSVs, stops the nodes, and exits non-zero on any mismatch.
-// `make demo` runs it.
+// fsc-node processes on loopback, runs the demo study on it with
+// `fsc-kernel run`, prints each result beside the plaintext value computed
+// from the pooled CSVs, shows the FSC way of computing on each party's own
+// data, stops the nodes, and exits non-zero on any mismatch. `make demo`
+// runs it.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -18,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
@@ -27,24 +31,25 @@ import (
 
 func main() {
 	bin := flag.String("bin", "bin/fsc-node", "the fsc-node `binary`")
+	kernel := flag.String("kernel", "bin/fsc-kernel", "the fsc-kernel `binary`")
+	study := flag.String("study", "examples/studies/demo.lua", "the demo `study`")
 	dir := flag.String("dir", "examples/federation", "the example federation's `folder`")
 	flag.Parse()
-	if err := run(*bin, *dir); err != nil {
+	if err := run(*bin, *kernel, *study, *dir); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-// check is one statistic: how to ask the federation, and the plaintext
-// answer on the pooled data.
+// check is one result of the demo study: where it is in results.json, and
+// its plaintext value on the pooled data.
 type check struct {
 	label  string
-	req    client.Request
-	key    string
+	path   string
 	pooled func(t *stats.Table) (float64, error)
 }
 
-func run(bin, dir string) error {
+func run(bin, kernel, study, dir string) error {
 	var configs []string
 	for _, h := range []string{"a", "b", "c"} {
 		configs = append(configs, filepath.Join(dir, "hospital-"+h+".toml"))
@@ -64,36 +69,47 @@ func run(bin, dir string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := client.New(fed.Nodes[0].URL)
-	fmt.Printf("\nAn analyst at %s asks; every hospital computes on its own rows; only the total is revealed.\n\n", fed.Nodes[0].Name)
-	fmt.Printf("%-56s %16s %16s  %s\n", "statistic", "secure", "pooled CSVs", "")
+	out := filepath.Join(dir, ".local", "demo-results.json")
+	fmt.Printf("\nAn analyst at %s runs %s with fsc-kernel run; every hospital computes on its own rows;\nonly the answers are revealed.\n\n", fed.Nodes[0].Name, study)
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, kernel, "run", study, "--node", fed.Nodes[0].URL, "--out", out)
+	if log, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("fsc-kernel run: %v\n%s", err, log)
+	}
+	took := time.Since(start)
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		return err
+	}
+	var rep struct {
+		Results map[string]any `json:"results"`
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return fmt.Errorf("%s: %w", out, err)
+	}
+	fmt.Printf("%-60s %16s %16s  %s\n", "statistic", "secure", "pooled CSVs", "")
 	failed := 0
-	report := func(label string, got, want float64, took time.Duration, err error) {
+	report := func(label string, got, want float64, err error) {
 		status := "ok"
 		if err != nil {
-			fmt.Printf("%-56s %16s %16.6f  FAILED: %v\n", label, "error", want, err)
+			fmt.Printf("%-60s %16s %16.6f  FAILED: %v\n", label, "error", want, err)
 			failed++
 			return
 		}
-		if math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
+		if math.IsNaN(got) || math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
 			status = "MISMATCH"
 			failed++
 		}
-		fmt.Printf("%-56s %16.6f %16.6f  %s (%v)\n", label, got, want, status, took.Round(100*time.Microsecond))
+		fmt.Printf("%-60s %16.6f %16.6f  %s\n", label, got, want, status)
 	}
 	for _, ch := range checks() {
 		want, err := ch.pooled(pooled)
 		if err != nil {
 			return fmt.Errorf("%s: plaintext: %w", ch.label, err)
 		}
-		start := time.Now()
-		res, err := c.Compute(ctx, ch.req)
-		var got float64
-		if err == nil {
-			got = lookup(res.Result, ch.key)
-		}
-		report(ch.label, got, want, time.Since(start), err)
+		report(ch.label, lookup(rep.Results, ch.path), want, nil)
 	}
+	fmt.Printf("(the study took %v, start to finish, including the process start; results and provenance in %s)\n\n", took.Round(time.Millisecond), out)
 
 	// The FSC way: each hospital's own client brings its own numbers and
 	// calls its own node; the three calls meet by the network uuid.
@@ -103,8 +119,8 @@ func run(bin, dir string) error {
 		want += stats.SumValues(v)
 	}
 	net := fed.URLs()
+	fmt.Println("The FSC way: each hospital's own client brings its own numbers to its own node.")
 	for call := 1; call <= 2; call++ {
-		start := time.Now()
 		sums := make([]float64, len(net))
 		errs := make([]error, len(net))
 		var wg sync.WaitGroup
@@ -124,7 +140,7 @@ func run(bin, dir string) error {
 		}
 		wg.Wait()
 		for i := range net {
-			report(fmt.Sprintf("SecureSum of own data, call %d, at %s", call, fed.Nodes[i].Name), sums[i], want, time.Since(start), errs[i])
+			report(fmt.Sprintf("SecureSum of own data, call %d, at %s", call, fed.Nodes[i].Name), sums[i], want, errs[i])
 		}
 	}
 	fmt.Println()
@@ -170,37 +186,61 @@ func checks() []check {
 			return f(x), err
 		}
 	}
-	ds := func(column, where string) *client.Dataset {
-		return &client.Dataset{Table: "patients", Column: column, Where: where}
-	}
 	return []check{
-		{"count of patients", client.Request{Microprotocol: "Count", Dataset: ds("", "")}, "count", count("", "")},
-		{"count where sex == 'F'", client.Request{Microprotocol: "Count", Dataset: ds("", "sex == 'F'")}, "count", count("sex == 'F'", "")},
-		{"count where age >= 65 and toxicity == 1", client.Request{Microprotocol: "Count", Dataset: ds("", "age >= 65 and toxicity == 1")}, "count", count("age >= 65 and toxicity == 1", "")},
-		{"count of recorded bmi values", client.Request{Microprotocol: "Count", Dataset: ds("bmi", "")}, "count", count("", "bmi")},
-		{"sum of age", client.Request{Microprotocol: "SecureSum", Dataset: ds("age", "")}, "sum", sum("", "age")},
-		{"sum of bmi (missing values skipped)", client.Request{Microprotocol: "SecureSum", Dataset: ds("bmi", "")}, "sum", sum("", "bmi")},
-		{"sum of dose where response == 'CR'", client.Request{Microprotocol: "SecureSum", Dataset: ds("dose", "response == 'CR'")}, "sum", sum("response == 'CR'", "dose")},
-		{"sum of survival_months where event == 1 and sex == 'M'", client.Request{Microprotocol: "SecureSum", Dataset: ds("survival_months", "event == 1 and sex == 'M'")}, "sum", sum("event == 1 and sex == 'M'", "survival_months")},
-		{"mean age", client.Request{Microprotocol: "Moments", Dataset: ds("age", "")}, "mean", of("age", "", func(x []float64) float64 { return stat.Mean(x, nil) })},
-		{"standard deviation of bmi", client.Request{Microprotocol: "Moments", Dataset: ds("bmi", "")}, "standard_deviation", of("bmi", "", func(x []float64) float64 { return stat.StdDev(x, nil) })},
-		{"median survival_months (R type 7)", client.Request{Microprotocol: "SecureMedian", Dataset: ds("survival_months", "")}, "median", of("survival_months", "", func(x []float64) float64 { return quantile(x, 0.5) })},
-		{"90% quantile of dose where toxicity == 1", client.Request{Microprotocol: "Quantiles", Dataset: ds("dose", "toxicity == 1"), Parameters: map[string]any{"probabilities": []float64{0.9}}}, "quantiles.0", of("dose", "toxicity == 1", func(x []float64) float64 { return quantile(x, 0.9) })},
-		{"maximum age", client.Request{Microprotocol: "MinimumMaximum", Dataset: ds("age", "")}, "maximum", of("age", "", func(x []float64) float64 { return slices.Max(x) })},
-		{"skewness of survival_months", client.Request{Microprotocol: "StatisticsUnivariate", Dataset: ds("survival_months", "")}, "skewness", of("survival_months", "", skewness)},
-		{"patients with response CR", client.Request{Microprotocol: "StatisticsFrequency", Dataset: ds("response", "")}, "histogram.CR", count("response == 'CR'", "")},
-		{"women with response PD", client.Request{Microprotocol: "StatisticsContingency", Dataset: &client.Dataset{Table: "patients", Columns: []string{"sex", "response"}}}, "table.F.PD", count("sex == 'F' and response == 'PD'", "")},
-		{"patients aged 60 to 70 (histogram bin)", client.Request{Microprotocol: "Histogram", Dataset: ds("age", ""), Parameters: map[string]any{"edges": []float64{0, 60, 70, 120}}}, "counts.1", count("age >= 60 and age < 70", "")},
-		{"correlation of age and dose", client.Request{Microprotocol: "StatisticsBivariate", Dataset: &client.Dataset{Table: "patients", Columns: []string{"age", "dose"}}}, "correlation_coefficient", func(t *stats.Table) (float64, error) {
+		{"count of patients", "patients", count("", "")},
+		{"count where sex == 'F'", "women", count("sex == 'F'", "")},
+		{"count where age >= 65, chained with toxicity == 1", "older_with_toxicity", count("age >= 65 and toxicity == 1", "")},
+		{"count of recorded bmi values", "bmi_recorded", count("", "bmi")},
+		{"sum of age", "sum_age", sum("", "age")},
+		{"sum of bmi (missing values skipped)", "sum_bmi", sum("", "bmi")},
+		{"sum of dose where response == 'CR'", "dose_of_complete_responders", sum("response == 'CR'", "dose")},
+		{"mean age", "mean_age", of("age", "", func(x []float64) float64 { return stat.Mean(x, nil) })},
+		{"variance of age", "var_age", of("age", "", func(x []float64) float64 { return stat.Variance(x, nil) })},
+		{"standard deviation of bmi", "sd_bmi", of("bmi", "", func(x []float64) float64 { return stat.StdDev(x, nil) })},
+		{"median survival_months (R type 7)", "median_survival", of("survival_months", "", func(x []float64) float64 { return quantile(x, 0.5) })},
+		{"90% quantile of dose where toxicity == 1", "dose_quantiles_with_toxicity.2", of("dose", "toxicity == 1", func(x []float64) float64 { return quantile(x, 0.9) })},
+		{"summary of survival_months: maximum", "survival_summary.maximum", of("survival_months", "", func(x []float64) float64 { return slices.Max(x) })},
+		{"summary of survival_months: skewness", "survival_summary.skewness", of("survival_months", "", skewness)},
+		{"histogram of age: bin [60, 70)", "age_histogram.counts.2", count("age >= 60 and age < 70", "")},
+		{"frequency of response CR", "response.CR", count("response == 'CR'", "")},
+		{"crosstab sex × response: F, PD", "sex_by_response.F.PD", count("sex == 'F' and response == 'PD'", "")},
+		{"correlation of age and dose", "cor_age_dose", func(t *stats.Table) (float64, error) {
 			x, y, err := pairs(t, "age", "dose")
 			return stat.Correlation(x, y, nil), err
 		}},
-		{"OLS slope of survival_months on dose", client.Request{Microprotocol: "Regression", Dataset: &client.Dataset{Table: "patients", Columns: []string{"survival_months", "dose"}}, Parameters: map[string]any{"names": []string{"dose"}}}, "coefficients.dose", func(t *stats.Table) (float64, error) {
-			x, y, err := pairs(t, "dose", "survival_months")
-			_, slope := stat.LinearRegression(x, y, nil, false)
-			return slope, err
+		{"covariance of age and dose", "cov_age_dose", func(t *stats.Table) (float64, error) {
+			x, y, err := pairs(t, "age", "dose")
+			return stat.Covariance(x, y, nil), err
+		}},
+		{"OLS of survival_months on age and dose: dose", "survival_on_age_and_dose.coefficients.dose", func(t *stats.Table) (float64, error) {
+			return olsCoefficient(t, "survival_months", []string{"age", "dose"}, 2)
 		}},
 	}
+}
+
+// olsCoefficient fits y on xs (with an intercept) by least squares on all
+// rows and returns coefficient i (0 is the intercept).
+func olsCoefficient(t *stats.Table, y string, xs []string, i int) (float64, error) {
+	cy, err := t.NumericColumn(y)
+	if err != nil {
+		return 0, err
+	}
+	var data []float64
+	for r := range cy.Num {
+		data = append(data, 1)
+		for _, x := range xs {
+			c, err := t.NumericColumn(x)
+			if err != nil {
+				return 0, err
+			}
+			data = append(data, c.Num[r])
+		}
+	}
+	var beta mat.Dense
+	if err := beta.Solve(mat.NewDense(len(cy.Num), len(xs)+1, data), mat.NewVecDense(len(cy.Num), cy.Num)); err != nil {
+		return 0, err
+	}
+	return beta.At(i, 0), nil
 }
 
 // quantile is R's type 7 on x.

@@ -244,12 +244,15 @@ func readNameListen(config string) (name, listen string, err error) {
 
 // BuildNode builds the fsc-node binary into dir and returns its path;
 // module is the path from the caller's folder to the module root.
-func BuildNode(dir, module string) (string, error) {
-	bin := filepath.Join(dir, "fsc-node")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/fsc-node")
+func BuildNode(dir, module string) (string, error) { return Build(dir, module, "fsc-node") }
+
+// Build builds the command cmd/name of the module into dir.
+func Build(dir, module, name string) (string, error) {
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/"+name)
 	cmd.Dir = module
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build fsc-node: %v\n%s", err, out)
+		return "", fmt.Errorf("build %s: %v\n%s", name, err, out)
 	}
 	return bin, nil
 }

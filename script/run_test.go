@@ -1,0 +1,57 @@
+package script_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
+)
+
+// TestKernelRun runs `fsc-kernel run` as a process: the demo study twice
+// (byte-identical results), and a failing study (non-zero exit, the error
+// named).
+func TestKernelRun(t *testing.T) {
+	fed := federation(t)
+	dir := t.TempDir()
+	kernel, err := fedrun.Build(dir, "..", "fsc-kernel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := func(out string) []byte {
+		t.Helper()
+		cmd := exec.Command(kernel, "run", "../examples/studies/demo.lua", "--node", fed.Nodes[0].URL, "--out", out)
+		printed, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("fsc-kernel run: %v\n%s", err, printed)
+		}
+		if !strings.Contains(string(printed), "median_survival = ") {
+			t.Errorf("outputs were not printed as they came:\n%s", printed)
+		}
+		raw, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep["results"]
+	}
+	a, b := results(filepath.Join(dir, "a.json")), results(filepath.Join(dir, "b.json"))
+	if !bytes.Equal(a, b) {
+		t.Errorf("two runs on the same data differ:\n%s\n%s", a, b)
+	}
+
+	bad := filepath.Join(dir, "bad.lua")
+	os.WriteFile(bad, []byte(`fsc.output("n", fsc.table("patients"):mean("no_such_column"))`), 0o644)
+	cmd := exec.Command(kernel, "run", bad, "--node", fed.Nodes[0].URL, "--out", filepath.Join(dir, "bad.json"))
+	printed, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(printed), "InputError") || !strings.Contains(string(printed), "no_such_column") {
+		t.Errorf("a failing study: %v\n%s", err, printed)
+	}
+}
