@@ -41,7 +41,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseFilter$$' -fuzztime=200000x ./stats
 
 bench: deps build
-	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./stats ./mpc
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./stats ./mpc ./script
 	$(GO) run ./bench -bin $(BIN)/fsc-node -out bench/results.md
 
 install:

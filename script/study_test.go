@@ -21,7 +21,7 @@ func TestMain(m *testing.M) { os.Exit(fedrun.RunTests(m, "..", &nodeBin)) }
 
 const exampleDir = "../examples/federation"
 
-func federation(t *testing.T) *fedrun.Federation {
+func federation(t testing.TB) *fedrun.Federation {
 	t.Helper()
 	fed, err := fedrun.StartExample(nodeBin, exampleDir, t.TempDir())
 	if err != nil {
