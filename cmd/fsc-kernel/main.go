@@ -72,10 +72,22 @@ func runStudy(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, err := script.RunStudy(ctx, study, url, os.Getenv("FSC_TOKEN"), script.Output{
-		Stdout:   func(s string) { fmt.Print(s) },
-		Progress: func(s string, done bool) { fmt.Fprintf(os.Stderr, "  … %s\n", s) },
-	})
+	output := script.Output{
+		Stdout: func(s string) { fmt.Print(s) },
+		Stderr: func(s string) { fmt.Fprint(os.Stderr, s) },
+	}
+	if st, err := os.Stderr.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+		// On a terminal, a computation that takes over a second shows a
+		// progress line, rewritten in place.
+		output.Progress = func(s string, done bool) {
+			if done {
+				fmt.Fprintf(os.Stderr, "\r\033[K")
+				return
+			}
+			fmt.Fprintf(os.Stderr, "\r… %s", s)
+		}
+	}
+	rep, err := script.RunStudy(ctx, study, url, os.Getenv("FSC_TOKEN"), output)
 	if rep != nil {
 		if werr := rep.Write(*out); werr != nil && err == nil {
 			err = werr
