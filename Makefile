@@ -39,6 +39,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzLoadConfig$$' -fuzztime=20000x ./mpc/node
 	$(GO) test -run='^$$' -fuzz='^FuzzReadCSV$$' -fuzztime=50000x ./stats
 	$(GO) test -run='^$$' -fuzz='^FuzzParseFilter$$' -fuzztime=200000x ./stats
+	$(GO) test -run='^$$' -fuzz='^FuzzPyRewriteFStrings$$' -fuzztime=100000x ./script
+	$(GO) test -run='^$$' -fuzz='^FuzzPyFormat$$' -fuzztime=100000x ./script
 
 bench: deps build
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./stats ./mpc ./script

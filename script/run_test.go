@@ -2,6 +2,7 @@ package script_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
+	"github.com/fsc-kernel/fsc-kernel/script"
 )
 
 // TestKernelRun runs `fsc-kernel run` as a process: the demo study twice
@@ -53,5 +55,30 @@ func TestKernelRun(t *testing.T) {
 	printed, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(printed), "InputError") || !strings.Contains(string(printed), "no_such_column") {
 		t.Errorf("a failing study: %v\n%s", err, printed)
+	}
+}
+
+// TestPythonStudyMatchesLua runs the pilot study in both languages: the
+// results they share are the same.
+func TestPythonStudyMatchesLua(t *testing.T) {
+	fed := federation(t)
+	ctx := context.Background()
+	lua, err := script.RunStudy(ctx, "../examples/studies/pilot.lua", fed.Nodes[0].URL, "", script.Output{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	py, err := script.RunStudy(ctx, "../examples/studies/pilot.py", fed.Nodes[0].URL, "", script.Output{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range py.Results {
+		a, _ := json.Marshal(v)
+		b, _ := json.Marshal(lua.Results[name])
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: Python %s, Lua %s", name, a, b)
+		}
+	}
+	if len(py.Results) != 6 {
+		t.Errorf("Python study recorded %d results: %v", len(py.Results), py.Results)
 	}
 }

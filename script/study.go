@@ -37,25 +37,34 @@ type NodeInfo struct {
 	Version string `json:"version,omitempty"`
 }
 
-// RunStudy runs a Lua study against the node at url and returns its
+// RunStudy runs a Lua or Python study against the node at url and returns its
 // report. Output goes to out as it arrives.
 func RunStudy(ctx context.Context, path, url, token string, out Output) (*Report, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	if filepath.Ext(path) != ".lua" {
-		return nil, fmt.Errorf("%s: studies are Lua scripts (.lua)", path)
-	}
 	env := NewEnv(url, token, out)
+	var rt Runtime
+	switch filepath.Ext(path) {
+	case ".lua":
+		rt = NewLua(env)
+	case ".py":
+		p, err := NewPython(env)
+		if err != nil {
+			return nil, err
+		}
+		rt = p
+	default:
+		return nil, fmt.Errorf("%s: a study is a Lua (.lua) or Python (.py) script", path)
+	}
+	defer rt.Close()
 	info, err := env.Client.Info(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", url, err)
 	}
 	started := time.Now().UTC()
-	l := NewLua(env)
-	defer l.Close()
-	runErr := l.Run(ctx, string(src), filepath.Base(path))
+	_, runErr := rt.Execute(ctx, string(src))
 	results, _, computations := env.Results()
 	sum := sha256.Sum256(src)
 	rep := &Report{Results: results, Provenance: Provenance{

@@ -1,6 +1,6 @@
 // Command fsc-kernel is the analyst's side of fsc-kernel.
 //
-//	fsc-kernel run STUDY.lua [--out results.json] [--node URL]
+//	fsc-kernel run STUDY.lua|STUDY.py [--out results.json] [--node URL]
 //	fsc-kernel version
 //
 // run executes a study headless against the analyst's own node (--node, or
@@ -33,7 +33,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: fsc-kernel run STUDY.lua [--out results.json] [--node URL] | fsc-kernel version")
+		return errors.New("usage: fsc-kernel run STUDY.lua|STUDY.py [--out results.json] [--node URL] | fsc-kernel version")
 	}
 	switch args[0] {
 	case "version", "--version":
