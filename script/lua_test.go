@@ -45,8 +45,8 @@ func TestLuaCellsShowTrailingValues(t *testing.T) {
 		t.Errorf("summary shows %v, want an HTML table", out)
 	}
 	out = run(`t:histogram("age", {bins = {0, 40, 60, 80, 120}})`)
-	if !strings.Contains(out["image/svg+xml"], "<rect") {
-		t.Errorf("histogram shows %v, want a picture", out)
+	if !strings.Contains(out["image/svg+xml"], "<rect") || !strings.HasPrefix(out["image/png"], "iVBORw0KGgo") {
+		t.Errorf("histogram shows %v, want a picture (SVG and PNG)", out)
 	}
 	run(`h = t:histogram("age", {bins = {0, 40, 60, 80, 120}})`)
 	if out := run("h.counts[2]"); out["text/plain"] == "" || out["text/plain"] == "nil" {

@@ -1,8 +1,14 @@
 package script
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
 	"html"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"sort"
 	"strings"
 )
@@ -29,6 +35,7 @@ func newRich(title string, fields map[string]any) *Rich {
 func newHistogram(column string, res map[string]any) *Rich {
 	r := newRich("histogram of "+column, map[string]any{"edges": res["edges"], "counts": res["counts"]})
 	r.MIME["image/svg+xml"] = histogramSVG(column, floats(res["edges"]), floats(res["counts"]))
+	r.MIME["image/png"] = histogramPNG(floats(res["edges"]), floats(res["counts"]))
 	delete(r.MIME, "text/html")
 	return r
 }
@@ -108,4 +115,33 @@ func plain(v any) any {
 		return out
 	}
 	return v
+}
+
+// histogramPNG draws the bars as a PNG, base64-encoded as Jupyter carries
+// images.
+func histogramPNG(edges, counts []float64) string {
+	const w, h, pad = 480, 240, 20
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	if len(edges) >= 2 && len(counts) == len(edges)-1 {
+		top := 0.0
+		for _, c := range counts {
+			top = max(top, c)
+		}
+		lo, hi := edges[0], edges[len(edges)-1]
+		x := func(v float64) int { return pad + int((v-lo)/(hi-lo)*float64(w-2*pad)) }
+		bar := &image.Uniform{C: color.RGBA{0x4a, 0x7a, 0xb7, 0xff}}
+		for i, c := range counts {
+			bh := 0
+			if top > 0 {
+				bh = int(c / top * float64(h-2*pad))
+			}
+			draw.Draw(img, image.Rect(x(edges[i]), h-pad-bh, max(x(edges[i+1])-1, x(edges[i])+1), h-pad), bar, image.Point{}, draw.Src)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }
