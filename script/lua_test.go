@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/fsc-kernel/fsc-kernel/script"
 	"github.com/fsc-kernel/fsc-kernel/stats"
@@ -121,5 +124,63 @@ func TestLuaCompleteInspectIsComplete(t *testing.T) {
 		if got, _ := l.IsComplete(code); got != want {
 			t.Errorf("IsComplete(%q) = %s, want %s", code, got, want)
 		}
+	}
+}
+
+// TestLuaEveryTableFunction: each table function in Lua equals the
+// plaintext on the pooled CSVs.
+func TestLuaEveryTableFunction(t *testing.T) {
+	fed := federation(t)
+	all := pooled(t)
+	l := script.NewLua(script.NewEnv(fed.Nodes[0].URL, "", script.Output{}))
+	defer l.Close()
+	ctx := context.Background()
+	num := func(code string) float64 {
+		t.Helper()
+		out, err := l.Execute(ctx, code)
+		if err != nil {
+			t.Fatalf("%s: %v", code, err)
+		}
+		var f float64
+		if _, err := fmt.Sscan(out["text/plain"], &f); err != nil {
+			t.Fatalf("%s shows %q, not a number", code, out["text/plain"])
+		}
+		return f
+	}
+	near := func(code string, got, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s = %.12g, want %.12g", code, got, want)
+		}
+	}
+	if _, err := l.Execute(ctx, `t = fsc.table("patients")
+w = t:where("sex == 'M'"):where("age >= 50")`); err != nil {
+		t.Fatal(err)
+	}
+	ages := values(t, all, "age", "")
+	men := values(t, all, "age", "sex == 'M' and age >= 50")
+	dose := values(t, all, "dose", "")
+	near(`t:count()`, num(`t:count()`), float64(all.Rows))
+	near(`w:count()`, num(`w:count()`), float64(len(men)))
+	near(`t:count("bmi")`, num(`t:count("bmi")`), float64(len(values(t, all, "bmi", ""))))
+	near(`t:sum("age")`, num(`t:sum("age")`), stat.Mean(ages, nil)*float64(len(ages)))
+	near(`t:mean("dose")`, num(`t:mean("dose")`), stat.Mean(dose, nil))
+	near(`t:var("age")`, num(`t:var("age")`), stat.Variance(ages, nil))
+	near(`t:std("age")`, num(`t:std("age")`), stat.StdDev(ages, nil))
+	near(`w:median("age")`, num(`w:median("age")`), stats.QuantileSorted(men, 0.5))
+	near(`t:quantile("dose", {0.9})[1]`, num(`t:quantile("dose", {0.9})[1]`), stats.QuantileSorted(dose, 0.9))
+	near(`t:summary("age").maximum`, num(`t:summary("age").maximum`), ages[len(ages)-1])
+	near(`t:histogram("age", {bins = 4, range = {18, 96}}).counts[1]`, num(`t:histogram("age", {bins = 4, range = {18, 96}}).counts[1]`),
+		float64(len(values(t, all, "age", "age < 37.5"))))
+	near(`t:frequency("sex").F`, num(`t:frequency("sex").F`), float64(len(values(t, all, "age", "sex == 'F'"))))
+	near(`t:crosstab("sex", "response").M.CR`, num(`t:crosstab("sex", "response").M.CR`), float64(len(values(t, all, "age", "sex == 'M' and response == 'CR'"))))
+	ca, _ := all.NumericColumn("age")
+	cd, _ := all.NumericColumn("dose")
+	near(`t:cor("age", "dose")`, num(`t:cor("age", "dose")`), stat.Correlation(ca.Num, cd.Num, nil))
+	near(`t:cov("age", "dose")`, num(`t:cov("age", "dose")`), stat.Covariance(ca.Num, cd.Num, nil))
+	_, slope := stat.LinearRegression(cd.Num, ca.Num, nil, false)
+	near(`t:ols("age", {"dose"}).coefficients.dose`, num(`t:ols("age", {"dose"}).coefficients.dose`), slope)
+	if out, err := l.Execute(ctx, `t:columns().sex`); err != nil || out["text/plain"] != "categorical" {
+		t.Errorf("columns: %v %v", out, err)
 	}
 }
