@@ -19,34 +19,6 @@ import (
 	"time"
 )
 
-// runPSIParties opens a session with the given id at every party whose hub
-// is on the network and runs f at each concurrently.
-func runPSIParties[T any](t testing.TB, net *LocalNetwork, id string, parties []string, timeout time.Duration,
-	f func(s *Session, i int) (T, error)) ([]T, []error) {
-	t.Helper()
-	out := make([]T, len(parties))
-	errs := make([]error, len(parties))
-	var wg sync.WaitGroup
-	for i, p := range parties {
-		h := net.Hub(p)
-		if h == nil {
-			continue
-		}
-		s, err := h.Open(Config{ID: id, Parties: parties, Timeout: timeout}, net)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer s.Close()
-			out[i], errs[i] = f(s, i)
-		}()
-	}
-	wg.Wait()
-	return out, errs
-}
-
 // plainIntersection is the intersection computed in the clear.
 func plainIntersection(sets [][]string) []string {
 	return IntersectLists(sets)
@@ -59,7 +31,7 @@ func psiBoth(t *testing.T, parties []string, sets [][]string) {
 	want := plainIntersection(sets)
 	net := NewLocalNetwork(parties...)
 	id := fmt.Sprintf("psi-%d", rand.Uint64())
-	got, errs := runPSIParties(t, net, id, parties, 10*time.Second, func(s *Session, i int) ([]string, error) {
+	got, errs := runParties(t, net, id, parties, 10*time.Second, func(s *Session, i int) ([]string, error) {
 		return SetIntersection(context.Background(), s, sets[i])
 	})
 	for i := range parties {
@@ -70,7 +42,7 @@ func psiBoth(t *testing.T, parties []string, sets [][]string) {
 			t.Fatalf("SetIntersection at %s: got %q, want %q", parties[i], got[i], want)
 		}
 	}
-	sizes, errs := runPSIParties(t, net, id+"-size", parties, 10*time.Second, func(s *Session, i int) (int, error) {
+	sizes, errs := runParties(t, net, id+"-size", parties, 10*time.Second, func(s *Session, i int) (int, error) {
 		return SetIntersectionSize(context.Background(), s, sets[i])
 	})
 	for i := range parties {
@@ -204,7 +176,7 @@ func TestSetIntersectionReferenceVectors(t *testing.T) {
 				size         int
 				intersection []string
 			}
-			got, errs := runPSIParties(t, net, fmt.Sprintf("ref-%d", k), parties, 5*time.Second, func(s *Session, i int) (answer, error) {
+			got, errs := runParties(t, net, fmt.Sprintf("ref-%d", k), parties, 5*time.Second, func(s *Session, i int) (answer, error) {
 				own := IntersectLists(v.Data[i])
 				if v.Microprotocol == "SetIntersectionSize" {
 					n, err := SetIntersectionSize(context.Background(), s, own)
@@ -286,7 +258,7 @@ func TestPSIMessagesHideItems(t *testing.T) {
 				var tp tapped
 				net.Tap = tp.record
 				id := fmt.Sprintf("tap-%d-%v", m, sizeOnly)
-				_, errs := runPSIParties(t, net, id, parties, 5*time.Second, func(s *Session, i int) (int, error) {
+				_, errs := runParties(t, net, id, parties, 5*time.Second, func(s *Session, i int) (int, error) {
 					if sizeOnly {
 						return SetIntersectionSize(context.Background(), s, sets[i])
 					}
@@ -370,7 +342,7 @@ func TestPSIUnlinkableAcrossSessions(t *testing.T) {
 	for run := range values {
 		var tp tapped
 		net.Tap = tp.record
-		got, errs := runPSIParties(t, net, fmt.Sprintf("link-%d", run), parties, 5*time.Second, func(s *Session, i int) ([]string, error) {
+		got, errs := runParties(t, net, fmt.Sprintf("link-%d", run), parties, 5*time.Second, func(s *Session, i int) ([]string, error) {
 			return SetIntersection(context.Background(), s, sets[i])
 		})
 		for i := range parties {
@@ -406,7 +378,7 @@ func TestPSIDeadPartyNamed(t *testing.T) {
 			net := NewLocalNetwork(parties...)
 			net.Disconnect(parties[dead])
 			start := time.Now()
-			_, errs := runPSIParties(t, net, "dead", parties, 10*time.Second, func(s *Session, i int) ([]string, error) {
+			_, errs := runParties(t, net, "dead", parties, 10*time.Second, func(s *Session, i int) ([]string, error) {
 				return SetIntersection(context.Background(), s, []string{"a", "b"})
 			})
 			if d := time.Since(start); d > 5*time.Second {
@@ -441,7 +413,7 @@ func TestPSIInputLimits(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			net := NewLocalNetwork(parties...)
 			start := time.Now()
-			_, errs := runPSIParties(t, net, "limits", parties, 10*time.Second, func(s *Session, i int) ([]string, error) {
+			_, errs := runParties(t, net, "limits", parties, 10*time.Second, func(s *Session, i int) ([]string, error) {
 				if i == 0 {
 					return SetIntersection(context.Background(), s, c.items)
 				}
@@ -514,7 +486,7 @@ func TestPSIMalformedListAborts(t *testing.T) {
 			if tc.sizeOnly {
 				step = "psisize.1"
 			}
-			_, errs := runPSIParties(t, net, "bad", parties, 5*time.Second, func(s *Session, i int) (int, error) {
+			_, errs := runParties(t, net, "bad", parties, 5*time.Second, func(s *Session, i int) (int, error) {
 				ctx := context.Background()
 				if s.Self == "mallory" {
 					// mallory's successor is alice.
@@ -653,7 +625,7 @@ func BenchmarkSetIntersection(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			net := NewLocalNetwork(parties...)
 			for i := 0; b.Loop(); i++ {
-				got, errs := runPSIParties(b, net, fmt.Sprintf("bench-%d", i), parties, time.Minute, func(s *Session, j int) (int, error) {
+				got, errs := runParties(b, net, fmt.Sprintf("bench-%d", i), parties, time.Minute, func(s *Session, j int) (int, error) {
 					if sizeOnly {
 						return SetIntersectionSize(context.Background(), s, sets[j])
 					}

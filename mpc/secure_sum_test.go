@@ -13,12 +13,11 @@ import (
 	"time"
 )
 
-// runParties opens one session per party on a local network and runs f at
-// every party concurrently, returning each party's result and error.
-func runParties[T any](t *testing.T, net *LocalNetwork, parties []string, timeout time.Duration,
+// runParties opens session id at every party whose hub is on the network
+// and runs f at each concurrently, returning each party's result and error.
+func runParties[T any](t testing.TB, net *LocalNetwork, id string, parties []string, timeout time.Duration,
 	f func(s *Session, i int) (T, error)) ([]T, []error) {
 	t.Helper()
-	id := fmt.Sprintf("test-%d", rand.Uint64())
 	out := make([]T, len(parties))
 	errs := make([]error, len(parties))
 	var wg sync.WaitGroup
@@ -41,6 +40,9 @@ func runParties[T any](t *testing.T, net *LocalNetwork, parties []string, timeou
 	wg.Wait()
 	return out, errs
 }
+
+// newID returns a fresh session id for a test.
+func newID() string { return fmt.Sprintf("test-%d", rand.Uint64()) }
 
 func partyNames(m int) []string {
 	names := make([]string, m)
@@ -68,7 +70,7 @@ func TestSecureSumIntegersExact(t *testing.T) {
 					}
 				}
 				reveal := []string{parties[0]}
-				got, errs := runParties(t, net, parties, 5*time.Second, func(s *Session, i int) ([]uint64, error) {
+				got, errs := runParties(t, net, newID(), parties, 5*time.Second, func(s *Session, i int) ([]uint64, error) {
 					return SecureSum(context.Background(), s, inputs[i], reveal)
 				})
 				for i, err := range errs {
@@ -119,7 +121,7 @@ func TestSecureSumRealsWithinPrecision(t *testing.T) {
 		for j := range want {
 			want[j], _ = exact[j].Float64()
 		}
-		got, errs := runParties(t, net, parties, 5*time.Second, func(s *Session, i int) ([]float64, error) {
+		got, errs := runParties(t, net, newID(), parties, 5*time.Second, func(s *Session, i int) ([]float64, error) {
 			enc, err := EncodeReals(inputs[i])
 			if err != nil {
 				return nil, err
@@ -214,7 +216,7 @@ func TestDeadlineNamesSilentParty(t *testing.T) {
 	start := time.Now()
 	// c never opens the session: a and b must give up at the deadline,
 	// naming c.
-	_, errs := runParties(t, net, parties[:2], 300*time.Millisecond, func(s *Session, i int) ([]uint64, error) {
+	_, errs := runParties(t, net, newID(), parties[:2], 300*time.Millisecond, func(s *Session, i int) ([]uint64, error) {
 		s.Parties = parties
 		return SecureSum(context.Background(), s, []uint64{1}, parties)
 	})
@@ -234,7 +236,7 @@ func TestDeadPartyAbortsEveryone(t *testing.T) {
 	net := NewLocalNetwork(parties...)
 	net.Disconnect("c")
 	start := time.Now()
-	_, errs := runParties(t, net, parties, 10*time.Second, func(s *Session, i int) ([]uint64, error) {
+	_, errs := runParties(t, net, newID(), parties, 10*time.Second, func(s *Session, i int) ([]uint64, error) {
 		return SecureSum(context.Background(), s, []uint64{1}, parties)
 	})
 	if d := time.Since(start); d > 5*time.Second {
@@ -321,7 +323,7 @@ func TestNonPartyCannotDisturbASession(t *testing.T) {
 	if err := hb.Deliver(&Message{Session: "s", Step: StepAbort, From: "mallory", To: "b", Body: []byte("stop")}); err != nil {
 		t.Fatal(err)
 	}
-	_, errs := runPartiesID(t, net, "s", parties, func(s *Session) ([]uint64, error) {
+	_, errs := runParties(t, net, "s", parties, 5*time.Second, func(s *Session, _ int) ([]uint64, error) {
 		if s.Self == "b" {
 			// Late, while the session is open: refused.
 			err := hb.Deliver(&Message{Session: "s", Step: StepAbort, From: "mallory", To: "b"})
@@ -336,28 +338,6 @@ func TestNonPartyCannotDisturbASession(t *testing.T) {
 			t.Fatalf("party %d: %v", i, err)
 		}
 	}
-}
-
-// runPartiesID is runParties with a fixed session id.
-func runPartiesID(t *testing.T, net *LocalNetwork, id string, parties []string, f func(s *Session) ([]uint64, error)) ([][]uint64, []error) {
-	t.Helper()
-	out := make([][]uint64, len(parties))
-	errs := make([]error, len(parties))
-	var wg sync.WaitGroup
-	for i, p := range parties {
-		s, err := net.Hub(p).Open(Config{ID: id, Parties: parties, Timeout: 5 * time.Second}, net)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer s.Close()
-			out[i], errs[i] = f(s)
-		}()
-	}
-	wg.Wait()
-	return out, errs
 }
 
 // BenchmarkSecureSum measures the protocol alone: three parties in one
@@ -397,7 +377,7 @@ func BenchmarkSecureSum(b *testing.B) {
 func TestSubViewsRunSideBySide(t *testing.T) {
 	parties := []string{"a", "b", "c"}
 	net := NewLocalNetwork(parties...)
-	got, errs := runPartiesID(t, net, "side", parties, func(s *Session) ([]uint64, error) {
+	got, errs := runParties(t, net, "side", parties, 5*time.Second, func(s *Session, _ int) ([]uint64, error) {
 		var wg sync.WaitGroup
 		var side []uint64
 		var sideErr error

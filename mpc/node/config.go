@@ -110,16 +110,9 @@ func configError(file, key, format string, args ...any) error {
 // Errors name the file, the key and what is wrong.
 func LoadConfig(path string) (*Config, error) {
 	cfg := &Config{File: path}
-	md, err := toml.DecodeFile(path, cfg)
+	md, err := decodeTOML(path, cfg)
 	if err != nil {
-		var perr toml.ParseError
-		if errors.As(err, &perr) {
-			return nil, configError(path, "", "line %d: %s", perr.Position.Line, perr.Message)
-		}
-		return nil, configError(path, "", "%v", err)
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		return nil, configError(path, und[0].String(), "unknown key")
+		return nil, err
 	}
 	dir := filepath.Dir(path)
 	abs := func(p string) string {
@@ -210,18 +203,27 @@ func LoadConfig(path string) (*Config, error) {
 	return cfg, nil
 }
 
-func loadFederation(path string) ([]Member, error) {
-	var f federationFile
-	md, err := toml.DecodeFile(path, &f)
+// decodeTOML reads a TOML file into v; errors name the file and the line,
+// and a key v has no place for is an error.
+func decodeTOML(path string, v any) (toml.MetaData, error) {
+	md, err := toml.DecodeFile(path, v)
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			return nil, configError(path, "", "line %d: %s", perr.Position.Line, perr.Message)
+			return md, configError(path, "", "line %d: %s", perr.Position.Line, perr.Message)
 		}
-		return nil, configError(path, "", "%v", err)
+		return md, configError(path, "", "%v", err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		return nil, configError(path, und[0].String(), "unknown key")
+		return md, configError(path, und[0].String(), "unknown key")
+	}
+	return md, nil
+}
+
+func loadFederation(path string) ([]Member, error) {
+	var f federationFile
+	if _, err := decodeTOML(path, &f); err != nil {
+		return nil, err
 	}
 	if len(f.Members) < 2 {
 		return nil, configError(path, "member", "a federation needs at least two members, found %d", len(f.Members))
