@@ -34,15 +34,52 @@ type Param struct {
 // []any, map[string]any.
 type Args map[string]any
 
-// Func is one DSL function. Methods are called on a table (t:mean("age")
-// in Lua, t.mean("age") in Python); the others are fsc.name(...). Both
+// Func is one DSL function. A method is called on the value it belongs to,
+// a table or a node (t:mean("age") in Lua, t.mean("age") in Python), and
+// gets that value as self; the others are fsc.name(...) and get nil. Both
 // languages are bound from this one list, so they cannot drift.
 type Func struct {
 	Name   string
 	Doc    string
-	Method bool
+	On     string // "" for fsc.name, else the receiver: OnTable or OnNode
 	Params []Param
-	Call   func(ctx context.Context, e *Env, t *Table, a Args) (any, error)
+	Call   func(ctx context.Context, e *Env, self any, a Args) (any, error)
+}
+
+// The receivers of methods: the types a script holds besides plain values.
+const (
+	OnTable = "Table" // *Table
+	OnNode  = "Node"  // *Node
+)
+
+// Node is the analyst's own node, as fsc.connect returns it.
+type Node struct {
+	URL string
+}
+
+// String names the node.
+func (n *Node) String() string { return "<fsc node " + n.URL + ">" }
+
+// receiver is the receiver a value is, or "" for a plain value.
+func receiver(v any) string {
+	switch v.(type) {
+	case *Table:
+		return OnTable
+	case *Node:
+		return OnNode
+	}
+	return ""
+}
+
+// Methods returns the functions of Funcs that are methods of on.
+func Methods(on string) []*Func {
+	var out []*Func
+	for _, f := range Funcs {
+		if f.On == on {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Table is a table every federation member holds, with an optional filter.
@@ -73,8 +110,9 @@ func str(a Args, name string) string { s, _ := a[name].(string); return s }
 
 // onColumn is a method that computes mp over one column and returns key.
 func onColumn(name, doc, mp, key string) *Func {
-	return &Func{Name: name, Doc: doc, Method: true, Params: []Param{{Name: "column", Kind: String}},
-		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+	return &Func{Name: name, Doc: doc, On: OnTable, Params: []Param{{Name: "column", Kind: String}},
+		Call: func(ctx context.Context, e *Env, self any, a Args) (any, error) {
+			t := self.(*Table)
 			r, err := e.compute(ctx, client.Request{Microprotocol: mp, Dataset: t.dataset(str(a, "column"))})
 			if err != nil {
 				return nil, err
@@ -111,7 +149,7 @@ func network(v any) (*client.Network, error) {
 // of the network calls it with its own data through its own node.
 func own(name, doc, mp, key string) *Func {
 	return &Func{Name: name, Doc: doc, Params: []Param{{Name: "values", Kind: Any}, {Name: "network", Kind: Any}},
-		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, _ any, a Args) (any, error) {
 			n, err := network(a["network"])
 			if err != nil {
 				return nil, err
@@ -131,7 +169,7 @@ var Funcs = []*Func{
 	own("median", "median(values, network): the median of every party's own values (R type 7).", "SecureMedian", "median"),
 	{Name: "compute", Doc: "compute(microprotocol, data, network, parameters): any FSC microprotocol on this party's own data; returns its result.",
 		Params: []Param{{Name: "microprotocol", Kind: String}, {Name: "data", Kind: Any}, {Name: "network", Kind: Any}, {Name: "parameters", Kind: Any, Optional: true}},
-		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, _ any, a Args) (any, error) {
 			n, err := network(a["network"])
 			if err != nil {
 				return nil, err
@@ -144,15 +182,15 @@ var Funcs = []*Func{
 			return newRich(str(a, "microprotocol"), r), nil
 		}},
 	{Name: "html", Doc: "html(text): HTML to display.", Params: []Param{{Name: "text", Kind: String}},
-		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, _ any, a Args) (any, error) {
 			return &Rich{Title: "html", Fields: map[string]any{}, MIME: map[string]string{"text/html": str(a, "text"), "text/plain": "<HTML>"}}, nil
 		}},
 	{Name: "markdown", Doc: "markdown(text): Markdown to display.", Params: []Param{{Name: "text", Kind: String}},
-		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, _ any, a Args) (any, error) {
 			return &Rich{Title: "markdown", Fields: map[string]any{}, MIME: map[string]string{"text/markdown": str(a, "text"), "text/plain": str(a, "text")}}, nil
 		}},
 	{Name: "display", Doc: "display(value): show a value (a table, a histogram, html, markdown) now.", Params: []Param{{Name: "value", Kind: Any}},
-		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, _ any, a Args) (any, error) {
 			if e.Out.Display != nil {
 				e.Out.Display(Display(a["value"]))
 			} else {
@@ -161,50 +199,30 @@ var Funcs = []*Func{
 			return nil, nil
 		}},
 	{Name: "clear_output", Doc: "clear_output(): clear what this cell has shown so far.",
-		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, _ any, a Args) (any, error) {
 			if e.Out.Clear != nil {
 				e.Out.Clear(false)
 			}
 			return nil, nil
 		}},
-	{Name: "table", Doc: "table(name): a table every federation member holds.",
-		Params: []Param{{Name: "name", Kind: String}},
-		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
-			if str(a, "name") == "" {
-				return nil, inputError("table: give the table's name")
-			}
-			return &Table{Name: str(a, "name")}, nil
-		}},
-	{Name: "info", Doc: "info(): this node, the federation's members, the datasets (column names and kinds, never values).",
-		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
-			info, err := e.Client.Info(ctx)
-			if err != nil {
-				return nil, typed(err)
-			}
-			members := []any{}
-			for _, m := range info.Members {
-				members = append(members, map[string]any{"name": m.Name, "url": m.API})
-			}
-			datasets := map[string]any{}
-			for name, d := range info.Datasets {
-				cols := map[string]any{}
-				for _, c := range d.Columns {
-					cols[c.Name] = c.Kind
-				}
-				datasets[name] = cols
-			}
-			return map[string]any{"name": info.Name, "version": info.Version, "members": members, "datasets": datasets}, nil
-		}},
+	{Name: "connect", Doc: "connect(url, token): the analyst's node (url: FSC_NODE or http://127.0.0.1:55501; token: FSC_TOKEN); later calls go to it. Checks that it answers.",
+		Params: []Param{{Name: "url", Kind: String, Optional: true}, {Name: "token", Kind: String, Optional: true}},
+		Call:   connect},
+	{Name: "table", Doc: tableDoc, Params: []Param{{Name: "name", Kind: String}}, Call: table},
+	{Name: "info", Doc: infoDoc, Call: info},
 	{Name: "output", Doc: "output(name, value): record a named result of the study (results.json).",
 		Params: []Param{{Name: "name", Kind: String}, {Name: "value", Kind: Any}},
-		Call: func(ctx context.Context, e *Env, _ *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, _ any, a Args) (any, error) {
 			e.Output(str(a, "name"), plain(a["value"]))
 			e.print("%s = %s\n", str(a, "name"), Repr(a["value"]))
 			return nil, nil
 		}},
-	{Name: "where", Method: true, Doc: "where(filter): the rows the filter selects, e.g. \"sex == 'F' and age >= 50\"; chains with and.",
+	{Name: "info", On: OnNode, Doc: infoDoc, Call: info},
+	{Name: "table", On: OnNode, Doc: tableDoc, Params: []Param{{Name: "name", Kind: String}}, Call: table},
+	{Name: "where", On: OnTable, Doc: "where(filter): the rows the filter selects, e.g. \"sex == 'F' and age >= 50\"; chains with and.",
 		Params: []Param{{Name: "filter", Kind: String}},
-		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, self any, a Args) (any, error) {
+			t := self.(*Table)
 			f := strings.TrimSpace(str(a, "filter"))
 			if t.Where != "" && f != "" {
 				f = "(" + t.Where + ") and (" + f + ")"
@@ -213,8 +231,9 @@ var Funcs = []*Func{
 			}
 			return &Table{Name: t.Name, Where: f}, nil
 		}},
-	{Name: "columns", Method: true, Doc: "columns(): the table's column names and kinds (never values).",
-		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+	{Name: "columns", On: OnTable, Doc: "columns(): the table's column names and kinds (never values).",
+		Call: func(ctx context.Context, e *Env, self any, a Args) (any, error) {
+			t := self.(*Table)
 			info, err := e.Client.Info(ctx)
 			if err != nil {
 				return nil, typed(err)
@@ -229,9 +248,10 @@ var Funcs = []*Func{
 			}
 			return cols, nil
 		}},
-	{Name: "count", Method: true, Doc: "count([column]): rows (or a column's values) in the table, over every member.",
+	{Name: "count", On: OnTable, Doc: "count([column]): rows (or a column's values) in the table, over every member.",
 		Params: []Param{{Name: "column", Kind: String, Optional: true}},
-		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, self any, a Args) (any, error) {
+			t := self.(*Table)
 			ds := t.dataset()
 			ds.Column = str(a, "column")
 			r, err := e.compute(ctx, client.Request{Microprotocol: "Count", Dataset: ds})
@@ -245,9 +265,10 @@ var Funcs = []*Func{
 	onColumn("var", "var(column): the sample variance (n - 1) of a numeric column.", "Moments", "variance"),
 	onColumn("std", "std(column): the sample standard deviation of a numeric column.", "Moments", "standard_deviation"),
 	onColumn("median", "median(column): the median (R type 7: the mean of the two middle values for even n).", "SecureMedian", "median"),
-	{Name: "quantile", Method: true, Doc: "quantile(column, probabilities): quantiles by R's default definition (type 7).",
+	{Name: "quantile", On: OnTable, Doc: "quantile(column, probabilities): quantiles by R's default definition (type 7).",
 		Params: []Param{{Name: "column", Kind: String}, {Name: "probabilities", Kind: Numbers}},
-		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, self any, a Args) (any, error) {
+			t := self.(*Table)
 			r, err := e.compute(ctx, client.Request{Microprotocol: "Quantiles", Dataset: t.dataset(str(a, "column")),
 				Parameters: map[string]any{"probabilities": a["probabilities"]}})
 			if err != nil {
@@ -255,18 +276,20 @@ var Funcs = []*Func{
 			}
 			return r["quantiles"], nil
 		}},
-	{Name: "summary", Method: true, Doc: "summary(column): every univariate statistic of a numeric column at once.",
+	{Name: "summary", On: OnTable, Doc: "summary(column): every univariate statistic of a numeric column at once.",
 		Params: []Param{{Name: "column", Kind: String}},
-		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, self any, a Args) (any, error) {
+			t := self.(*Table)
 			r, err := e.compute(ctx, client.Request{Microprotocol: "StatisticsUnivariate", Dataset: t.dataset(str(a, "column"))})
 			if err != nil {
 				return nil, err
 			}
 			return newRich("summary of "+str(a, "column"), r), nil
 		}},
-	{Name: "histogram", Method: true, Doc: "histogram(column, bins=[edges] | bins=n, range=[lo, hi]): counts per bin [a, b), the last bin closed.",
+	{Name: "histogram", On: OnTable, Doc: "histogram(column, bins=[edges] | bins=n, range=[lo, hi]): counts per bin [a, b), the last bin closed.",
 		Params: []Param{{Name: "column", Kind: String}, {Name: "bins", Kind: Any}, {Name: "range", Kind: Numbers, Optional: true}},
-		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, self any, a Args) (any, error) {
+			t := self.(*Table)
 			params := map[string]any{}
 			switch b := a["bins"].(type) {
 			case []any:
@@ -286,18 +309,20 @@ var Funcs = []*Func{
 			}
 			return newHistogram(str(a, "column"), r), nil
 		}},
-	{Name: "frequency", Method: true, Doc: "frequency(column): the count of each category.",
+	{Name: "frequency", On: OnTable, Doc: "frequency(column): the count of each category.",
 		Params: []Param{{Name: "column", Kind: String}},
-		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, self any, a Args) (any, error) {
+			t := self.(*Table)
 			r, err := e.compute(ctx, client.Request{Microprotocol: "StatisticsFrequency", Dataset: t.dataset(str(a, "column"))})
 			if err != nil {
 				return nil, err
 			}
 			return newRich("frequencies of "+str(a, "column"), asMap(r["histogram"])), nil
 		}},
-	{Name: "crosstab", Method: true, Doc: "crosstab(a, b): the count of each pair of categories.",
+	{Name: "crosstab", On: OnTable, Doc: "crosstab(a, b): the count of each pair of categories.",
 		Params: []Param{{Name: "a", Kind: String}, {Name: "b", Kind: String}},
-		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, self any, a Args) (any, error) {
+			t := self.(*Table)
 			r, err := e.compute(ctx, client.Request{Microprotocol: "StatisticsContingency", Dataset: t.dataset(str(a, "a"), str(a, "b"))})
 			if err != nil {
 				return nil, err
@@ -306,9 +331,10 @@ var Funcs = []*Func{
 		}},
 	bivariate("cor", "cor(x, y): Pearson's correlation of two numeric columns.", "correlation_coefficient"),
 	bivariate("cov", "cov(x, y): the sample covariance of two numeric columns.", "covariance"),
-	{Name: "ols", Method: true, Doc: "ols(y, [x1, ...]): least squares of y on the regressors with an intercept: coefficients, standard errors, R².",
+	{Name: "ols", On: OnTable, Doc: "ols(y, [x1, ...]): least squares of y on the regressors with an intercept: coefficients, standard errors, R².",
 		Params: []Param{{Name: "y", Kind: String}, {Name: "x", Kind: Strings}},
-		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+		Call: func(ctx context.Context, e *Env, self any, a Args) (any, error) {
+			t := self.(*Table)
 			xs, _ := a["x"].([]string)
 			r, err := e.compute(ctx, client.Request{Microprotocol: "Regression", Dataset: t.dataset(append([]string{str(a, "y")}, xs...)...)})
 			if err != nil {
@@ -319,8 +345,9 @@ var Funcs = []*Func{
 }
 
 func bivariate(name, doc, key string) *Func {
-	return &Func{Name: name, Doc: doc, Method: true, Params: []Param{{Name: "x", Kind: String}, {Name: "y", Kind: String}},
-		Call: func(ctx context.Context, e *Env, t *Table, a Args) (any, error) {
+	return &Func{Name: name, Doc: doc, On: OnTable, Params: []Param{{Name: "x", Kind: String}, {Name: "y", Kind: String}},
+		Call: func(ctx context.Context, e *Env, self any, a Args) (any, error) {
+			t := self.(*Table)
 			r, err := e.compute(ctx, client.Request{Microprotocol: "StatisticsBivariate", Dataset: t.dataset(str(a, "x"), str(a, "y"))})
 			if err != nil {
 				return nil, err
@@ -367,4 +394,57 @@ func Repr(v any) string {
 		return x.String()
 	}
 	return fmt.Sprint(v)
+}
+
+const (
+	infoDoc  = "info(): this node, the federation's members, the datasets (column names and kinds, never values)."
+	tableDoc = "table(name): a table every federation member holds."
+)
+
+// connect points the environment at the analyst's node and checks it.
+func connect(ctx context.Context, e *Env, _ any, a Args) (any, error) {
+	url, token := str(a, "url"), str(a, "token")
+	if url == "" {
+		url = e.Client.URL
+	}
+	if _, ok := a["token"]; !ok {
+		token = e.Client.Token
+	}
+	c := client.New(url)
+	c.Token = token
+	if _, err := c.Info(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &Error{Kind: PeerError, Msg: "connect: the node at " + url + " does not answer: " + typed(err).(*Error).Msg}
+	}
+	e.Client = c
+	return &Node{URL: url}, nil
+}
+
+func table(ctx context.Context, e *Env, _ any, a Args) (any, error) {
+	if str(a, "name") == "" {
+		return nil, inputError("table: give the table's name")
+	}
+	return &Table{Name: str(a, "name")}, nil
+}
+
+func info(ctx context.Context, e *Env, _ any, a Args) (any, error) {
+	info, err := e.Client.Info(ctx)
+	if err != nil {
+		return nil, typed(err)
+	}
+	members := []any{}
+	for _, m := range info.Members {
+		members = append(members, map[string]any{"name": m.Name, "url": m.API})
+	}
+	datasets := map[string]any{}
+	for name, d := range info.Datasets {
+		cols := map[string]any{}
+		for _, c := range d.Columns {
+			cols[c.Name] = c.Kind
+		}
+		datasets[name] = cols
+	}
+	return map[string]any{"name": info.Name, "version": info.Version, "members": members, "datasets": datasets}, nil
 }

@@ -19,26 +19,28 @@ type Lua struct {
 	env *Env
 }
 
-const luaTableType = "fsc.table"
+// luaType is the name of a receiver's metatable.
+func luaType(on string) string { return "fsc." + on }
 
 // NewLua returns a Lua state bound to env. Close it when done.
 func NewLua(env *Env) *Lua {
 	l := &Lua{L: lua.NewState(), env: env}
 	fsc := l.L.NewTable()
-	methods := l.L.NewTable()
-	for _, f := range Funcs {
-		if f.Method {
-			methods.RawSetString(f.Name, l.L.NewFunction(l.bind(f)))
-		} else {
-			fsc.RawSetString(f.Name, l.L.NewFunction(l.bind(f)))
-		}
+	for _, f := range Methods("") {
+		fsc.RawSetString(f.Name, l.L.NewFunction(l.bind(f)))
 	}
-	mt := l.L.NewTypeMetatable(luaTableType)
-	mt.RawSetString("__index", methods)
-	mt.RawSetString("__tostring", l.L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LString(L.CheckUserData(1).Value.(*Table).String()))
-		return 1
-	}))
+	for _, on := range []string{OnTable, OnNode} {
+		methods := l.L.NewTable()
+		for _, f := range Methods(on) {
+			methods.RawSetString(f.Name, l.L.NewFunction(l.bind(f)))
+		}
+		mt := l.L.NewTypeMetatable(luaType(on))
+		mt.RawSetString("__index", methods)
+		mt.RawSetString("__tostring", l.L.NewFunction(func(L *lua.LState) int {
+			L.Push(lua.LString(fmt.Sprint(L.CheckUserData(1).Value)))
+			return 1
+		}))
+	}
 	for _, kind := range []string{InputError, DisclosureError, PeerError} {
 		fsc.RawSetString(kind, lua.LString(kind))
 	}
@@ -90,19 +92,18 @@ func (l *Lua) Run(ctx context.Context, src, name string) error {
 func (l *Lua) bind(f *Func) lua.LGFunction {
 	return func(L *lua.LState) int {
 		first := 1
-		var t *Table
-		if f.Method {
+		var self any
+		if f.On != "" {
 			ud, ok := L.Get(1).(*lua.LUserData)
-			if !ok {
-				L.RaiseError("%s is a method: call it as t:%s(...)", f.Name, f.Name)
+			if !ok || ud.Metatable != L.GetTypeMetatable(luaType(f.On)) {
+				L.RaiseError("%s is a method of a %s: call it as x:%s(...)", f.Name, strings.ToLower(f.On), f.Name)
 			}
-			t, _ = ud.Value.(*Table)
-			first = 2
+			self, first = ud.Value, 2
 		}
 		args, err := luaArgs(L, f, first)
 		var out any
 		if err == nil {
-			out, err = f.Call(L.Context(), l.env, t, args)
+			out, err = f.Call(L.Context(), l.env, self, args)
 		}
 		if err != nil {
 			if L.Context() != nil && L.Context().Err() != nil {
@@ -284,10 +285,10 @@ func toLua(L *lua.LState, v any) lua.LValue {
 		return lua.LNumber(x)
 	case string:
 		return lua.LString(x)
-	case *Table:
+	case *Table, *Node:
 		ud := L.NewUserData()
 		ud.Value = x
-		L.SetMetatable(ud, L.GetTypeMetatable(luaTableType))
+		L.SetMetatable(ud, L.GetTypeMetatable(luaType(receiver(x))))
 		return ud
 	case *Rich:
 		t := toLua(L, x.Fields).(*lua.LTable)

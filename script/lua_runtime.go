@@ -85,14 +85,12 @@ func (l *Lua) Complete(code string, cursor int) ([]string, int, int) {
 	var names []string
 	switch {
 	case qual == "fsc.":
-		for _, f := range Funcs {
-			if !f.Method {
-				names = append(names, f.Name)
-			}
+		for _, f := range Methods("") {
+			names = append(names, f.Name)
 		}
 	case strings.HasSuffix(qual, ":"):
 		for _, f := range Funcs {
-			if f.Method {
+			if f.On != "" {
 				names = append(names, f.Name)
 			}
 		}

@@ -130,23 +130,23 @@ const pyVersion = "3.4"
 
 // fscModule is the fsc module of this interpreter, generated from Funcs.
 func (ip *pyInterp) fscModule() *py.ModuleImpl {
-	g := py.StringDict{"Table": pyTableType, "Result": pyResultType, "Error": pyFscError}
+	g := py.StringDict{"Table": pyTableType, "Node": pyNodeType, "Result": pyResultType, "Error": pyFscError}
 	for kind, t := range pyErrorTypes {
 		g[kind] = t
 	}
 	var doc strings.Builder
 	doc.WriteString("fsc: statistics over every member of the federation; values never leave the nodes.\n\nFunctions:\n")
-	for _, f := range Funcs {
-		if !f.Method {
-			g[f.Name] = newPyFunc(f, ip)
-			fmt.Fprintf(&doc, "  fsc.%s\n", f.Doc)
-		}
+	for _, f := range Methods("") {
+		g[f.Name] = newPyFunc(f, ip)
+		fmt.Fprintf(&doc, "  fsc.%s\n", f.Doc)
+	}
+	doc.WriteString("\nNode methods (node = fsc.connect()):\n")
+	for _, f := range Methods(OnNode) {
+		fmt.Fprintf(&doc, "  node.%s\n", f.Doc)
 	}
 	doc.WriteString("\nTable methods (t = fsc.table(name)):\n")
-	for _, f := range Funcs {
-		if f.Method {
-			fmt.Fprintf(&doc, "  t.%s\n", f.Doc)
-		}
+	for _, f := range Methods(OnTable) {
+		fmt.Fprintf(&doc, "  t.%s\n", f.Doc)
 	}
 	doc.WriteString("\nErrors: fsc.InputError, fsc.DisclosureError, fsc.PeerError (all fsc.Error).")
 	return &py.ModuleImpl{Info: py.ModuleInfo{Name: "fsc", Doc: doc.String()}, Globals: g}
@@ -272,7 +272,7 @@ type pyCellResult struct {
 func (ip *pyInterp) run(exec, eval *py.Code) (r pyCellResult) {
 	defer func() {
 		if x := recover(); x != nil {
-			r = pyCellResult{err: &Error{Kind: "SystemError", Msg: fmt.Sprintf("gpython pyFailed: %v", x)}}
+			r = pyCellResult{err: &Error{Kind: "SystemError", Msg: fmt.Sprintf("gpython failed: %v", x)}}
 		}
 	}()
 	g := ip.main.Globals

@@ -101,11 +101,9 @@ func pyChainBefore(rs []rune, end int) string {
 }
 
 func pyStaticFscNames() []string {
-	names := []string{"Table", "Result", "Error", InputError, DisclosureError, PeerError}
-	for _, f := range Funcs {
-		if !f.Method {
-			names = append(names, f.Name)
-		}
+	names := []string{"Table", "Node", "Result", "Error", InputError, DisclosureError, PeerError}
+	for _, f := range Methods("") {
+		names = append(names, f.Name)
 	}
 	return names
 }
@@ -142,9 +140,9 @@ func pyAttr(obj py.Object, name string) py.Object {
 		if v, ok := x.fields[name]; ok {
 			return v
 		}
-	case *pyTable:
-		if f, ok := pyTableType.Dict[name].(*pyFunc); ok {
-			b, _ := f.M__get__(x, pyTableType)
+	case *pyObject:
+		if f, ok := x.Type().Dict[name].(*pyFunc); ok {
+			b, _ := f.M__get__(x, x.Type())
 			return b
 		}
 	}
@@ -241,7 +239,7 @@ func (p *Python) Inspect(code string, cursor int) (doc string, found bool) {
 	last := parts[len(parts)-1]
 	method := len(parts) > 1 && parts[len(parts)-2] != "fsc"
 	for _, f := range Funcs {
-		if f.Name == last && f.Method == method {
+		if f.Name == last && (f.On != "") == method {
 			return pyDocOf(newPyFunc(f, nil)), true
 		}
 	}
@@ -275,8 +273,8 @@ func pyCallee(rs []rune, cursor int) string {
 func pyDocOf(v py.Object) string {
 	switch x := v.(type) {
 	case *pyFunc:
-		if x.f.Method {
-			return "Table." + x.f.Doc
+		if x.f.On != "" {
+			return x.f.On + "." + x.f.Doc
 		}
 		return "fsc." + x.f.Doc
 	case *py.Function:
@@ -299,13 +297,11 @@ func pyDocOf(v py.Object) string {
 		name, _ := x.Globals["__name__"].(py.String)
 		d, _ := x.Globals["__doc__"].(py.String)
 		return "module " + string(name) + "\n\n" + string(d)
-	case *pyTable:
+	case *pyObject:
 		var b strings.Builder
-		fmt.Fprintf(&b, "%s\n\n%s\n\nMethods:\n", x.t, pyTableType.Doc)
-		for _, f := range Funcs {
-			if f.Method {
-				fmt.Fprintf(&b, "  t.%s\n", f.Doc)
-			}
+		fmt.Fprintf(&b, "%s\n\n%s\n\nMethods:\n", x.v, x.Type().Doc)
+		for _, f := range Methods(receiver(x.v)) {
+			fmt.Fprintf(&b, "  %s\n", f.Doc)
 		}
 		return strings.TrimRight(b.String(), "\n")
 	case *pyResult:

@@ -181,6 +181,18 @@ func TestPythonStatisticsEqualPlaintext(t *testing.T) {
 	age := values(t, all, "age", "")
 	const rel = 1e-9
 
+	s.run(t, "node = fsc.connect()")
+	if got := s.number(t, `len(node.info()["members"])`); got != 3 {
+		t.Errorf("node.info() lists %v members, want 3", got)
+	}
+	if got := s.number(t, `node.table("patients").count()`); got != float64(all.Rows) {
+		t.Errorf("node.table count = %v, want %d", got, all.Rows)
+	}
+	s.run(t, "try:\n    fsc.connect('http://127.0.0.1:1')\n    caught = ''\nexcept fsc.PeerError as e:\n    caught = str(e)")
+	if got, _ := s.value(t, "caught").(string); !strings.Contains(got, "127.0.0.1:1") {
+		t.Errorf("connect to no node raised %q, want a PeerError naming the URL", got)
+	}
+
 	if got := s.number(t, "t.count()"); got != float64(all.Rows) {
 		t.Errorf("count = %v, want %d", got, all.Rows)
 	}
@@ -487,8 +499,8 @@ out`)
 	// Every DSL function carries its Doc as __doc__.
 	for _, f := range script.Funcs {
 		expr := "fsc." + f.Name + ".__doc__"
-		if f.Method {
-			expr = "fsc.table('p')." + f.Name + ".__doc__"
+		if f.On != "" {
+			expr = "fsc." + f.On + "." + f.Name + ".__doc__"
 		}
 		s.run(t, "print("+expr+")")
 		if got := s.output(); got != f.Doc+"\n" {
@@ -785,10 +797,8 @@ func TestPythonCompleteInspect(t *testing.T) {
 	s := newPySession(t, "http://127.0.0.1:1")
 	s.run(t, "t = fsc.table('patients')\nmy_variable = 1\ndef documented(a, b):\n    '''Adds a to b.'''\n    return a + b\nimport json")
 	var methods []string
-	for _, f := range script.Funcs {
-		if f.Method {
-			methods = append(methods, f.Name)
-		}
+	for _, f := range script.Methods(script.OnTable) {
+		methods = append(methods, f.Name)
 	}
 	sort.Strings(methods)
 	for _, c := range []struct {
@@ -825,7 +835,7 @@ func TestPythonCompleteInspect(t *testing.T) {
 
 	doc := func(name string) string { // of the table method, or of fsc.name
 		for _, f := range script.Funcs {
-			if f.Name == name && (f.Method || name == "table") {
+			if f.Name == name && (f.On == script.OnTable || name == "table") {
 				return f.Doc
 			}
 		}

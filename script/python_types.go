@@ -15,10 +15,11 @@ import (
 
 // The Python types of the fsc module. They are created once: gpython's
 // types are process-wide, and everything an interpreter owns is reached
-// from the instances (pyTable.ip, pyFunc.ip).
+// from the instances (pyObject.ip, pyFunc.ip).
 var (
 	pyFuncType   = py.NewType("fsc_function", "A function of the fsc DSL; help(f) shows what it computes.")
 	pyTableType  = py.NewType("Table", "A table every federation member holds, with an optional filter (fsc.table(name), t.where(filter)).\nIts methods compute statistics over every member; values never leave the nodes.")
+	pyNodeType   = py.NewType("Node", "The analyst's own node (fsc.connect()): info() describes it and the federation, table(name) opens a table.")
 	pyResultType = py.NewType("Result", "A rich result (summary, histogram, frequency, crosstab, ols): index it like a dict, r[\"mean\"], or read r.mean; keys(), values(), items(), get(k).\nIn a notebook it shows as a table or a plot.")
 	pyValueType  = py.NewType("fsc_value", "A value of the fsc DSL that has no Python equivalent.")
 	pyStreamType = py.NewType("TextIO", "A text stream writing to the notebook's (or study's) output.")
@@ -29,7 +30,7 @@ var (
 	pyErrorTypes = map[string]*py.Type{
 		InputError:      pyFscError.NewType(InputError, "A bad column, filter or data (fsc.InputError).", nil, nil),
 		DisclosureError: pyFscError.NewType(DisclosureError, "A node's disclosure policy refused the computation; the message names the node and the rule (fsc.DisclosureError).", nil, nil),
-		PeerError:       pyFscError.NewType(PeerError, "A node pyFailed or timed out; the message names it (fsc.PeerError).", nil, nil),
+		PeerError:       pyFscError.NewType(PeerError, "A node failed or timed out; the message names it (fsc.PeerError).", nil, nil),
 	}
 	// pyRecursionError is CPython's RecursionError, which gpython lacks.
 	pyRecursionError = py.RuntimeError.NewType("RecursionError", "Recursion limit exceeded.", nil, nil)
@@ -37,10 +38,13 @@ var (
 	pyJSONDecodeError = py.ValueError.NewType("JSONDecodeError", "The text is not valid JSON.", nil, nil)
 )
 
+// pyReceiverTypes are the Python types of the receivers of methods.
+var pyReceiverTypes = map[string]*py.Type{OnTable: pyTableType, OnNode: pyNodeType}
+
 func init() {
-	for _, f := range Funcs {
-		if f.Method {
-			pyTableType.Dict[f.Name] = newPyFunc(f, nil)
+	for on, t := range pyReceiverTypes {
+		for _, f := range Methods(on) {
+			t.Dict[f.Name] = newPyFunc(f, nil)
 		}
 	}
 	pyResultType.Dict["keys"] = py.MustNewMethod("keys", func(self py.Object) (py.Object, error) {
@@ -111,11 +115,11 @@ func init() {
 }
 
 // pyFunc is a DSL function: a function of module fsc (ip set), or a method
-// of Table (self set when bound by attribute access on a table).
+// of Table or Node (self set when bound by attribute access on one).
 type pyFunc struct {
 	f    *Func
 	ip   *pyInterp
-	self *pyTable
+	self *pyObject
 	dict py.StringDict
 }
 
@@ -134,9 +138,9 @@ func (f *pyFunc) M__setattr__(name string, value py.Object) (py.Object, error) {
 	return nil, py.ExceptionNewf(py.AttributeError, "fsc function %s is read-only", f.f.Name)
 }
 
-// M__get__ binds a Table method to the table it is read from.
+// M__get__ binds a method to the table or node it is read from.
 func (f *pyFunc) M__get__(instance, owner py.Object) (py.Object, error) {
-	if t, ok := instance.(*pyTable); ok {
+	if t, ok := instance.(*pyObject); ok && receiver(t.v) == f.f.On {
 		b := *f
 		b.self = t
 		return &b, nil
@@ -147,10 +151,10 @@ func (f *pyFunc) M__get__(instance, owner py.Object) (py.Object, error) {
 // M__repr__ names the function.
 func (f *pyFunc) M__repr__() (py.Object, error) {
 	if f.self != nil {
-		return py.String(fmt.Sprintf("<bound method Table.%s of %s>", f.f.Name, f.self.t)), nil
+		return py.String(fmt.Sprintf("<bound method %s.%s of %s>", f.f.On, f.f.Name, f.self.v)), nil
 	}
-	if f.f.Method {
-		return py.String("<method Table." + f.f.Name + ">"), nil
+	if f.f.On != "" {
+		return py.String("<method " + f.f.On + "." + f.f.Name + ">"), nil
 	}
 	return py.String("<fsc function " + f.f.Name + ">"), nil
 }
@@ -159,17 +163,17 @@ func (f *pyFunc) M__repr__() (py.Object, error) {
 // function with the running cell's context and converts the result.
 func (f *pyFunc) M__call__(args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 	ip, self := f.ip, f.self
-	if f.f.Method && self == nil && len(args) > 0 {
-		if t, ok := args[0].(*pyTable); ok { // Table.mean(t, "age")
+	if f.f.On != "" && self == nil && len(args) > 0 {
+		if t, ok := args[0].(*pyObject); ok && receiver(t.v) == f.f.On { // Table.mean(t, "age")
 			self, args = t, args[1:]
 		}
 	}
-	var table *Table
-	if f.f.Method {
+	var recv any
+	if f.f.On != "" {
 		if self == nil {
-			return nil, pyRaise(inputError("%s is a method of a table: call it as t.%s(...)", f.f.Name, f.f.Name))
+			return nil, pyRaise(inputError("%s is a method of a %s: call it as x.%s(...)", f.f.Name, strings.ToLower(f.f.On), f.f.Name))
 		}
-		ip, table = self.ip, self.t
+		ip, recv = self.ip, self.v
 	}
 	a, err := pyArgs(f.f, args, kwargs)
 	if err != nil {
@@ -177,7 +181,7 @@ func (f *pyFunc) M__call__(args py.Tuple, kwargs py.StringDict) (py.Object, erro
 	}
 	ip.sink.flush() // what the cell printed comes before what the call shows
 	ctx := ip.cellContext()
-	out, err := pyCallFunc(ctx, f.f, ip.env, table, a)
+	out, err := pyCallFunc(ctx, f.f, ip.env, recv, a)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, pyInterrupt()
@@ -188,13 +192,13 @@ func (f *pyFunc) M__call__(args py.Tuple, kwargs py.StringDict) (py.Object, erro
 }
 
 // pyCallFunc calls a DSL function, turning a panic into an error.
-func pyCallFunc(ctx context.Context, f *Func, env *Env, t *Table, a Args) (out any, err error) {
+func pyCallFunc(ctx context.Context, f *Func, env *Env, self any, a Args) (out any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%s: internal error: %v", f.Name, r)
 		}
 	}()
-	return f.Call(ctx, env, t, a)
+	return f.Call(ctx, env, self, a)
 }
 
 // pyRaise turns a DSL error into the Python exception of its kind (an
@@ -370,8 +374,8 @@ func pyGoAny(v py.Object, what string) (any, error) {
 			m[k] = g
 		}
 		return m, nil
-	case *pyTable:
-		return x.t, nil
+	case *pyObject:
+		return x.v, nil
 	case *pyResult:
 		return x.rich, nil
 	case *pyValue:
@@ -443,8 +447,8 @@ func (ip *pyInterp) toPy(v any) py.Object {
 			d[k] = py.Float(e)
 		}
 		return d
-	case *Table:
-		return &pyTable{t: x, ip: ip}
+	case *Table, *Node:
+		return &pyObject{v: x, ip: ip}
 	case *Rich:
 		r := &pyResult{rich: x, fields: py.NewStringDictSized(len(x.Fields))}
 		for k, e := range x.Fields {
@@ -457,25 +461,25 @@ func (ip *pyInterp) toPy(v any) py.Object {
 	return &pyValue{v: v}
 }
 
-// pyTable is a Table in Python.
-type pyTable struct {
-	t  *Table
+// pyObject is a Table or a Node in Python.
+type pyObject struct {
+	v  any // *Table or *Node
 	ip *pyInterp
 }
 
-// Type is Table.
-func (t *pyTable) Type() *py.Type { return pyTableType }
+// Type is Table or Node.
+func (o *pyObject) Type() *py.Type { return pyReceiverTypes[receiver(o.v)] }
 
-// M__repr__ is Table.String.
-func (t *pyTable) M__repr__() (py.Object, error) { return py.String(t.t.String()), nil }
+// M__repr__ is the value's String.
+func (o *pyObject) M__repr__() (py.Object, error) { return py.String(fmt.Sprint(o.v)), nil }
 
-// M__str__ is Table.String.
-func (t *pyTable) M__str__() (py.Object, error) { return py.String(t.t.String()), nil }
+// M__str__ is the value's String.
+func (o *pyObject) M__str__() (py.Object, error) { return py.String(fmt.Sprint(o.v)), nil }
 
-// M__eq__ compares name and filter.
-func (t *pyTable) M__eq__(other py.Object) (py.Object, error) {
-	o, ok := other.(*pyTable)
-	return py.NewBool(ok && *o.t == *t.t), nil
+// M__eq__ compares tables by name and filter, nodes by URL.
+func (o *pyObject) M__eq__(other py.Object) (py.Object, error) {
+	x, ok := other.(*pyObject)
+	return py.NewBool(ok && fmt.Sprint(x.v) == fmt.Sprint(o.v)), nil
 }
 
 // pyResult is a rich result in Python: its fields as a read-only mapping,
