@@ -59,6 +59,26 @@ func TestLuaCellsShowTrailingValues(t *testing.T) {
 	if len(shown) != 1 || shown[0]["text/html"] != "<b>x</b>" {
 		t.Errorf("display sent %v", shown)
 	}
+
+	// connect: the node answers; its tables are the federation's.
+	run(`node = fsc.connect("` + fed.Nodes[0].URL + `")`)
+	if out := run("#node:info().members"); out["text/plain"] != "3" {
+		t.Errorf("node:info() lists %v members, want 3", out)
+	}
+	if out := run(`node:table("patients"):count()`); out["text/plain"] != fmt.Sprint(all.Rows) {
+		t.Errorf("node:table count shows %v, want %d", out, all.Rows)
+	}
+	if out := run(`tostring(node)`); out["text/plain"] != "<fsc node "+fed.Nodes[0].URL+">" {
+		t.Errorf("node shows %v", out)
+	}
+	_, err := l.Execute(ctx, `fsc.connect("http://127.0.0.1:1")`)
+	var e *script.Error
+	if !errors.As(err, &e) || e.Kind != script.PeerError || !strings.Contains(e.Msg, "127.0.0.1:1") {
+		t.Errorf("connect to no node: %v, want a PeerError naming the URL", err)
+	}
+	if out := run(`node:table("patients"):count()`); out["text/plain"] != fmt.Sprint(all.Rows) {
+		t.Errorf("a failed connect changed the node: %v", out)
+	}
 }
 
 func TestLuaOwnDataWithEveryParty(t *testing.T) {
