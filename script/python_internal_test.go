@@ -1,6 +1,7 @@
 package script
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -34,4 +35,21 @@ func FuzzPyFormat(f *testing.F) {
 	f.Fuzz(func(t *testing.T, format string) {
 		pyFormatString(format, args, py.StringDict{"k": py.Float(1e300)})
 	})
+}
+
+// TestPythonVMHooked checks that the VM hooks that stop a cancelled cell in
+// place are installed: they are not when gpython's version or layout
+// differs from the one they were written for.
+func TestPythonVMHooked(t *testing.T) {
+	if !pyHooked {
+		t.Fatalf("the gpython VM hooks are off (gpython %q, want %s): cancellation would restart the interpreter", pyGpythonVersion(), pyHookedVersion)
+	}
+	// A test binary does not record its modules' versions: read go.mod.
+	mod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(mod), "github.com/go-python/gpython "+pyHookedVersion+"\n") {
+		t.Fatalf("go.mod does not pin gpython %s, the version whose internals python_vm.go hooks", pyHookedVersion)
+	}
 }

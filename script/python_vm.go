@@ -2,6 +2,7 @@ package script
 
 import (
 	"reflect"
+	"runtime/debug"
 	"sync/atomic"
 	"unsafe"
 
@@ -19,9 +20,11 @@ import (
 // process). Frames of other gpython contexts pass through untouched.
 //
 // This reaches into gpython v0.2.0's internals (the table and the first
-// field of vm.Vm, the current frame); init checks the layout and leaves the
-// table alone when it does not match, in which case cancellation falls back
-// to abandoning the interpreter (see Python.Execute).
+// field of vm.Vm, the current frame). init hooks only that version, and
+// only when the layout matches; otherwise it leaves the table alone and
+// cancellation falls back to abandoning the interpreter (see
+// Python.Execute). TestPythonVMHooked fails when an upgrade of gpython
+// turns the hooks off, so that an upgrade is a deliberate step.
 
 //go:linkname gpyJumpTable github.com/go-python/gpython/vm.jumpTable
 var gpyJumpTable [256]func(*vm.Vm, int32) error
@@ -48,9 +51,15 @@ func (c *pyContext) RunCode(code *py.Code, globals, locals py.StringDict, closur
 	return vm.EvalCode(c, code, globals, locals, nil, nil, nil, nil, closure)
 }
 
+// pyHookedVersion is the gpython release whose internals the hooks know.
+const pyHookedVersion = "v0.2.0"
+
 func init() {
 	f, ok := reflect.TypeOf(vm.Vm{}).FieldByName("frame")
 	if !ok || f.Offset != 0 || f.Type != reflect.TypeOf((*py.Frame)(nil)) {
+		return
+	}
+	if v := pyGpythonVersion(); v != "" && v != pyHookedVersion {
 		return
 	}
 	pyHooked = true
@@ -83,6 +92,22 @@ func init() {
 			return err
 		}
 	}
+}
+
+// pyGpythonVersion is the version of gpython built into this binary, or ""
+// where the binary does not record it (test binaries).
+func pyGpythonVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range info.Deps {
+			if m.Path == "github.com/go-python/gpython" {
+				if m.Replace != nil {
+					return m.Replace.Version
+				}
+				return m.Version
+			}
+		}
+	}
+	return ""
 }
 
 // pyVMContext returns the runtime context of the frame v runs, or nil for
