@@ -53,7 +53,46 @@ func NewLua(env *Env) *Lua {
 		env.print("%s\n", strings.Join(parts, "\t"))
 		return 0
 	}))
+	l.routeIO()
 	return l
+}
+
+// routeIO sends io.write, io.stdout and io.stderr to the Env's output
+// instead of the process's files.
+func (l *Lua) routeIO() {
+	io, ok := l.L.GetGlobal("io").(*lua.LTable)
+	if !ok {
+		return
+	}
+	stdout := func(s string) { l.env.print("%s", s) }
+	stderr := func(s string) {
+		if l.env.Out.Stderr != nil {
+			l.env.Out.Stderr(s)
+		}
+	}
+	write := func(to func(string), first int) lua.LGFunction {
+		return func(L *lua.LState) int {
+			for i := first; i <= L.GetTop(); i++ {
+				switch v := L.Get(i).(type) {
+				case lua.LString, lua.LNumber:
+					to(luaString(L, v))
+				default:
+					L.ArgError(i, "string expected, got "+v.Type().String())
+				}
+			}
+			L.Push(L.Get(1))
+			return 1
+		}
+	}
+	stream := func(to func(string)) *lua.LTable {
+		t := l.L.NewTable()
+		t.RawSetString("write", l.L.NewFunction(write(to, 2)))
+		t.RawSetString("flush", l.L.NewFunction(func(L *lua.LState) int { L.Push(L.Get(1)); return 1 }))
+		return t
+	}
+	io.RawSetString("stdout", stream(stdout))
+	io.RawSetString("stderr", stream(stderr))
+	io.RawSetString("write", l.L.NewFunction(write(stdout, 1)))
 }
 
 // Close frees the Lua state.

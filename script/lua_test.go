@@ -147,6 +147,24 @@ func TestLuaCompleteInspectIsComplete(t *testing.T) {
 	}
 }
 
+// TestLuaIOGoesToTheOutput: io.write and io.stdout/io.stderr write to the
+// cell's output, not to the process's files.
+func TestLuaIOGoesToTheOutput(t *testing.T) {
+	var out, errs strings.Builder
+	l := script.NewLua(script.NewEnv("http://127.0.0.1:1", "", script.Output{
+		Stdout: func(s string) { out.WriteString(s) }, Stderr: func(s string) { errs.WriteString(s) }}))
+	defer l.Close()
+	if _, err := l.Execute(context.Background(), `io.write("a", 1, "\n"); io.stdout:write("b\n"):write("c\n"); io.stderr:write("oops\n")`); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "a1\nb\nc\n" || errs.String() != "oops\n" {
+		t.Errorf("stdout %q, stderr %q", out.String(), errs.String())
+	}
+	if _, err := l.Execute(context.Background(), `io.write({})`); err == nil || !strings.Contains(err.Error(), "string expected") {
+		t.Errorf("io.write({}): %v", err)
+	}
+}
+
 // TestLuaEveryTableFunction: each table function in Lua equals the
 // plaintext on the pooled CSVs.
 func TestLuaEveryTableFunction(t *testing.T) {
