@@ -103,7 +103,7 @@ func (l *Lua) Close() { l.L.Close() }
 func (l *Lua) Run(ctx context.Context, src, name string) error {
 	l.L.SetContext(ctx)
 	defer l.L.RemoveContext()
-	fn, err := l.L.LoadString(src)
+	fn, err := l.L.Load(strings.NewReader(src), name)
 	if err != nil {
 		return &Error{Kind: "SyntaxError", Msg: err.Error()}
 	}

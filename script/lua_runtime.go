@@ -14,9 +14,13 @@ import (
 func (l *Lua) Execute(ctx context.Context, code string) (map[string]string, error) {
 	body, last := splitLastLine(code)
 	if last != "" {
-		if _, err := l.L.LoadString(body + "\nreturn " + last); err == nil {
+		src := "return " + last
+		if body != "" {
+			src = body + "\n" + src // the last line keeps its number
+		}
+		if _, err := l.L.LoadString(src); err == nil {
 			top := l.L.GetTop()
-			if err := l.Run(ctx, body+"\nreturn "+last, "cell"); err != nil {
+			if err := l.Run(ctx, src, "cell"); err != nil {
 				return nil, err
 			}
 			if l.L.GetTop() == top {

@@ -329,14 +329,22 @@ func (p *Python) IsComplete(code string) (status, indent string) {
 		return "complete", ""
 	}
 	lines := strings.Split(code, "\n")
-	lastLine := ""
-	for i := len(lines) - 1; i >= 0; i-- {
-		if strings.TrimSpace(lines[i]) != "" {
-			lastLine = lines[i]
-			break
-		}
+	last := len(lines) - 1
+	for last > 0 && strings.TrimSpace(lines[last]) == "" {
+		last--
 	}
-	lead := lastLine[:len(lastLine)-len(strings.TrimLeft(lastLine, " \t"))]
+	lastLine := lines[last]
+	// The logical line the last line belongs to starts where no bracket is
+	// open: its indent is the block's.
+	first, start := last, 0
+	for _, l := range lines[:last] {
+		start += len(l) + 1
+	}
+	for first > 0 && pyOpenBrackets(code[:start]) > 0 {
+		first--
+		start -= len(lines[first]) + 1
+	}
+	lead := lines[first][:len(lines[first])-len(strings.TrimLeft(lines[first], " \t"))]
 	err := pyParse(code)
 	if err == nil {
 		blank := len(lines) >= 2 && strings.TrimSpace(lines[len(lines)-1]) == "" && strings.TrimSpace(lines[len(lines)-2]) == ""

@@ -876,6 +876,8 @@ func TestPythonCompleteInspect(t *testing.T) {
 		{"if x:\n    y = 1", "incomplete", "    "},
 		{"if x:\n    y = 1\n\n", "complete", ""},
 		{"x = [1,", "incomplete", "    "},
+		{"x = [1,\n     2]", "complete", ""},
+		{"def f():\n    return g(1,\n             2)", "incomplete", "    "},
 		{"t.histogram('age',\n", "incomplete", "    "},
 		{"s = '''abc", "incomplete", ""},
 		{"print 1", "invalid", ""},
