@@ -7,7 +7,7 @@ GO      ?= go
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 BIN     := bin
 
-.PHONY: build demo test unit fuzz vet deps bench install clean
+.PHONY: build demo test unit fuzz vet deps test-deps bench install clean
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -16,10 +16,25 @@ deps:
 	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.24 or newer (https://go.dev/dl) and put it on PATH"; exit 1; }
 	$(GO) mod download
 
+# The tests drive the kernel with Debian's Jupyter: jupyter_client, the
+# community's kernel test suite, nbclient and nbconvert. They belong to
+# Debian's own interpreter, /usr/bin/python3.
+DEBS := jupyter-client python3-jupyter-client python3-jupyter-kernel-test python3-nbclient python3-nbformat jupyter-nbconvert
+PYTHON := /usr/bin/python3
+
+test-deps:
+	@if $(PYTHON) -c 'import jupyter_client, jupyter_kernel_test, nbclient, nbformat, nbconvert' 2>/dev/null && [ -x /usr/bin/jupyter-kernelspec ] && [ -x /usr/bin/jupyter-nbconvert ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing $(DEBS)"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBS); \
+	else \
+	  echo "the tests need Debian's Jupyter packages for $(PYTHON): sudo apt-get install -y $(DEBS)"; exit 1; \
+	fi
+
 demo: deps build
 	$(GO) run ./examples/demo -bin $(BIN)/fsc-node -dir examples/federation
 
-test: deps vet fuzz unit
+test: deps test-deps vet fuzz unit
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -41,13 +56,17 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseFilter$$' -fuzztime=200000x ./stats
 	$(GO) test -run='^$$' -fuzz='^FuzzPyRewriteFStrings$$' -fuzztime=100000x ./script
 	$(GO) test -run='^$$' -fuzz='^FuzzPyFormat$$' -fuzztime=100000x ./script
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeMessage$$' -fuzztime=200000x ./kernel
 
-bench: deps build
-	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./stats ./mpc ./script
+bench: deps test-deps build
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./stats ./mpc ./script ./kernel
 	$(GO) run ./bench -bin $(BIN)/fsc-node -out bench/results.md
 
+# go install the binaries, then the kernelspecs fsc and fsc-lua for this user.
 install:
 	$(GO) install ./cmd/...
+	@bin=$$($(GO) env GOBIN); [ -n "$$bin" ] || bin=$$($(GO) env GOPATH)/bin; \
+	  echo "$$bin/fsc-kernel install --user"; "$$bin/fsc-kernel" install --user
 
 clean:
 	rm -rf $(BIN) examples/federation/.local

@@ -43,13 +43,15 @@ func main() {
 	memRuns := flag.Int("mem-runs", 10_000, "sequential computations for the memory figure")
 	maxRows := flag.Int("max-rows", 10_000_000, "largest rows per site in the scaling table")
 	flag.StringVar(&b.work, "work", filepath.Join(os.TempDir(), "fsc-bench"), "`folder` for generated data (kept between runs)")
-	only := flag.String("only", "node,statistics,rows,parties", "the `sections` to run, comma-separated")
+	cells := flag.Int("cells", 10_000, "cells executed in one kernel session for the memory figure")
+	only := flag.String("only", "node,statistics,rows,parties,kernel", "the `sections` to run, comma-separated")
 	flag.Parse()
 	all := map[string]func() error{
 		"node":       func() error { return b.node(*memRuns) },
 		"statistics": b.statistics,
 		"rows":       func() error { return b.scaleRows(*maxRows) },
 		"parties":    b.scaleParties,
+		"kernel":     func() error { return b.kernel(*cells) },
 	}
 	var steps []func() error
 	for _, name := range strings.Split(*only, ",") {
@@ -204,7 +206,7 @@ func rssMB(pid int) float64 {
 func (b *bench) write(out string) error {
 	var w strings.Builder
 	host, _ := os.Hostname()
-	fmt.Fprintf(&w, "# Federation benchmark\n\n%s, %s (2 cores). fsc-node processes on loopback, mutual TLS between peers, driven through mpc/client; times are end to end, request to answer. `make bench` writes this file.\n", time.Now().UTC().Format(time.DateOnly), host)
+	fmt.Fprintf(&w, "# Benchmarks\n\n%s, %s (2 cores). fsc-node processes on loopback, mutual TLS between peers, driven through mpc/client; the kernels through Debian's jupyter_client. Times are end to end, request to answer. `make bench` writes this file.\n", time.Now().UTC().Format(time.DateOnly), host)
 	for _, s := range b.sections {
 		fmt.Fprintf(&w, "\n## %s\n\n| %s |\n|%s\n", s.title, strings.Join(s.head, " | "), strings.Repeat("---|", len(s.head)))
 		for _, r := range s.rows {

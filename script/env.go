@@ -17,6 +17,9 @@ type Output struct {
 	Display  func(mime map[string]string)
 	Clear    func(wait bool)
 	Progress func(text string, done bool)
+	// ProgressAfter is how long a computation runs before Progress hears
+	// of it; a second when zero.
+	ProgressAfter time.Duration
 }
 
 // Computation is one call to the node, as provenance records it.
@@ -54,15 +57,19 @@ func (e *Env) print(format string, args ...any) {
 }
 
 // compute runs one computation at the node, records it, and reports
-// progress when it takes longer than a second.
+// progress when it takes longer than Out.ProgressAfter.
 func (e *Env) compute(ctx context.Context, r client.Request) (map[string]any, error) {
 	start := time.Now()
 	done := make(chan struct{})
 	if e.Out.Progress != nil {
+		after := e.Out.ProgressAfter
+		if after <= 0 {
+			after = time.Second
+		}
 		go func() {
 			select {
 			case <-done:
-			case <-time.After(time.Second):
+			case <-time.After(after):
 				e.Out.Progress(r.Microprotocol+" running", false)
 				<-done
 				e.Out.Progress(r.Microprotocol+" done", true)

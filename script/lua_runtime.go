@@ -133,6 +133,14 @@ func (l *Lua) Inspect(code string, cursor int) (string, bool) {
 // incomplete.
 func (l *Lua) IsComplete(code string) (string, string) {
 	_, err := l.L.LoadString(code)
+	if err != nil {
+		// A trailing expression runs too (and shows its value).
+		if body, last := splitLastLine(code); last != "" {
+			if _, e := l.L.LoadString(body + "\nreturn " + last); e == nil {
+				err = nil
+			}
+		}
+	}
 	switch {
 	case err == nil:
 		return "complete", ""
@@ -144,7 +152,7 @@ func (l *Lua) IsComplete(code string) (string, string) {
 
 // Language describes Lua for kernel_info.
 func (l *Lua) Language() LanguageInfo {
-	return LanguageInfo{Name: "lua", Version: lua.LuaVersion, Mimetype: "text/x-lua", FileExtension: ".lua", PygmentsLexer: "lua", CodemirrorMode: "lua"}
+	return LanguageInfo{Name: "lua", Version: strings.TrimPrefix(lua.LuaVersion, "Lua "), Mimetype: "text/x-lua", FileExtension: ".lua", PygmentsLexer: "lua", CodemirrorMode: "lua"}
 }
 
 var _ Runtime = (*Lua)(nil)

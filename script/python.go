@@ -50,11 +50,12 @@ const pyGrace = time.Second
 // pyInterp is one gpython interpreter: its context, its __main__ and what
 // the fsc functions need while a cell runs.
 type pyInterp struct {
-	ctx  *pyContext
-	main *py.Module
-	fsc  *py.Module
-	env  *Env
-	sink *pySink
+	ctx     *pyContext
+	main    *py.Module
+	fsc     *py.Module
+	env     *Env
+	sink    *pySink // sys.stdout and print
+	errSink *pySink // sys.stderr
 
 	cellMu sync.Mutex
 	cell   context.Context // the running cell's context
@@ -81,7 +82,8 @@ func newPyInterp(env *Env) (ip *pyInterp, err error) {
 	}()
 	// No sys.path: import finds only the built-in modules, never a file.
 	inner = py.NewContext(py.ContextOpts{SysArgs: []string{""}, SysPaths: []string{}})
-	ip = &pyInterp{ctx: &pyContext{Context: inner}, env: env, sink: &pySink{env: env}, cell: context.Background()}
+	ip = &pyInterp{ctx: &pyContext{Context: inner}, env: env, sink: &pySink{env: env}, errSink: &pySink{env: env, stderr: true}, cell: context.Background()}
+	ip.sink.other, ip.errSink.other = ip.errSink, ip.sink
 	store := inner.Store()
 	if err := py.Import(inner, "time"); err != nil {
 		return nil, fmt.Errorf("python: import time: %w", err)
@@ -94,7 +96,7 @@ func newPyInterp(env *Env) (ip *pyInterp, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("python: %w", err)
 	}
-	stdout, stderr := &pyStream{sink: ip.sink}, &pyStream{sink: ip.sink}
+	stdout, stderr := &pyStream{sink: ip.sink}, &pyStream{sink: ip.errSink}
 	for k, v := range map[string]py.Object{"stdout": stdout, "__stdout__": stdout, "stderr": stderr, "__stderr__": stderr,
 		"stdin": py.None, "__stdin__": py.None, "version": py.String(pyVersion + ".0 (gpython v0.2.0, fsc-kernel)"),
 		"version_info": py.Tuple{py.Int(3), py.Int(4), py.Int(0), py.String("final"), py.Int(0)}} {
@@ -239,6 +241,7 @@ func (p *Python) Execute(ctx context.Context, code string) (map[string]string, e
 		case r = <-done:
 		case <-time.After(pyGrace):
 			ip.sink.kill()
+			ip.errSink.kill()
 			if p.isClosed() {
 				p.ip = nil
 				return nil, ctx.Err()
@@ -254,6 +257,7 @@ func (p *Python) Execute(ctx context.Context, code string) (map[string]string, e
 		}
 	}
 	ip.sink.flush()
+	ip.errSink.flush()
 	ip.setCell(context.Background())
 	if e, _ := r.err.(*Error); ctx.Err() != nil && (r.err == nil || e != nil && e.Kind == "KeyboardInterrupt") {
 		return nil, ctx.Err() // stopped by the flag, time.sleep or an fsc call
@@ -471,6 +475,7 @@ func (p *Python) Close() {
 	defer p.mu.Unlock()
 	if p.ip != nil {
 		p.ip.sink.kill()
+		p.ip.errSink.kill()
 		p.ip.ctx.Close()
 		p.ip = nil
 	}

@@ -13,7 +13,8 @@ import (
 // in python_test.go.
 
 // installPyGaps adds to gpython's process-wide types, once: str.format,
-// str.join, str.upper, str.lower and type.__name__.
+// str.join, str.upper, str.lower, list.index, list.count and
+// type.__name__.
 func installPyGaps() {
 	add := func(t *py.Type, name string, v py.Object) {
 		if _, ok := t.Dict[name]; !ok {
@@ -53,6 +54,28 @@ func installPyGaps() {
 	add(py.StringType, "lower", py.MustNewMethod("lower", func(self py.Object) (py.Object, error) {
 		return py.String(strings.ToLower(string(self.(py.String)))), nil
 	}, 0, "S.lower() -> str in lower case."))
+	add(py.ListType, "index", py.MustNewMethod("index", func(self, v py.Object) (py.Object, error) {
+		for i, x := range self.(*py.List).Items {
+			if eq, err := pyEqual(x, v); err != nil || eq {
+				return py.Int(i), err
+			}
+		}
+		s, _ := pyRepr(v)
+		return nil, py.ExceptionNewf(py.ValueError, "%s is not in list", s)
+	}, 0, "L.index(value) -> int: the first index of value; ValueError when it is not present."))
+	add(py.ListType, "count", py.MustNewMethod("count", func(self, v py.Object) (py.Object, error) {
+		n := 0
+		for _, x := range self.(*py.List).Items {
+			eq, err := pyEqual(x, v)
+			if err != nil {
+				return nil, err
+			}
+			if eq {
+				n++
+			}
+		}
+		return py.Int(n), nil
+	}, 0, "L.count(value) -> int: how often value occurs."))
 	add(py.TypeType, "__name__", &py.Property{Fget: func(self py.Object) (py.Object, error) {
 		if t, ok := self.(*py.Type); ok {
 			return py.String(t.Name), nil
@@ -703,4 +726,13 @@ func pyInt(i *big.Int) py.Object {
 		return py.Int(i.Int64())
 	}
 	return (*py.BigInt)(i)
+}
+
+// pyEqual is Python's ==.
+func pyEqual(a, b py.Object) (bool, error) {
+	r, err := py.Eq(a, b)
+	if err != nil {
+		return false, err
+	}
+	return r == py.True, nil
 }

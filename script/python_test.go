@@ -35,6 +35,10 @@ func newPySession(t *testing.T, url string) *pySession {
 		s.mu.Lock()
 		s.out.WriteString(text)
 		s.mu.Unlock()
+	}, Stderr: func(text string) {
+		s.mu.Lock()
+		s.out.WriteString("[stderr]" + text)
+		s.mu.Unlock()
 	}})
 	p, err := script.NewPython(s.env)
 	if err != nil {
@@ -415,9 +419,10 @@ func TestPythonCells(t *testing.T) {
 	}
 	s.output()
 
-	// Output: print, sys.stdout and sys.stderr reach Output.Stdout in order.
+	// Output: print and sys.stdout reach Output.Stdout, sys.stderr
+	// Output.Stderr, in order.
 	s.run(t, "import sys\nprint('a', 1.5, 1234567.5, [0.1])\nsys.stdout.write('b\\n')\nsys.stderr.write('c\\n')\nprint('d', 'e', sep='-', end='!\\n')\nprint('f', file=sys.stderr)")
-	if got := s.output(); got != "a 1.5 1234567.5 [0.1]\nb\nc\nd-e!\nf\n" {
+	if got := s.output(); got != "a 1.5 1234567.5 [0.1]\nb\n[stderr]c\nd-e!\n[stderr]f\n" {
 		t.Errorf("output %q", got)
 	}
 
@@ -594,6 +599,7 @@ var pyGaps = []struct{ expr, cpython string }{
 	{"\"-\".join([\"a\", \"b\", \"c\"])", "a-b-c"},
 	{"\"\".join([])", ""},
 	{"\"AbC\".upper() + \"AbC\".lower()", "ABCabc"},
+	{"str([\"a\", \"b\", \"a\"].index(\"b\")) + str([1, 2, 1, 1.0].count(1))", "13"},
 	{"f\"{1 + 1}\"", "2"},
 	{"f\"{'a'!r:>5}|{3.14159:.2f}|{10:,}\"", "  'a'|3.14|10"},
 	{"f\"{[1, 2][0]}{ {'k': 3}['k'] }\"", "13"},

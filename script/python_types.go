@@ -180,6 +180,7 @@ func (f *pyFunc) M__call__(args py.Tuple, kwargs py.StringDict) (py.Object, erro
 		return nil, pyRaise(err)
 	}
 	ip.sink.flush() // what the cell printed comes before what the call shows
+	ip.errSink.flush()
 	ctx := ip.cellContext()
 	out, err := pyCallFunc(ctx, f.f, ip.env, recv, a)
 	if err != nil {
@@ -567,7 +568,10 @@ func (s *pyStream) Type() *py.Type { return pyStreamType }
 // batches: when 50 ms have passed since the first unsent write, before
 // every fsc call, and when the cell ends.
 type pySink struct {
-	env   *Env
+	env    *Env
+	stderr bool    // writes to Out.Stderr, else Out.Stdout
+	other  *pySink // the other stream: flushed first, to keep the order
+
 	mu    sync.Mutex
 	buf   strings.Builder
 	timer *time.Timer
@@ -579,6 +583,9 @@ const pySinkDelay = 50 * time.Millisecond
 func (s *pySink) write(text string) {
 	if text == "" {
 		return
+	}
+	if s.other != nil {
+		s.other.flush()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -611,8 +618,12 @@ func (s *pySink) sendLocked() {
 	}
 	text := s.buf.String()
 	s.buf.Reset()
-	if s.env.Out.Stdout != nil {
-		s.env.Out.Stdout(text)
+	send := s.env.Out.Stdout
+	if s.stderr {
+		send = s.env.Out.Stderr
+	}
+	if send != nil {
+		send(text)
 	}
 }
 

@@ -1,7 +1,12 @@
 // Command fsc-kernel is the analyst's side of fsc-kernel.
 //
+//	fsc-kernel install [--user | --sys-prefix | --prefix DIR] [--node URL]
+//	fsc-kernel kernel --language python|lua CONNECTION_FILE
 //	fsc-kernel run STUDY.lua|STUDY.py [--out results.json] [--node URL]
 //	fsc-kernel version
+//
+// install writes the Jupyter kernelspecs fsc (Python) and fsc-lua (Lua);
+// kernel is what Jupyter runs for them.
 //
 // run executes a study headless against the analyst's own node (--node, or
 // FSC_NODE, or http://127.0.0.1:55501; FSC_TOKEN for a bearer token),
@@ -18,6 +23,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/fsc-kernel/fsc-kernel/kernel"
 	"github.com/fsc-kernel/fsc-kernel/script"
 )
 
@@ -33,7 +39,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: fsc-kernel run STUDY.lua|STUDY.py [--out results.json] [--node URL] | fsc-kernel version")
+		return errors.New(usage)
 	}
 	switch args[0] {
 	case "version", "--version":
@@ -41,8 +47,83 @@ func run(args []string) error {
 		return nil
 	case "run":
 		return runStudy(args[1:])
+	case "install":
+		return install(args[1:])
+	case "kernel":
+		return runKernel(args[1:])
 	}
-	return fmt.Errorf("unknown command %q (run, version)", args[0])
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+const usage = `usage:
+  fsc-kernel install [--user | --sys-prefix | --prefix DIR] [--node URL]
+  fsc-kernel kernel --language python|lua CONNECTION_FILE
+  fsc-kernel run STUDY.lua|STUDY.py [--out results.json] [--node URL]
+  fsc-kernel version`
+
+func install(args []string) error {
+	fs := flag.NewFlagSet("fsc-kernel install", flag.ContinueOnError)
+	var w kernel.Where
+	fs.BoolVar(&w.User, "user", false, "install for this user (the default; honours JUPYTER_DATA_DIR)")
+	fs.BoolVar(&w.SysPrefix, "sys-prefix", false, "install into the active Python environment's prefix")
+	fs.StringVar(&w.Prefix, "prefix", "", "install under `DIR`/share/jupyter/kernels")
+	node := fs.String("node", "", "the analyst's node `URL` the kernels use (default: FSC_NODE when the kernel starts, or http://127.0.0.1:55501)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("install: unexpected %q", fs.Arg(0))
+	}
+	n := 0
+	for _, b := range []bool{w.User, w.SysPrefix, w.Prefix != ""} {
+		if b {
+			n++
+		}
+	}
+	if n > 1 {
+		return errors.New("install: give one of --user, --sys-prefix, --prefix")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("install: cannot find this binary: %w", err)
+	}
+	dirs, err := kernel.Install(w, self, *node)
+	if err != nil {
+		return err
+	}
+	for _, d := range dirs {
+		fmt.Println("installed kernelspec", d)
+	}
+	return nil
+}
+
+// nodeURL is the analyst's node: the flag's URL, else FSC_NODE, else the
+// example federation's first hospital.
+func nodeURL(flagged string) string {
+	if flagged != "" {
+		return flagged
+	}
+	if u := os.Getenv("FSC_NODE"); u != "" {
+		return u
+	}
+	return "http://127.0.0.1:55501"
+}
+
+// runKernel is what Jupyter runs: one kernel on a connection file. SIGINT
+// interrupts the running cell (the kernel catches it); SIGTERM stops.
+func runKernel(args []string) error {
+	fs := flag.NewFlagSet("fsc-kernel kernel", flag.ContinueOnError)
+	lang := fs.String("language", "python", "the kernel's language: python or lua")
+	node := fs.String("node", "", "the analyst's node `URL` (default FSC_NODE or http://127.0.0.1:55501)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("kernel: give the connection file (Jupyter passes it)")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	return kernel.Run(ctx, *lang, fs.Arg(0), nodeURL(*node), os.Getenv("FSC_TOKEN"), kernel.WithVersion(version))
 }
 
 func runStudy(args []string) error {
@@ -63,13 +144,7 @@ func runStudy(args []string) error {
 	if study == "" {
 		return errors.New("run: give the study file")
 	}
-	url := *node
-	if url == "" {
-		url = os.Getenv("FSC_NODE")
-	}
-	if url == "" {
-		url = "http://127.0.0.1:55501"
-	}
+	url := nodeURL(*node)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	output := script.Output{

@@ -1,0 +1,58 @@
+package kernel
+
+import (
+	"github.com/fsc-kernel/fsc-kernel/script"
+)
+
+// kernelInfo is the content of kernel_info_reply.
+type kernelInfo struct {
+	Status                string       `json:"status"`
+	ProtocolVersion       string       `json:"protocol_version"`
+	Implementation        string       `json:"implementation"`
+	ImplementationVersion string       `json:"implementation_version"`
+	LanguageInfo          languageInfo `json:"language_info"`
+	Banner                string       `json:"banner"`
+	HelpLinks             []helpLink   `json:"help_links"`
+	Debugger              bool         `json:"debugger"`
+}
+
+type languageInfo struct {
+	Name              string `json:"name"`
+	Version           string `json:"version"`
+	Mimetype          string `json:"mimetype"`
+	FileExtension     string `json:"file_extension"`
+	PygmentsLexer     string `json:"pygments_lexer"`
+	CodemirrorMode    string `json:"codemirror_mode"`
+	NbconvertExporter string `json:"nbconvert_exporter"`
+}
+
+type helpLink struct {
+	Text string `json:"text"`
+	URL  string `json:"url"`
+}
+
+// newKernelInfo describes the kernel and its language.
+func newKernelInfo(l script.LanguageInfo, version string) kernelInfo {
+	exporter, syntax, example := "script", l.Version+", gopher-lua", `fsc.table("patients"):mean("age")`
+	manual := helpLink{"Lua 5.1 manual", "https://www.lua.org/manual/5.1/"}
+	if l.Name == "python" {
+		exporter, syntax, example = "python", "Python "+l.Version+" syntax, gpython", `fsc.table("patients").mean("age")`
+		manual = helpLink{"Python " + l.Version + " documentation", "https://docs.python.org/" + l.Version + "/"}
+	}
+	return kernelInfo{
+		Status:                "ok",
+		ProtocolVersion:       protocolVersion,
+		Implementation:        "fsc-kernel",
+		ImplementationVersion: version,
+		LanguageInfo: languageInfo{Name: l.Name, Version: l.Version, Mimetype: l.Mimetype, FileExtension: l.FileExtension,
+			PygmentsLexer: l.PygmentsLexer, CodemirrorMode: l.CodemirrorMode, NbconvertExporter: exporter},
+		Banner: "fsc-kernel " + version + " (" + syntax + "): Federated Secure Computing.\n" +
+			"fsc is imported: " + example + " computes over every member of the federation; values never leave the nodes.",
+		HelpLinks: []helpLink{{"fsc-kernel", "https://github.com/fsc-kernel/fsc-kernel"}, manual},
+	}
+}
+
+// kernelInfo answers kernel_info_request.
+func (k *Kernel) kernelInfo(r *request) {
+	k.reply(r, "kernel_info_reply", k.info)
+}

@@ -1,0 +1,215 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fsc-kernel/fsc-kernel/script"
+)
+
+// Kernel is a Jupyter kernel: its sockets, its session and the state of
+// the protocol (execution count, history). It runs the cells of one
+// script.Runtime, one at a time, in the order they arrive on shell;
+// control requests (kernel_info, interrupt, shutdown) are answered at once
+// on their own goroutine, also while a cell runs.
+type Kernel struct {
+	conn    Connection
+	socks   *sockets
+	signer  signer
+	session string
+	log     *slog.Logger
+	version string
+
+	rt   script.Runtime
+	info kernelInfo
+	ctx  context.Context // the context cells run under, set by Serve
+
+	cell atomic.Pointer[cellPublisher] // output of the running cell, nil between cells
+
+	mu      sync.Mutex
+	cancel  context.CancelFunc // cancels the running cell
+	stop    chan struct{}      // closed by a shutdown request
+	stopped bool
+
+	// State of the shell goroutine.
+	count      int       // execution count of the last counted cell
+	abortUntil time.Time // execute_requests received until then are aborted
+	history    history
+}
+
+// Option configures a Kernel.
+type Option func(*Kernel)
+
+// WithVersion sets the implementation version kernel_info reports.
+func WithVersion(v string) Option { return func(k *Kernel) { k.version = v } }
+
+// WithLogger sets where the kernel logs (by default, text on stderr).
+func WithLogger(l *slog.Logger) Option { return func(k *Kernel) { k.log = l } }
+
+// New checks conn and binds the kernel's sockets to it. A tcp port of 0
+// binds a free port; Connection reports the ports bound. Serve the kernel,
+// or Close it.
+func New(conn Connection, opts ...Option) (*Kernel, error) {
+	k := &Kernel{signer: signer{key: []byte(conn.Key)}, session: newUUID(), version: "0", stop: make(chan struct{})}
+	for _, o := range opts {
+		o(k)
+	}
+	if k.log == nil {
+		k.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if err := conn.check(false); err != nil {
+		return nil, fmt.Errorf("connection: %w", err)
+	}
+	socks, err := bind(&conn, k.log)
+	if err != nil {
+		return nil, err
+	}
+	k.conn, k.socks = conn, socks
+	return k, nil
+}
+
+// Connection is the connection the kernel is bound to, with the ports it
+// bound.
+func (k *Kernel) Connection() Connection { return k.conn }
+
+// Output is where the Runtime's Env sends what cells show: to the running
+// cell, as stream, display_data, clear_output and progress displays. What
+// arrives between cells is dropped.
+func (k *Kernel) Output() script.Output {
+	return script.Output{
+		Stdout: func(text string) {
+			if c := k.cell.Load(); c != nil {
+				c.stream("stdout", text)
+			}
+		},
+		Stderr: func(text string) {
+			if c := k.cell.Load(); c != nil {
+				c.stream("stderr", text)
+			}
+		},
+		Display: func(mime map[string]string) {
+			if c := k.cell.Load(); c != nil {
+				c.display(mime)
+			}
+		},
+		Clear: func(wait bool) {
+			if c := k.cell.Load(); c != nil {
+				c.clear(wait)
+			}
+		},
+		Progress: func(text string, done bool) {
+			if c := k.cell.Load(); c != nil {
+				c.showProgress(text, done)
+			}
+		},
+		ProgressAfter: progressAfter,
+	}
+}
+
+// progressAfter is how long a statistic runs before the notebook shows
+// its progress.
+const progressAfter = 500 * time.Millisecond
+
+// lingerIOPub is how long a stopping kernel waits for its last iopub
+// messages to leave: zmq4 sends them from a queue that Close discards.
+const lingerIOPub = 50 * time.Millisecond
+
+// Serve runs cells of rt until a shutdown_request arrives or ctx is done,
+// then closes the kernel's sockets (rt stays open: close it after). A
+// running cell is interrupted when the kernel stops. A Kernel serves once.
+func (k *Kernel) Serve(ctx context.Context, rt script.Runtime) error {
+	if k.rt != nil {
+		return errors.New("kernel: Serve called twice")
+	}
+	k.rt = rt
+	k.info = newKernelInfo(rt.Language(), k.version)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	k.ctx = ctx
+	k.log.Info("kernel started", "language", k.info.LanguageInfo.Name, "transport", k.conn.Transport, "ip", k.conn.IP,
+		"shell_port", k.conn.ShellPort, "session", k.session)
+	k.publish(nil, "status", statusContent{"starting"})
+
+	queue := make(chan *request, 64)
+	var readers, shell sync.WaitGroup
+	readers.Go(func() {
+		k.receive(k.socks.shell, "shell", func(r *request) {
+			select {
+			case queue <- r:
+			case <-ctx.Done():
+			}
+		})
+	})
+	readers.Go(func() { k.receive(k.socks.control, "control", k.handle) })
+	readers.Go(func() {
+		k.receive(k.socks.stdin, "stdin", func(r *request) {
+			k.log.Info("ignored a message on stdin", "msg_type", r.Header.MsgType)
+		})
+	})
+	readers.Go(func() { echo(k.socks.hb) })
+	shell.Go(func() {
+		for ctx.Err() == nil {
+			select {
+			case r := <-queue:
+				k.handle(r)
+			case <-ctx.Done():
+			}
+		}
+	})
+
+	select {
+	case <-ctx.Done():
+	case <-k.stop:
+	}
+	cancel()
+	shell.Wait()
+	time.Sleep(lingerIOPub)
+	k.Close()
+	readers.Wait()
+	k.log.Info("kernel stopped")
+	return nil
+}
+
+// Interrupt stops the running cell, if any, as an interrupt_request does.
+// Wire SIGINT to it.
+func (k *Kernel) Interrupt() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.cancel != nil {
+		k.cancel()
+	}
+}
+
+// Close closes the kernel's sockets. Serve calls it when it returns.
+func (k *Kernel) Close() error {
+	return k.socks.close()
+}
+
+// shutdown makes Serve return.
+func (k *Kernel) shutdown() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.stopped {
+		k.stopped = true
+		close(k.stop)
+	}
+}
+
+// echo answers heartbeats: every message comes back as it is.
+func echo(hb socket) {
+	for {
+		frames, err := hb.Recv()
+		if errors.Is(err, errClosed) {
+			return
+		}
+		if err == nil {
+			hb.Send(frames)
+		}
+	}
+}
