@@ -267,6 +267,10 @@ type pySpec struct {
 	widthOrFlags bool
 }
 
+// pyMaxField bounds a format's width and precision, so that a format
+// cannot ask for gigabytes of padding.
+const pyMaxField = 1 << 20
+
 func pyParseSpec(spec string) (pySpec, error) {
 	sp := pySpec{fill: ' ', prec: -1}
 	rs := []rune(spec)
@@ -297,7 +301,11 @@ func pyParseSpec(spec string) (pySpec, error) {
 		i++
 	}
 	if i > start {
-		sp.width, _ = strconv.Atoi(string(rs[start:i]))
+		w, err := strconv.Atoi(string(rs[start:i]))
+		if err != nil || w > pyMaxField {
+			return sp, py.ExceptionNewf(py.ValueError, "format width %s is too large (at most %d)", string(rs[start:i]), pyMaxField)
+		}
+		sp.width = w
 	}
 	if i < len(rs) && (rs[i] == ',' || rs[i] == '_') {
 		sp.group = byte(rs[i])
@@ -312,8 +320,11 @@ func pyParseSpec(spec string) (pySpec, error) {
 		if i == start {
 			return sp, py.ExceptionNewf(py.ValueError, "Format specifier missing precision")
 		}
-		sp.prec, _ = strconv.Atoi(string(rs[start:i]))
-		sp.precGiven = true
+		p, err := strconv.Atoi(string(rs[start:i]))
+		if err != nil || p > pyMaxField {
+			return sp, py.ExceptionNewf(py.ValueError, "format precision %s is too large (at most %d)", string(rs[start:i]), pyMaxField)
+		}
+		sp.prec, sp.precGiven = p, true
 	}
 	if i < len(rs) {
 		if i+1 < len(rs) || rs[i] >= utf8.RuneSelf {

@@ -386,6 +386,10 @@ kind`)
 // errors by Python's names, the DSL's argument checks, documentation.
 func TestPythonCells(t *testing.T) {
 	s := newPySession(t, "http://127.0.0.1:1") // nothing listens: calls to the node fail
+	// A format cannot ask for gigabytes of padding.
+	if e := s.fail(t, "'{0:{0:b}}'.format(1234)"); e.Kind != "ValueError" || !strings.Contains(e.Msg, "width 10011010010") {
+		t.Errorf("huge width: %v", e)
+	}
 	for _, c := range []struct{ code, want string }{
 		{"1 + 2", "3"},
 		{"x = 5", ""},
