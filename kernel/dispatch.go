@@ -59,6 +59,10 @@ func (k *Kernel) receive(sock socket, channel string, handle func(*request)) {
 			k.log.Warn("dropped a message", "socket", channel, "reason", err)
 			continue
 		}
+		if len(k.signer.key) > 0 && !k.replays.fresh(m.signature) {
+			k.log.Warn("dropped a message", "socket", channel, "reason", "replayed signature", "msg_id", m.Header.MsgID)
+			continue
+		}
 		handle(&request{message: m, sock: sock, channel: channel, received: received})
 	}
 }

@@ -63,10 +63,12 @@ func (k *Kernel) execute(r *request) {
 	if counted {
 		k.history.add(n, req.Code, result["text/plain"], result != nil)
 	}
-	k.reply(r, "execute_reply", reply)
 	if reply.Status == "error" && req.StopOnError {
+		// Before the reply goes out: a request sent after the frontend
+		// saw the error is stamped later and runs.
 		k.abortUntil = time.Now()
 	}
+	k.reply(r, "execute_reply", reply)
 }
 
 // run runs the cell of req, counted n, and returns its reply and the MIME
@@ -123,6 +125,11 @@ func (k *Kernel) parse(r *request, dst any) bool {
 	}
 	k.log.Warn("bad request content", "msg_type", r.Header.MsgType, "err", err)
 	e := errorContent{Ename: "BadRequest", Evalue: err.Error(), Traceback: []string{"BadRequest: " + err.Error()}}
+	if r.Header.MsgType == "execute_request" {
+		k.publish(r.rawHeader, "error", e)
+		k.reply(r, "execute_reply", executeReply{Status: "error", ExecutionCount: k.count, UserExpressions: map[string]any{}, Payload: []any{}, errorContent: &e})
+		return false
+	}
 	k.reply(r, strings.TrimSuffix(r.Header.MsgType, "_request")+"_reply", struct {
 		Status string `json:"status"`
 		errorContent

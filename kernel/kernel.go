@@ -22,6 +22,7 @@ type Kernel struct {
 	conn    Connection
 	socks   *sockets
 	signer  signer
+	replays replayGuard
 	session string
 	log     *slog.Logger
 	version string
@@ -116,6 +117,9 @@ func (k *Kernel) Output() script.Output {
 // its progress.
 const progressAfter = 500 * time.Millisecond
 
+// stopGrace is how long a stopping kernel waits for its running cell.
+const stopGrace = 2 * time.Second
+
 // lingerIOPub is how long a stopping kernel waits for its last iopub
 // messages to leave: zmq4 sends them from a queue that Close discards.
 const lingerIOPub = 50 * time.Millisecond
@@ -136,16 +140,9 @@ func (k *Kernel) Serve(ctx context.Context, rt script.Runtime) error {
 		"shell_port", k.conn.ShellPort, "session", k.session)
 	k.publish(nil, "status", statusContent{"starting"})
 
-	queue := make(chan *request, 64)
+	queue := newRequestQueue()
 	var readers, shell sync.WaitGroup
-	readers.Go(func() {
-		k.receive(k.socks.shell, "shell", func(r *request) {
-			select {
-			case queue <- r:
-			case <-ctx.Done():
-			}
-		})
-	})
+	readers.Go(func() { k.receive(k.socks.shell, "shell", queue.push) })
 	readers.Go(func() { k.receive(k.socks.control, "control", k.handle) })
 	readers.Go(func() {
 		k.receive(k.socks.stdin, "stdin", func(r *request) {
@@ -153,13 +150,15 @@ func (k *Kernel) Serve(ctx context.Context, rt script.Runtime) error {
 		})
 	})
 	readers.Go(func() { echo(k.socks.hb) })
+	shellDone := make(chan struct{})
 	shell.Go(func() {
-		for ctx.Err() == nil {
-			select {
-			case r := <-queue:
-				k.handle(r)
-			case <-ctx.Done():
+		defer close(shellDone)
+		for {
+			r, ok := queue.pop(ctx)
+			if !ok {
+				return
 			}
+			k.handle(r)
 		}
 	})
 
@@ -168,7 +167,13 @@ func (k *Kernel) Serve(ctx context.Context, rt script.Runtime) error {
 	case <-k.stop:
 	}
 	cancel()
-	shell.Wait()
+	select {
+	case <-shellDone:
+	case <-time.After(stopGrace):
+		// A cell inside a long builtin call does not see the cancel:
+		// the kernel stops without it.
+		k.log.Warn("the running cell did not stop; stopping without it", "after", stopGrace)
+	}
 	time.Sleep(lingerIOPub)
 	k.Close()
 	readers.Wait()

@@ -301,7 +301,11 @@ func TestInterrupt(t *testing.T) {
 		// Interrupt until it stops (the first may come before the cell
 		// has started).
 		var reply *message
+		deadline := time.Now().Add(testTimeout)
 		for reply == nil {
+			if time.Now().After(deadline) {
+				t.Fatal("the cell did not stop on interrupt")
+			}
 			ir := c.send("control", "interrupt_request", struct{}{})
 			if s := contentOf(c.reply("control", ir))["status"]; s != "ok" {
 				t.Fatalf("interrupt_reply status %v", s)
@@ -333,7 +337,11 @@ func TestInterruptMethod(t *testing.T) {
 	tk := startKernel(t, "lua", "k")
 	id := tk.c.send("shell", "execute_request", map[string]any{"code": cells["lua"]["forever"]})
 	var reply *message
+	deadline := time.Now().Add(testTimeout)
 	for reply == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the cell did not stop on Interrupt")
+		}
 		time.Sleep(20 * time.Millisecond)
 		tk.k.Interrupt()
 		tk.c.boxes["shell"].wait(time.Second, func(ms []*message) bool {
@@ -355,8 +363,10 @@ func TestProgressDisplay(t *testing.T) {
 		t.Fatal("no execute_input")
 	}
 	out := tk.k.Output()
-	for tk.k.cell.Load() == nil {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(testTimeout); tk.k.cell.Load() == nil; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the cell never started")
+		}
 	}
 	out.Progress("Median running", false)
 	out.Progress("Median still running", false)
@@ -491,6 +501,30 @@ func TestBadSignature(t *testing.T) {
 	id := c.send("shell", "kernel_info_request", struct{}{})
 	if r := contentOf(c.reply("shell", id)); r["status"] != "ok" {
 		t.Errorf("next good message: %v", r)
+	}
+
+	// A badly signed cell never runs; a replayed one runs once.
+	bad := newHeader(c.session, "execute_request")
+	frames, _ = encode(&message{Header: bad, Content: []byte(`{"code": "x = 1"}`)}, signer{key: []byte("wrong-key")})
+	c.sendFrames("shell", frames)
+	good := newHeader(c.session, "execute_request")
+	frames, _ = encode(&message{Header: good, Content: []byte(`{"code": "n = (n or 0) + 1"}`)}, signer{key: []byte("secret-key")})
+	c.sendFrames("shell", frames)
+	if r := contentOf(c.reply("shell", good.MsgID)); r["status"] != "ok" {
+		t.Fatalf("signed cell: %v", r)
+	}
+	c.sendFrames("shell", frames) // the same message again
+	time.Sleep(300 * time.Millisecond)
+	if n := len(withParent(c.boxes["shell"].snapshot(), good.MsgID)); n != 1 {
+		t.Errorf("the replayed cell was answered: %d replies", n)
+	}
+	if !strings.Contains(tk.logs.String(), "replayed signature") {
+		t.Errorf("the replay was not logged:\n%s", tk.logs.String())
+	}
+	r, shown := c.execute("tostring(x) .. ' ' .. n", nil)
+	if contentOf(r)["status"] != "ok" || len(ofType(shown, "execute_result")) != 1 ||
+		contentOf(ofType(shown, "execute_result")[0])["data"].(map[string]any)["text/plain"] != "nil 1" {
+		t.Errorf("after a bad and a replayed cell: %v %v", contentOf(r), types(shown))
 	}
 }
 

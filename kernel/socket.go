@@ -32,6 +32,9 @@ type sockets struct {
 
 // bind creates the kernel's sockets and binds them to the addresses of c.
 // A tcp port of 0 binds a free port, and c is updated with the port bound.
+// iopubHWM is how many messages iopub queues for a subscriber.
+const iopubHWM = 10000
+
 func bind(c *Connection, log *slog.Logger) (*sockets, error) {
 	s := &sockets{}
 	for _, b := range []struct {
@@ -53,6 +56,14 @@ func bind(c *Connection, log *slog.Logger) (*sockets, error) {
 		}
 		if *b.port == 0 {
 			*b.port = port
+		}
+		if b.name == "iopub" {
+			// Bounded, as libzmq's PUB: a subscriber that cannot keep up
+			// loses messages instead of growing the kernel's memory.
+			if err := z.z.SetOption(zmq4.OptionHWM, iopubHWM); err != nil {
+				s.close()
+				return nil, fmt.Errorf("iopub socket: %w", err)
+			}
 		}
 		*b.dst = z
 	}

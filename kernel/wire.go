@@ -23,6 +23,8 @@ type message struct {
 	// rawHeader is the header as received: replies carry it as their
 	// parent header unchanged.
 	rawHeader json.RawMessage
+	// signature is the message's signature as received.
+	signature []byte
 }
 
 // Errors of decode.
@@ -52,7 +54,7 @@ func decode(frames [][]byte, s signer) (*message, error) {
 	if !s.verify(sig, header, parent, metadata, content) {
 		return nil, errSignature
 	}
-	m := &message{Identities: frames[:d], Buffers: body[5:], rawHeader: header}
+	m := &message{Identities: frames[:d], Buffers: body[5:], rawHeader: header, signature: sig}
 	if err := json.Unmarshal(header, &m.Header); err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}

@@ -58,7 +58,8 @@ func NewLua(env *Env) *Lua {
 }
 
 // routeIO sends io.write, io.stdout and io.stderr to the Env's output
-// instead of the process's files.
+// instead of the process's files, and takes out what would block on a
+// terminal, start programs or end the process.
 func (l *Lua) routeIO() {
 	io, ok := l.L.GetGlobal("io").(*lua.LTable)
 	if !ok {
@@ -93,6 +94,31 @@ func (l *Lua) routeIO() {
 	io.RawSetString("stdout", stream(stdout))
 	io.RawSetString("stderr", stream(stderr))
 	io.RawSetString("write", l.L.NewFunction(write(stdout, 1)))
+
+	// What would wait for a terminal nobody types at, run other programs
+	// or end the process under the notebook is not there.
+	unavailable := func(name string) *lua.LFunction {
+		return l.L.NewFunction(func(L *lua.LState) int {
+			L.RaiseError("%s is not available here (no terminal, no subprocesses, no exit)", name)
+			return 0
+		})
+	}
+	io.RawSetString("read", unavailable("io.read"))
+	io.RawSetString("popen", unavailable("io.popen"))
+	if lines, ok := io.RawGetString("lines").(*lua.LFunction); ok {
+		io.RawSetString("lines", l.L.NewFunction(func(L *lua.LState) int {
+			if L.GetTop() == 0 {
+				L.RaiseError("io.lines() without a file reads a terminal: not available here")
+			}
+			L.Insert(lines, 1)
+			L.Call(L.GetTop()-1, lua.MultRet)
+			return L.GetTop()
+		}))
+	}
+	if os, ok := l.L.GetGlobal("os").(*lua.LTable); ok {
+		os.RawSetString("execute", unavailable("os.execute"))
+		os.RawSetString("exit", unavailable("os.exit"))
+	}
 }
 
 // Close frees the Lua state.

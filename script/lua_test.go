@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -162,6 +164,17 @@ func TestLuaIOGoesToTheOutput(t *testing.T) {
 	}
 	if _, err := l.Execute(context.Background(), `io.write({})`); err == nil || !strings.Contains(err.Error(), "string expected") {
 		t.Errorf("io.write({}): %v", err)
+	}
+	for _, code := range []string{"io.read()", "io.lines()", `io.popen("ls")`, `os.execute("sleep 600")`, "os.exit(1)"} {
+		if _, err := l.Execute(context.Background(), code); err == nil || !strings.Contains(err.Error(), "not available") {
+			t.Errorf("%s: %v", code, err)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "x.txt")
+	os.WriteFile(file, []byte("a\nb\n"), 0o644)
+	out.Reset()
+	if _, err := l.Execute(context.Background(), `for line in io.lines("`+file+`") do io.write(line, ";") end`); err != nil || out.String() != "a;b;" {
+		t.Errorf("io.lines(file): %v %q", err, out.String())
 	}
 }
 

@@ -115,12 +115,17 @@ class Interrupt(unittest.TestCase):
                 self.assertEqual(reply["content"]["status"], "error")
                 self.assertEqual(reply["content"]["ename"], "KeyboardInterrupt")
                 self.assertLess(stopped, 2.0)
-            kc.execute(probe)
+            msg_id = kc.execute(probe)
+            shown = []
             while True:
                 msg = kc.get_iopub_msg(timeout=10)
-                if msg["msg_type"] == "execute_result":
-                    self.assertEqual(msg["content"]["data"]["text/plain"], want)
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                     break
+                shown.append((msg["msg_type"], msg["content"]))
+            results = [c["data"]["text/plain"] for t, c in shown if t == "execute_result"]
+            self.assertEqual(results, [want], shown)
             self.assertEqual(kc.get_shell_msg(timeout=10)["content"]["status"], "ok")
         finally:
             kc.stop_channels()
