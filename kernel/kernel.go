@@ -94,9 +94,9 @@ func (k *Kernel) Output() script.Output {
 				c.stream("stderr", text)
 			}
 		},
-		Display: func(mime map[string]string) {
+		Display: func(mime map[string]string, id string, update bool) {
 			if c := k.cell.Load(); c != nil {
-				c.display(mime)
+				c.display(mime, id, update)
 			}
 		},
 		Clear: func(wait bool) {

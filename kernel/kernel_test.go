@@ -23,6 +23,8 @@ var cells = map[string]map[string]string{
 		"many":    "for i = 0, 999 do print(i) end",
 		"flood":   `local s = string.rep("x", 999) for i = 1, 1200 do print(s) end`,
 		"display": `fsc.display(fsc.html("<b>x</b>"))`,
+		"shown":   `fsc.display(fsc.html("<b>1</b>"), {display_id = "d"})`,
+		"update":  `fsc.update_display(fsc.html("<b>2</b>"), "d")`,
 		"clear":   "fsc.clear_output()",
 		"partial": "for i = 1, 3 do",
 	},
@@ -37,6 +39,8 @@ var cells = map[string]map[string]string{
 		"many":    "for i in range(1000):\n    print(i)",
 		"flood":   "s = 'x' * 999\nfor i in range(1200):\n    print(s)",
 		"display": `fsc.display(fsc.html("<b>x</b>"))`,
+		"shown":   `fsc.display(fsc.html("<b>1</b>"), display_id="d")`,
+		"update":  `fsc.update_display(fsc.html("<b>2</b>"), "d")`,
 		"clear":   "fsc.clear_output()",
 		"partial": "for i in range(3):",
 	},
@@ -275,6 +279,15 @@ func TestDisplayAndClear(t *testing.T) {
 		}
 		if c := contentOf(io[4]); c["wait"] != false {
 			t.Errorf("clear_output %v", c)
+		}
+
+		// A display with an id, replaced from a later cell.
+		for code, want := range map[string]string{cell["shown"]: "display_data", cell["update"]: "update_display_data"} {
+			_, io = tk.c.execute(code, nil)
+			d := ofType(io, want)
+			if len(d) != 1 || fmt.Sprint(contentOf(d[0])["transient"]) != "map[display_id:d]" {
+				t.Errorf("%s: iopub %s", code, types(io))
+			}
 		}
 	})
 }

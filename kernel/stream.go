@@ -110,8 +110,16 @@ func (c *cellPublisher) publish(msgType string, content any) {
 }
 
 // display shows a MIME bundle now (display_data).
-func (c *cellPublisher) display(data map[string]string) {
-	c.publish("display_data", displayContent{Data: data, Transient: map[string]string{}})
+func (c *cellPublisher) display(data map[string]string, id string, update bool) {
+	transient := map[string]string{}
+	if id != "" {
+		transient["display_id"] = id
+	}
+	msgType := "display_data"
+	if update {
+		msgType = "update_display_data"
+	}
+	c.publish(msgType, displayContent{Data: data, Transient: transient})
 }
 
 // clear clears the cell's output (clear_output), at once or, with wait,

@@ -40,11 +40,11 @@ func TestCellPublisherCoalesces(t *testing.T) {
 	}
 	c.stream("stdout", "c")
 	c.stream("stderr", "d") // another stream: what is pending goes first
-	c.display(map[string]string{"text/plain": "p"})
+	c.display(map[string]string{"text/plain": "p"}, "", false)
 	c.stream("stdout", "e")
 	c.end()
 	c.stream("stdout", "late")
-	c.display(map[string]string{"text/plain": "late"})
+	c.display(map[string]string{"text/plain": "late"}, "", false)
 	want := []string{"stream {stdout ab}", "stream {stdout c}", "stream {stderr d}", "display_data {map[text/plain:p] {} map[]}", "stream {stdout e}"}
 	if got := r.list(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("sent %q\nwant %q", got, want)

@@ -12,9 +12,11 @@ import (
 // Output receives what a running script shows: printed text, rich
 // displays, and progress of computations that take a while.
 type Output struct {
-	Stdout   func(text string)
-	Stderr   func(text string)
-	Display  func(mime map[string]string)
+	Stdout func(text string)
+	Stderr func(text string)
+	// Display shows a MIME bundle; a display with an id can be replaced
+	// later by a display with the same id and update set.
+	Display  func(mime map[string]string, id string, update bool)
 	Clear    func(wait bool)
 	Progress func(text string, done bool)
 	// ProgressAfter is how long a computation runs before Progress hears
@@ -53,6 +55,15 @@ func NewEnv(url, token string, out Output) *Env {
 func (e *Env) print(format string, args ...any) {
 	if e.Out.Stdout != nil {
 		e.Out.Stdout(fmt.Sprintf(format, args...))
+	}
+}
+
+// display shows a bundle, or prints its text where nothing can show it.
+func (e *Env) display(mime map[string]string, id string, update bool) {
+	if e.Out.Display != nil {
+		e.Out.Display(mime, id, update)
+	} else {
+		e.print("%s\n", mime["text/plain"])
 	}
 }
 

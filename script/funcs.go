@@ -189,13 +189,19 @@ var Funcs = []*Func{
 		Call: func(ctx context.Context, e *Env, _ any, a Args) (any, error) {
 			return &Rich{Title: "markdown", Fields: map[string]any{}, MIME: map[string]string{"text/markdown": str(a, "text"), "text/plain": str(a, "text")}}, nil
 		}},
-	{Name: "display", Doc: "display(value): show a value (a table, a histogram, html, markdown) now.", Params: []Param{{Name: "value", Kind: Any}},
+	{Name: "display", Doc: "display(value, display_id): show a value (a table, a histogram, html, markdown) now; with a display_id, update_display can replace it later.",
+		Params: []Param{{Name: "value", Kind: Any}, {Name: "display_id", Kind: String, Optional: true}},
 		Call: func(ctx context.Context, e *Env, _ any, a Args) (any, error) {
-			if e.Out.Display != nil {
-				e.Out.Display(Display(a["value"]))
-			} else {
-				e.print("%s\n", Display(a["value"])["text/plain"])
+			e.display(Display(a["value"]), str(a, "display_id"), false)
+			return nil, nil
+		}},
+	{Name: "update_display", Doc: "update_display(value, display_id): replace what display(..., display_id) showed, wherever it is.",
+		Params: []Param{{Name: "value", Kind: Any}, {Name: "display_id", Kind: String}},
+		Call: func(ctx context.Context, e *Env, _ any, a Args) (any, error) {
+			if str(a, "display_id") == "" {
+				return nil, inputError("update_display: give the display_id the value was shown with")
 			}
+			e.display(Display(a["value"]), str(a, "display_id"), true)
 			return nil, nil
 		}},
 	{Name: "clear_output", Doc: "clear_output(): clear what this cell has shown so far.",

@@ -2,6 +2,7 @@ package script
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -112,7 +113,8 @@ func (l *Lua) Complete(code string, cursor int) ([]string, int, int) {
 	return slices.Compact(out), start, end
 }
 
-// Inspect documents the fsc function or method at cursor.
+// Inspect documents the fsc function or method at cursor, or shows the
+// type and value of the global variable there.
 func (l *Lua) Inspect(code string, cursor int) (string, bool) {
 	r := []rune(code)
 	_, _, start, _ := token(code, cursor)
@@ -125,6 +127,9 @@ func (l *Lua) Inspect(code string, cursor int) (string, bool) {
 		if f.Name == name {
 			return f.Doc, true
 		}
+	}
+	if v := l.L.GetGlobal(name); v != lua.LNil && name != "" {
+		return fmt.Sprintf("%s: %s\n\n%s", name, v.Type(), luaString(l.L, v)), true
 	}
 	return "", false
 }

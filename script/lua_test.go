@@ -23,7 +23,7 @@ func TestLuaCellsShowTrailingValues(t *testing.T) {
 	fed := federation(t)
 	all := pooled(t)
 	var shown []map[string]string
-	env := script.NewEnv(fed.Nodes[0].URL, "", script.Output{Display: func(m map[string]string) { shown = append(shown, m) }})
+	env := script.NewEnv(fed.Nodes[0].URL, "", script.Output{Display: func(m map[string]string, _ string, _ bool) { shown = append(shown, m) }})
 	l := script.NewLua(env)
 	defer l.Close()
 	ctx := context.Background()
@@ -141,6 +141,10 @@ func TestLuaCompleteInspectIsComplete(t *testing.T) {
 	}
 	if doc, ok := l.Inspect("t:median(", 4); !ok || !strings.Contains(doc, "type 7") {
 		t.Errorf("inspect median: %q %v", doc, ok)
+	}
+	l.Execute(context.Background(), "answer = 42")
+	if doc, ok := l.Inspect("answer", 3); !ok || doc != "answer: number\n\n42" {
+		t.Errorf("inspect a variable: %q %v", doc, ok)
 	}
 	for code, want := range map[string]string{"x = 1": "complete", "for i = 1, 2 do": "incomplete", "x = )": "invalid"} {
 		if got, _ := l.IsComplete(code); got != want {
