@@ -328,27 +328,10 @@ func pyList(s string) ([]float64, error) {
 // computed from the pooled plaintext.
 func notebookChecks(t *testing.T, all *stats.Table) map[string]func(cellShown) error {
 	num := func(column, where string) []float64 {
-		var rows []bool
-		if where != "" {
-			f, err := stats.ParseFilter(where)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rows, err = f.Rows(all); err != nil {
-				t.Fatal(err)
-			}
-		}
-		c, err := all.NumericColumn(column)
+		out, err := fedrun.PlainValues(all, column, where)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out []float64
-		for i, v := range c.Num {
-			if (rows == nil || rows[i]) && !math.IsNaN(v) {
-				out = append(out, v)
-			}
-		}
-		slices.Sort(out)
 		return out
 	}
 	count := func(where string) float64 { return float64(len(num("age", where))) }
@@ -509,33 +492,11 @@ fsc.sum(my_values, network=net)`: number(12+7+30+5+5+100, 0),
 // plainRSquared is the R² of least squares of y on xs with an intercept,
 // over the rows where every variable is present.
 func plainRSquared(t *testing.T, all *stats.Table, y string, xs ...string) float64 {
-	cols := make([]*stats.Column, 0, len(xs)+1)
-	for _, name := range append([]string{y}, xs...) {
-		c, err := all.NumericColumn(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols = append(cols, c)
+	ys, A, err := fedrun.PlainDesign(all, "", y, xs...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var ys, X []float64
-	rows := 0
-	for i := range cols[0].Num {
-		ok := true
-		for _, c := range cols {
-			ok = ok && !math.IsNaN(c.Num[i])
-		}
-		if !ok {
-			continue
-		}
-		ys = append(ys, cols[0].Num[i])
-		X = append(X, 1)
-		for _, c := range cols[1:] {
-			X = append(X, c.Num[i])
-		}
-		rows++
-	}
-	A := mat.NewDense(rows, len(cols), X)
-	b := mat.NewVecDense(rows, ys)
+	b := mat.NewVecDense(len(ys), ys)
 	var beta mat.VecDense
 	if err := beta.SolveVec(A, b); err != nil {
 		t.Fatal(err)

@@ -3,10 +3,8 @@ package script_test
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -39,26 +37,14 @@ func pooled(t *testing.T) *stats.Table {
 	return all
 }
 
-// values returns a numeric column's pooled values where a filter holds.
+// values returns a numeric column's pooled values where a filter holds,
+// sorted.
 func values(t *testing.T, all *stats.Table, column, where string) []float64 {
-	var rows []bool
-	if where != "" {
-		f, err := stats.ParseFilter(where)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rows, err = f.Rows(all); err != nil {
-			t.Fatal(err)
-		}
+	t.Helper()
+	out, err := fedrun.PlainValues(all, column, where)
+	if err != nil {
+		t.Fatal(err)
 	}
-	c, _ := all.NumericColumn(column)
-	var out []float64
-	for i, v := range c.Num {
-		if (rows == nil || rows[i]) && !math.IsNaN(v) {
-			out = append(out, v)
-		}
-	}
-	slices.Sort(out)
 	return out
 }
 

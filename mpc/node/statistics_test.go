@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
 	"github.com/fsc-kernel/fsc-kernel/mpc/client"
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
@@ -22,19 +23,12 @@ func relClose(got, want float64) bool {
 }
 
 // plainValues returns the pooled non-missing values of a numeric column in
-// the rows a filter selects.
+// the rows a filter selects, sorted.
 func plainValues(t *testing.T, all *stats.Table, column, where string) []float64 {
 	t.Helper()
-	rows := plainRows(t, all, where)
-	c, err := all.NumericColumn(column)
+	out, err := fedrun.PlainValues(all, column, where)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var out []float64
-	for i, v := range c.Num {
-		if (rows == nil || rows[i]) && !math.IsNaN(v) {
-			out = append(out, v)
-		}
 	}
 	return out
 }
@@ -210,30 +204,11 @@ func pairsOf(t *testing.T, all *stats.Table, a, b, where string) (x, y []float64
 func checkOLS(t *testing.T, c *client.Client, all *stats.Table, where string, cols []string) {
 	t.Helper()
 	res := compute(t, c, "Regression", client.Dataset{Table: "patients", Columns: cols, Where: where}, nil)
-	rows := plainRows(t, all, where)
-	var data []float64
-	var y []float64
-	n := 0
-	cc := make([]*stats.Column, len(cols))
-	for i, name := range cols {
-		cc[i], _ = all.NumericColumn(name)
+	y, X, err := fedrun.PlainDesign(all, where, cols[0], cols[1:]...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i := 0; i < all.Rows; i++ {
-		ok := rows == nil || rows[i]
-		for _, col := range cc {
-			ok = ok && !math.IsNaN(col.Num[i])
-		}
-		if !ok {
-			continue
-		}
-		y = append(y, cc[0].Num[i])
-		data = append(data, 1)
-		for _, col := range cc[1:] {
-			data = append(data, col.Num[i])
-		}
-		n++
-	}
-	X := mat.NewDense(n, len(cols), data)
+	n, _ := X.Dims()
 	var beta mat.Dense
 	if err := beta.Solve(X, mat.NewVecDense(n, y)); err != nil {
 		t.Fatal(err)
