@@ -155,7 +155,7 @@ func run(bin, kernel, study, dir string) error {
 func checks() []check {
 	count := func(where, column string) func(*stats.Table) (float64, error) {
 		return func(t *stats.Table) (float64, error) {
-			rows, err := selectRows(t, where)
+			rows, err := fedrun.PlainRows(t, where)
 			if err != nil || column == "" {
 				return float64(stats.CountRows(rows, t.Rows)), err
 			}
@@ -168,7 +168,7 @@ func checks() []check {
 	}
 	sum := func(where, column string) func(*stats.Table) (float64, error) {
 		return func(t *stats.Table) (float64, error) {
-			rows, err := selectRows(t, where)
+			rows, err := fedrun.PlainRows(t, where)
 			if err != nil {
 				return 0, err
 			}
@@ -182,7 +182,7 @@ func checks() []check {
 	}
 	of := func(column, where string, f func([]float64) float64) func(*stats.Table) (float64, error) {
 		return func(t *stats.Table) (float64, error) {
-			x, err := values(t, column, where)
+			x, err := fedrun.PlainValues(t, column, where)
 			return f(x), err
 		}
 	}
@@ -295,36 +295,6 @@ func lookup(v any, path string) float64 {
 	}
 	f, _ := v.(float64)
 	return f
-}
-
-// values returns a numeric column's non-missing values in the selected rows.
-func values(t *stats.Table, column, where string) ([]float64, error) {
-	rows, err := selectRows(t, where)
-	if err != nil {
-		return nil, err
-	}
-	c, err := t.NumericColumn(column)
-	if err != nil {
-		return nil, err
-	}
-	var out []float64
-	for i, v := range c.Num {
-		if (rows == nil || rows[i]) && !math.IsNaN(v) {
-			out = append(out, v)
-		}
-	}
-	return out, nil
-}
-
-func selectRows(t *stats.Table, where string) ([]bool, error) {
-	if where == "" {
-		return nil, nil
-	}
-	f, err := stats.ParseFilter(where)
-	if err != nil {
-		return nil, err
-	}
-	return f.Rows(t)
 }
 
 // pool reads every hospital's CSV into one table: the plaintext that no

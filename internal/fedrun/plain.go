@@ -9,8 +9,9 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// plainRows returns the rows a filter selects, nil for all.
-func plainRows(all *stats.Table, where string) ([]bool, error) {
+// PlainRows returns the rows of the pooled table a filter selects, nil
+// for all.
+func PlainRows(all *stats.Table, where string) ([]bool, error) {
 	if where == "" {
 		return nil, nil
 	}
@@ -25,7 +26,7 @@ func plainRows(all *stats.Table, where string) ([]bool, error) {
 // the rows a filter selects, sorted: the plaintext tests check secure
 // answers against.
 func PlainValues(all *stats.Table, column, where string) ([]float64, error) {
-	rows, err := plainRows(all, where)
+	rows, err := PlainRows(all, where)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +48,7 @@ func PlainValues(all *stats.Table, column, where string) ([]float64, error) {
 // ones, then the regressors xs) over the rows a filter selects where every
 // variable is present: least squares on it is the plaintext regression.
 func PlainDesign(all *stats.Table, where, y string, xs ...string) ([]float64, *mat.Dense, error) {
-	rows, err := plainRows(all, where)
+	rows, err := PlainRows(all, where)
 	if err != nil {
 		return nil, nil, err
 	}
