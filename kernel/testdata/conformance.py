@@ -14,12 +14,26 @@ import jupyter_kernel_test as jkt
 from jupyter_client.manager import start_new_kernel
 
 
-class FscPython(jkt.KernelTests):
+class Shared:
+    """The samples both languages share: the fsc module is the same."""
+
+    code_hello_world = 'print("hello, world")'
+    code_page_something = "fsc.table?"
+    code_display_data = [
+        {"code": 'fsc.display(fsc.html("<b>hi</b>"))', "mime": "text/html"},
+        {"code": 'fsc.display(fsc.markdown("*hi*"))', "mime": "text/markdown"},
+    ]
+    code_history_pattern = "1?2"
+    supported_history_operations = ("tail", "range", "search")
+    code_inspect_sample = "fsc.table"
+    code_clear_output = "fsc.clear_output()"
+
+
+class FscPython(Shared, jkt.KernelTests):
     kernel_name = "fsc"
     language_name = "python"
     file_extension = ".py"
 
-    code_hello_world = 'print("hello, world")'
     code_stderr = 'import sys\nsys.stderr.write("oops\\n")'
     completion_samples = [
         {"text": "fsc.tab", "matches": {"table"}},
@@ -29,7 +43,6 @@ class FscPython(jkt.KernelTests):
     complete_code_samples = ["1", 'print("hello, world")', "x = [1,\n 2]", "def f(x):\n    return x\n\n"]
     incomplete_code_samples = ["for i in range(3):", "x = (1,", "def f(x):\n    y = x"]
     invalid_code_samples = ["x = )", "1 +* 2", "print('a'))"]
-    code_page_something = "fsc.table?"
     code_generate_error = 'raise ValueError("boom")'
     code_execute_result = [
         {"code": "1+2", "result": "3"},
@@ -38,22 +51,13 @@ class FscPython(jkt.KernelTests):
         {"code": "'{:.3f}'.format(3.14159)", "result": "'3.142'"},
         {"code": 'fsc.table("patients")', "result": "<fsc table patients>"},
     ]
-    code_display_data = [
-        {"code": 'fsc.display(fsc.html("<b>hi</b>"))', "mime": "text/html"},
-        {"code": 'fsc.display(fsc.markdown("*hi*"))', "mime": "text/markdown"},
-    ]
-    code_history_pattern = "1?2"
-    supported_history_operations = ("tail", "range", "search")
-    code_inspect_sample = "fsc.table"
-    code_clear_output = "fsc.clear_output()"
 
 
-class FscLua(jkt.KernelTests):
+class FscLua(Shared, jkt.KernelTests):
     kernel_name = "fsc-lua"
     language_name = "lua"
     file_extension = ".lua"
 
-    code_hello_world = 'print("hello, world")'
     code_stderr = 'io.stderr:write("oops\\n")'
     completion_samples = [
         {"text": "fsc.tab", "matches": {"table"}},
@@ -63,7 +67,6 @@ class FscLua(jkt.KernelTests):
     complete_code_samples = ["x = 1", 'print("hello, world")', "for i = 1, 2 do print(i) end"]
     incomplete_code_samples = ["for i = 1, 3 do", "function f(x)", "x = {1,"]
     invalid_code_samples = ["x = )", "x = = 1", "end end"]
-    code_page_something = "fsc.table?"
     code_generate_error = 'error("boom")'
     code_execute_result = [
         {"code": "1+2", "result": "3"},
@@ -71,14 +74,6 @@ class FscLua(jkt.KernelTests):
         {"code": '"a" .. "b"', "result": "ab"},
         {"code": 'fsc.table("patients")', "result": "<fsc table patients>"},
     ]
-    code_display_data = [
-        {"code": 'fsc.display(fsc.html("<b>hi</b>"))', "mime": "text/html"},
-        {"code": 'fsc.display(fsc.markdown("*hi*"))', "mime": "text/markdown"},
-    ]
-    code_history_pattern = "1?2"
-    supported_history_operations = ("tail", "range", "search")
-    code_inspect_sample = "fsc.table"
-    code_clear_output = "fsc.clear_output()"
 
 
 class Interrupt(unittest.TestCase):
