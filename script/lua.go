@@ -24,19 +24,26 @@ func luaType(on string) string { return "fsc." + on }
 
 // NewLua returns a Lua state bound to env. Close it when done.
 func NewLua(env *Env) *Lua {
-	l := &Lua{L: lua.NewState(), env: env}
-	fsc := l.L.NewTable()
+	l := &Lua{env: env}
+	l.L = l.newState()
+	return l
+}
+
+// newState is a fresh Lua state with the DSL bound.
+func (l *Lua) newState() *lua.LState {
+	L := lua.NewState()
+	fsc := L.NewTable()
 	for _, f := range Methods("") {
-		fsc.RawSetString(f.Name, l.L.NewFunction(l.bind(f)))
+		fsc.RawSetString(f.Name, L.NewFunction(l.bind(f)))
 	}
 	for _, on := range []string{OnTable, OnNode} {
-		methods := l.L.NewTable()
+		methods := L.NewTable()
 		for _, f := range Methods(on) {
-			methods.RawSetString(f.Name, l.L.NewFunction(l.bind(f)))
+			methods.RawSetString(f.Name, L.NewFunction(l.bind(f)))
 		}
-		mt := l.L.NewTypeMetatable(luaType(on))
+		mt := L.NewTypeMetatable(luaType(on))
 		mt.RawSetString("__index", methods)
-		mt.RawSetString("__tostring", l.L.NewFunction(func(L *lua.LState) int {
+		mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
 			L.Push(lua.LString(fmt.Sprint(L.CheckUserData(1).Value)))
 			return 1
 		}))
@@ -44,24 +51,24 @@ func NewLua(env *Env) *Lua {
 	for _, kind := range []string{InputError, DisclosureError, PeerError} {
 		fsc.RawSetString(kind, lua.LString(kind))
 	}
-	l.L.SetGlobal("fsc", fsc)
-	l.L.SetGlobal("print", l.L.NewFunction(func(L *lua.LState) int {
+	L.SetGlobal("fsc", fsc)
+	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {
 		parts := make([]string, L.GetTop())
 		for i := range parts {
 			parts[i] = luaString(L, L.Get(i+1))
 		}
-		env.print("%s\n", strings.Join(parts, "\t"))
+		l.env.print("%s\n", strings.Join(parts, "\t"))
 		return 0
 	}))
-	l.routeIO()
-	return l
+	l.routeIO(L)
+	return L
 }
 
 // routeIO sends io.write, io.stdout and io.stderr to the Env's output
 // instead of the process's files, and takes out what would block on a
 // terminal, start programs or end the process.
-func (l *Lua) routeIO() {
-	io, ok := l.L.GetGlobal("io").(*lua.LTable)
+func (l *Lua) routeIO(L *lua.LState) {
+	io, ok := L.GetGlobal("io").(*lua.LTable)
 	if !ok {
 		return
 	}
@@ -86,19 +93,19 @@ func (l *Lua) routeIO() {
 		}
 	}
 	stream := func(to func(string)) *lua.LTable {
-		t := l.L.NewTable()
-		t.RawSetString("write", l.L.NewFunction(write(to, 2)))
-		t.RawSetString("flush", l.L.NewFunction(func(L *lua.LState) int { L.Push(L.Get(1)); return 1 }))
+		t := L.NewTable()
+		t.RawSetString("write", L.NewFunction(write(to, 2)))
+		t.RawSetString("flush", L.NewFunction(func(L *lua.LState) int { L.Push(L.Get(1)); return 1 }))
 		return t
 	}
 	io.RawSetString("stdout", stream(stdout))
 	io.RawSetString("stderr", stream(stderr))
-	io.RawSetString("write", l.L.NewFunction(write(stdout, 1)))
+	io.RawSetString("write", L.NewFunction(write(stdout, 1)))
 
 	// What would wait for a terminal nobody types at, run other programs
 	// or end the process under the notebook is not there.
 	unavailable := func(name string) *lua.LFunction {
-		return l.L.NewFunction(func(L *lua.LState) int {
+		return L.NewFunction(func(L *lua.LState) int {
 			L.RaiseError("%s is not available here (no terminal, no subprocesses, no exit)", name)
 			return 0
 		})
@@ -106,7 +113,7 @@ func (l *Lua) routeIO() {
 	io.RawSetString("read", unavailable("io.read"))
 	io.RawSetString("popen", unavailable("io.popen"))
 	if lines, ok := io.RawGetString("lines").(*lua.LFunction); ok {
-		io.RawSetString("lines", l.L.NewFunction(func(L *lua.LState) int {
+		io.RawSetString("lines", L.NewFunction(func(L *lua.LState) int {
 			if L.GetTop() == 0 {
 				L.RaiseError("io.lines() without a file reads a terminal: not available here")
 			}
@@ -115,7 +122,7 @@ func (l *Lua) routeIO() {
 			return L.GetTop()
 		}))
 	}
-	if os, ok := l.L.GetGlobal("os").(*lua.LTable); ok {
+	if os, ok := L.GetGlobal("os").(*lua.LTable); ok {
 		os.RawSetString("execute", unavailable("os.execute"))
 		os.RawSetString("exit", unavailable("os.exit"))
 	}
@@ -126,15 +133,17 @@ func (l *Lua) Close() { l.L.Close() }
 
 // Run executes a chunk of Lua; ctx cancels it (loops included). An
 // uncaught DSL error comes back as *Error.
-func (l *Lua) Run(ctx context.Context, src, name string) error {
-	l.L.SetContext(ctx)
-	defer l.L.RemoveContext()
-	fn, err := l.L.Load(strings.NewReader(src), name)
+func (l *Lua) Run(ctx context.Context, src, name string) error { return l.run(ctx, l.L, src, name) }
+
+func (l *Lua) run(ctx context.Context, L *lua.LState, src, name string) error {
+	L.SetContext(ctx)
+	defer L.RemoveContext()
+	fn, err := L.Load(strings.NewReader(src), name)
 	if err != nil {
 		return &Error{Kind: "SyntaxError", Msg: err.Error()}
 	}
-	l.L.Push(fn)
-	if err := l.L.PCall(0, lua.MultRet, nil); err != nil {
+	L.Push(fn)
+	if err := L.PCall(0, lua.MultRet, nil); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -412,7 +421,7 @@ func luaString(L *lua.LState, v lua.LValue) string {
 		L.Pop(1)
 		return lua.LVAsString(s)
 	}
-	return lua.LVAsString(v)
+	return v.String()
 }
 
 // richOf returns the rich result a Lua table was made from, if any.

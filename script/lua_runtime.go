@@ -5,30 +5,64 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	lua "github.com/yuin/gopher-lua"
 )
 
+// luaGrace is how long a cancelled cell has to stop before its Lua state
+// is abandoned: the VM sees a cancel between instructions, not inside a
+// long builtin call (string.rep of a gigabyte).
+const luaGrace = time.Second
+
 // Execute runs a cell. A last line that is an expression shows its value,
-// as the Lua REPL does.
+// as the Lua REPL does. A cell that does not stop within luaGrace of a
+// cancel is left to finish on its own: the session goes on in a fresh Lua
+// state, which the output says, and Execute returns ctx.Err().
 func (l *Lua) Execute(ctx context.Context, code string) (map[string]string, error) {
+	type result struct {
+		mime map[string]string
+		err  error
+	}
+	L := l.L
+	done := make(chan result, 1)
+	go func() {
+		mime, err := l.execute(ctx, L, code)
+		done <- result{mime, err}
+	}()
+	select {
+	case r := <-done:
+		return r.mime, r.err
+	case <-ctx.Done():
+	}
+	select {
+	case r := <-done:
+		return r.mime, r.err
+	case <-time.After(luaGrace):
+		l.L = l.newState()
+		l.env.print("[the cell did not stop within %v: it is inside a long builtin call; the Lua session was restarted and its variables are lost]\n", luaGrace)
+		return nil, ctx.Err()
+	}
+}
+
+func (l *Lua) execute(ctx context.Context, L *lua.LState, code string) (map[string]string, error) {
 	body, last := splitLastLine(code)
 	if last != "" {
 		src := "return " + last
 		if body != "" {
 			src = body + "\n" + src // the last line keeps its number
 		}
-		if _, err := l.L.LoadString(src); err == nil {
-			top := l.L.GetTop()
-			if err := l.Run(ctx, src, "cell"); err != nil {
+		if _, err := L.LoadString(src); err == nil {
+			top := L.GetTop()
+			if err := l.run(ctx, L, src, "cell"); err != nil {
 				return nil, err
 			}
-			if l.L.GetTop() == top {
+			if L.GetTop() == top {
 				return nil, nil
 			}
-			v := l.L.Get(-1)
-			l.L.SetTop(top)
+			v := L.Get(-1)
+			L.SetTop(top)
 			if v == lua.LNil {
 				return nil, nil
 			}
@@ -37,12 +71,12 @@ func (l *Lua) Execute(ctx context.Context, code string) (map[string]string, erro
 					return r.MIME, nil
 				}
 			}
-			return map[string]string{"text/plain": luaString(l.L, v)}, nil
+			return map[string]string{"text/plain": luaString(L, v)}, nil
 		}
 	}
-	top := l.L.GetTop()
-	defer l.L.SetTop(top)
-	return nil, l.Run(ctx, code, "cell")
+	top := L.GetTop()
+	defer L.SetTop(top)
+	return nil, l.run(ctx, L, code, "cell")
 }
 
 // splitLastLine splits code into everything before its last non-empty line

@@ -129,6 +129,39 @@ func TestLuaCancelStopsALoop(t *testing.T) {
 	}
 }
 
+// TestLuaCancelInsideABuiltin: a cell inside a long builtin call (which
+// the VM cannot stop) gives control back within the grace period, and the
+// session says that it was restarted.
+func TestLuaCancelInsideABuiltin(t *testing.T) {
+	var out strings.Builder
+	var mu sync.Mutex
+	l := script.NewLua(script.NewEnv("http://127.0.0.1:1", "", script.Output{Stdout: func(s string) {
+		mu.Lock()
+		out.WriteString(s)
+		mu.Unlock()
+	}}))
+	defer l.Close()
+	if _, err := l.Execute(context.Background(), "kept = 1"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := l.Execute(ctx, `local s = string.rep("a", 1000):find(".-.-b")`) // seconds in one call
+	if took := time.Since(start); !errors.Is(err, context.Canceled) || took > 1500*time.Millisecond {
+		t.Fatalf("got %v after %v, want cancelled within the grace", err, took)
+	}
+	mu.Lock()
+	said := out.String()
+	mu.Unlock()
+	if !strings.Contains(said, "restarted") {
+		t.Errorf("the restart was not said: %q", said)
+	}
+	if got, err := l.Execute(context.Background(), "kept == nil and fsc ~= nil"); err != nil || got["text/plain"] != "true" {
+		t.Errorf("the fresh session: %v %v", got, err)
+	}
+}
+
 func TestLuaCompleteInspectIsComplete(t *testing.T) {
 	l := script.NewLua(script.NewEnv("http://127.0.0.1:1", "", script.Output{}))
 	defer l.Close()

@@ -72,6 +72,7 @@ class FscLua(Shared, jkt.KernelTests):
         {"code": "1+2", "result": "3"},
         {"code": "6 * 7", "result": "42"},
         {"code": '"a" .. "b"', "result": "ab"},
+        {"code": "1 < 2", "result": "true"},
         {"code": 'fsc.table("patients")', "result": "<fsc table patients>"},
     ]
 
