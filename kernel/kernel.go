@@ -142,7 +142,15 @@ func (k *Kernel) Serve(ctx context.Context, rt script.Runtime) error {
 
 	queue := newRequestQueue()
 	var readers, shell sync.WaitGroup
-	readers.Go(func() { k.receive(k.socks.shell, "shell", queue.push) })
+	readers.Go(func() {
+		k.receive(k.socks.shell, "shell", func(r *request) {
+			if r.Header.MsgType == "interrupt_request" {
+				k.handle(r) // at once: queued, it would wait for the cell it stops
+				return
+			}
+			queue.push(r)
+		})
+	})
 	readers.Go(func() { k.receive(k.socks.control, "control", k.handle) })
 	readers.Go(func() {
 		k.receive(k.socks.stdin, "stdin", func(r *request) {

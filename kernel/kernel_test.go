@@ -343,6 +343,30 @@ func TestInterrupt(t *testing.T) {
 			contentOf(ofType(io, "execute_result")[0])["data"].(map[string]any)["text/plain"] != "42" {
 			t.Errorf("after the interrupt x + 1: %v %s", contentOf(got), types(io))
 		}
+		// An interrupt_request on shell is not queued behind the cell.
+		id = c.send("shell", "execute_request", map[string]any{"code": cell["forever"]})
+		if !c.boxes["iopub"].wait(testTimeout, func(ms []*message) bool { return len(ofType(withParent(ms, id), "execute_input")) > 0 }) {
+			t.Fatal("no execute_input for the second long cell")
+		}
+		reply = nil
+		for deadline := time.Now().Add(testTimeout); reply == nil; {
+			if time.Now().After(deadline) {
+				t.Fatal("the cell did not stop on an interrupt_request on shell")
+			}
+			ir := c.send("shell", "interrupt_request", struct{}{})
+			if s := contentOf(c.reply("shell", ir))["status"]; s != "ok" {
+				t.Fatalf("interrupt_reply on shell: %v", s)
+			}
+			c.boxes["shell"].wait(2*time.Second, func(ms []*message) bool {
+				if r := withParent(ms, id); len(r) > 0 {
+					reply = r[0]
+				}
+				return reply != nil
+			})
+		}
+		if r := contentOf(reply); r["ename"] != "KeyboardInterrupt" {
+			t.Errorf("interrupted by shell: %v", r)
+		}
 	})
 }
 
