@@ -243,8 +243,8 @@ func TestPythonStatisticsEqualPlaintext(t *testing.T) {
 	if got := s.number(t, `r["samples"]`); got != float64(len(age)) {
 		t.Errorf(`r["samples"] = %v, want %d`, got, len(age))
 	}
-	if got := s.number(t, `r["minimum"]`); got != age[0] {
-		t.Errorf(`r["minimum"] = %v, want %v`, got, age[0])
+	if got := s.value(t, `r["minimum"] is None and r["maximum"] is None`); got != true {
+		t.Errorf(`r["minimum"], r["maximum"]: %v, want None (the members release no extremes)`, got)
 	}
 	if got := s.value(t, `"mean" in r and "median_typo" not in r and "variance" in r.keys() and r.get("nope", 7) == 7 and len(r) == len(list(r))`); got != true {
 		t.Errorf("Result as a mapping: %v", got)
@@ -371,7 +371,7 @@ kind`)
 	if e := s.fail(t, `t.mean("agee")`); e.Kind != script.InputError || !strings.Contains(e.Msg, "agee") {
 		t.Errorf("uncaught: %v, want an InputError naming agee", e)
 	}
-	if e := s.fail(t, "x = 1\nt.histogram(\"age\", bins=[0, 92, 120])"); e.Kind != script.DisclosureError || !strings.Contains(e.Msg, "min_cell") {
+	if e := s.fail(t, "x = 1\nt.where(\"age >= 94\").count()"); e.Kind != script.DisclosureError || !strings.Contains(e.Msg, "min_cell") {
 		t.Errorf("uncaught: %v, want a DisclosureError naming min_cell", e)
 	}
 	if got := s.number(t, "x"); got != 1 {

@@ -426,6 +426,10 @@ func (d *rankDecider) start(tot []float64) error {
 		return fmt.Errorf("%s: %w", d.what, rankErrNoValues)
 	}
 	asked, err := d.ranks(d.n)
+	var de *DisclosureError
+	if errors.As(err, &de) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", d.what, err)
 	}
@@ -611,11 +615,28 @@ func QuantileSorted(sorted []float64, p float64) float64 {
 // OrderStatistics reveals for those ranks. Errors: a probability outside
 // [0, 1] or NaN, no probabilities, NaN values, no values at any party.
 func Quantiles(ctx context.Context, c Combiner, x []float64, probs []float64) ([]float64, error) {
-	return rankQuantiles(ctx, c, x, probs, "quantiles")
+	return rankQuantiles(ctx, c, x, probs, 0, "quantiles")
+}
+
+// DisclosureError is an error that a disclosure rule raised: the
+// statistic would release what the rule forbids. Its text is for the
+// analyst: the rule and what to do.
+type DisclosureError struct{ Rule string }
+
+func (e *DisclosureError) Error() string { return "refused: " + e.Rule }
+
+// QuantilesInside is Quantiles under the order-statistic rule: every
+// order statistic a quantile interpolates between must have at least
+// margin pooled values below it and margin above it, so that no quantile
+// is (or is interpolated from) one of the margin smallest or largest
+// values. The deciding parties check the rule once n is known and stop the
+// search before anything more is revealed; the error is a *DisclosureError.
+func QuantilesInside(ctx context.Context, c Combiner, x []float64, probs []float64, margin int) ([]float64, error) {
+	return rankQuantiles(ctx, c, x, probs, margin, "quantiles")
 }
 
 // rankQuantiles is Quantiles with what naming the statistic in errors.
-func rankQuantiles(ctx context.Context, c Combiner, x []float64, probs []float64, what string) ([]float64, error) {
+func rankQuantiles(ctx context.Context, c Combiner, x []float64, probs []float64, margin int, what string) ([]float64, error) {
 	if err := rankCheckProbs(what, probs); err != nil {
 		return nil, err
 	}
@@ -623,6 +644,9 @@ func rankQuantiles(ctx context.Context, c Combiner, x []float64, probs []float64
 		ranks := make([]int64, 0, 2*len(probs))
 		for _, p := range probs {
 			_, lo, hi := rankType7Index(n, p)
+			if lo-1 < int64(margin) || n-hi < int64(margin) {
+				return nil, &DisclosureError{fmt.Sprintf("order-statistic rule: the %s at %v would come from among the %d smallest or %d largest values, each a patient's own value; ask for probabilities nearer the middle or widen the cohort", what, p, margin, margin)}
+			}
 			ranks = append(ranks, lo, hi)
 		}
 		return ranks, nil
@@ -643,7 +667,7 @@ func rankQuantiles(ctx context.Context, c Combiner, x []float64, probs []float64
 // as R does). The deciding parties get it; the others get NaN. It reveals
 // what OrderStatistics reveals for the one or two middle ranks.
 func Median(ctx context.Context, c Combiner, x []float64) (float64, error) {
-	q, err := rankQuantiles(ctx, c, x, []float64{0.5}, "median")
+	q, err := rankQuantiles(ctx, c, x, []float64{0.5}, 0, "median")
 	if err != nil {
 		return math.NaN(), err
 	}

@@ -199,7 +199,7 @@ func checks() []check {
 		{"standard deviation of bmi", "sd_bmi", of("bmi", "", func(x []float64) float64 { return stat.StdDev(x, nil) })},
 		{"median survival_months (R type 7)", "median_survival", of("survival_months", "", func(x []float64) float64 { return quantile(x, 0.5) })},
 		{"90% quantile of dose where toxicity == 1", "dose_quantiles_with_toxicity.2", of("dose", "toxicity == 1", func(x []float64) float64 { return quantile(x, 0.9) })},
-		{"summary of survival_months: maximum", "survival_summary.maximum", of("survival_months", "", func(x []float64) float64 { return slices.Max(x) })},
+		{"summary of survival_months: mean", "survival_summary.mean", of("survival_months", "", func(x []float64) float64 { return stat.Mean(x, nil) })},
 		{"summary of survival_months: skewness", "survival_summary.skewness", of("survival_months", "", skewness)},
 		{"histogram of age: bin [60, 70)", "age_histogram.counts.2", count("age >= 60 and age < 70", "")},
 		{"frequency of response CR", "response.CR", count("response == 'CR'", "")},

@@ -10,6 +10,7 @@ import (
 	"net/url"
 
 	"github.com/fsc-kernel/fsc-kernel/mpc"
+	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
 // compute runs one checked request and returns the FSC answer
@@ -41,7 +42,10 @@ func asAPIError(err error) error {
 		return ae
 	}
 	var pe *mpc.PeerError
+	var de *stats.DisclosureError
 	switch {
+	case errors.As(err, &de):
+		return errorf(http.StatusForbidden, "%s", de.Error())
 	case errors.Is(err, mpc.ErrRefused) && errors.As(err, &pe):
 		return errorf(http.StatusForbidden, "%s", pe.Err.Error())
 	case errors.Is(err, context.Canceled):
@@ -69,6 +73,15 @@ func errText(err error) string {
 		return ""
 	}
 	return fmt.Sprint(err)
+}
+
+// ruleDetail is what the audit log keeps of a refusal beyond its text.
+func ruleDetail(err error) string {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.Detail
+	}
+	return ""
 }
 
 func unwrapURL(err error) error {

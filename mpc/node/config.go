@@ -29,6 +29,9 @@ type Config struct {
 	Policy     Policy                   `toml:"policy"`
 	Audit      string                   `toml:"audit"`
 	Timeout    Duration                 `toml:"timeout"`
+	// State is the folder where the node keeps what must survive a restart:
+	// its release memory (default: NAME-state beside the config file).
+	State string `toml:"state"`
 
 	// Dev marks the zero-config loopback mode of `fsc-node --port`.
 	Dev bool `toml:"-"`
@@ -48,6 +51,9 @@ type TLSConfig struct {
 // DatasetConfig registers one table.
 type DatasetConfig struct {
 	File string `toml:"file"`
+	// Identifiers are columns that name a person (a patient id): never in
+	// a where, a frequency, a crosstab or a group.
+	Identifiers []string `toml:"identifiers"`
 }
 
 // Policy is a node's disclosure policy over the data it holds.
@@ -68,6 +74,24 @@ type Policy struct {
 	// MaxInputs bounds the number of values one client-supplied input may
 	// hold (default 10,000,000).
 	MaxInputs int `toml:"max_inputs"`
+	// Extremes allows minimum and maximum of node-held data (default
+	// false: an extreme is one patient's value).
+	Extremes bool `toml:"extremes"`
+	// RowsPerParameter: a statistic that releases p linked aggregates
+	// needs at least RowsPerParameter·p of this node's rows in its cohort
+	// (default 3; DataSHIELD's nfilter.glm 0.33 is its inverse).
+	RowsPerParameter float64 `toml:"rows_per_parameter"`
+	// LevelDensity: a categorical column whose distinct values exceed this
+	// share of its rows counts as an identifier (default 0.33, DataSHIELD's
+	// nfilter.levels.density).
+	LevelDensity float64 `toml:"level_density"`
+	// MaxReleases caps the row sets the release memory keeps per table
+	// (default 100,000); when it is full, new releases are refused.
+	MaxReleases int `toml:"max_releases"`
+	// Origins lists the web origins (scheme://host:port) whose pages may
+	// call the client API, e.g. a page serving the FSC JavaScript client;
+	// a request from any other browser origin is refused (default none).
+	Origins []string `toml:"origins"`
 }
 
 // Member is one federation member, as the federation file lists it.
@@ -142,6 +166,9 @@ func LoadConfig(path string) (*Config, error) {
 	if cfg.Policy.MaxInputs == 0 {
 		cfg.Policy.MaxInputs = 10_000_000
 	}
+	if err := defaultRules(&cfg.Policy, md.IsDefined, path); err != nil {
+		return nil, err
+	}
 	for _, m := range cfg.Policy.Microprotocols {
 		if _, ok := microprotocols[m]; !ok {
 			return nil, configError(path, "policy.microprotocols", "unknown microprotocol %q", m)
@@ -168,6 +195,10 @@ func LoadConfig(path string) (*Config, error) {
 		cfg.Audit = cfg.Name + "-audit.jsonl"
 	}
 	cfg.Audit = abs(cfg.Audit)
+	if cfg.State == "" {
+		cfg.State = cfg.Name + "-state"
+	}
+	cfg.State = abs(cfg.State)
 	if cfg.ClientTLS != nil {
 		if cfg.ClientTLS.Cert == "" || cfg.ClientTLS.Key == "" {
 			return nil, configError(path, "client_tls", "needs cert and key")
@@ -201,6 +232,37 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, configError(cfg.Federation, "member", "%s is not a member of this federation", cfg.Name)
 	}
 	return cfg, nil
+}
+
+// defaultRules fills in the release rules' safe defaults and checks their
+// ranges; defined says whether the file set a key.
+func defaultRules(p *Policy, defined func(...string) bool, path string) error {
+	if !defined("policy", "rows_per_parameter") {
+		p.RowsPerParameter = 3
+	}
+	if !(p.RowsPerParameter >= 1) || p.RowsPerParameter > 1000 {
+		return configError(path, "policy.rows_per_parameter", "must be between 1 and 1000, got %v", p.RowsPerParameter)
+	}
+	if !defined("policy", "level_density") {
+		p.LevelDensity = 0.33
+	}
+	if !(p.LevelDensity > 0) || p.LevelDensity > 1 {
+		return configError(path, "policy.level_density", "must be in (0, 1], got %v", p.LevelDensity)
+	}
+	if !defined("policy", "max_releases") {
+		p.MaxReleases = 100_000
+	}
+	if p.MaxReleases < 1 || p.MaxReleases > 10_000_000 {
+		return configError(path, "policy.max_releases", "must be between 1 and 10,000,000, got %d", p.MaxReleases)
+	}
+	for i, o := range p.Origins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return configError(path, fmt.Sprintf("policy.origins[%d]", i), "%q: expected an origin like \"https://notebooks.example.org\" (scheme, host and port only)", o)
+		}
+		p.Origins[i] = strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	}
+	return nil
 }
 
 // decodeTOML reads a TOML file into v; errors name the file and the line,

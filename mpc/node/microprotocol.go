@@ -17,6 +17,10 @@ type env struct {
 	c    *mpc.Combiner
 	s    *mpc.Session
 	open bool // every party gets the answer (the FSC way)
+	// Over node-held data: what this node would release of its rows, and
+	// the order-statistic rule's margin (the members' largest min_cell).
+	plan   *releasePlan
+	margin int
 }
 
 // microprotocol is one computation the node offers: how a party's own data
@@ -109,7 +113,7 @@ var microprotocols = map[string]*microprotocol{
 	"SecureMedian": {
 		own: ownNumbers, table: numericColumn,
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
-			q, err := stats.Quantiles(ctx, e.c, in.x, []float64{0.5})
+			q, err := stats.QuantilesInside(ctx, e.c, in.x, []float64{0.5}, e.margin)
 			if err != nil || !e.c.Decider() {
 				return nil, err
 			}
@@ -119,7 +123,7 @@ var microprotocols = map[string]*microprotocol{
 	"Quantiles": {
 		own: ownNumbers, table: numericColumn,
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
-			q, err := stats.Quantiles(ctx, e.c, in.x, p.probs)
+			q, err := stats.QuantilesInside(ctx, e.c, in.x, p.probs, e.margin)
 			if err != nil || !e.c.Decider() {
 				return nil, err
 			}
@@ -129,6 +133,18 @@ var microprotocols = map[string]*microprotocol{
 	"StatisticsUnivariate": {
 		own: ownNumbers, table: numericColumn,
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			if e.plan != nil && !p.extremes {
+				// Node-held data: no extremes unless asked for and allowed.
+				m, err := stats.Moments(ctx, e.c, in.x, 0)
+				if err != nil || m == nil {
+					return nil, err
+				}
+				out, err := m.Univariate(math.NaN(), math.NaN())
+				if out != nil {
+					out["minimum"], out["maximum"] = nil, nil
+				}
+				return out, err
+			}
 			// The moments (a local pass and one sum) run beside the min/max
 			// search, on a view of the session with steps of their own.
 			type moments struct {
@@ -170,6 +186,9 @@ var microprotocols = map[string]*microprotocol{
 	"Histogram": {
 		own: ownNumbers, table: numericColumn,
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			if e.plan != nil {
+				return histogramCells(ctx, e, p)
+			}
 			counts, err := stats.Histogram(ctx, e.c, in.x, p.edges)
 			if err != nil || !e.c.Decider() {
 				return nil, err
@@ -268,6 +287,9 @@ var microprotocols = map[string]*microprotocol{
 			return tableLabels(t, rows, ds, 1, "StatisticsFrequency")
 		},
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			if e.plan != nil {
+				return frequencyCells(ctx, e)
+			}
 			levels, err := labelUnion(ctx, e, in.counts)
 			if err != nil {
 				return nil, err
@@ -289,6 +311,9 @@ var microprotocols = map[string]*microprotocol{
 			return tableLabels(t, rows, ds, 2, "StatisticsContingency")
 		},
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+			if e.plan != nil {
+				return contingencyCells(ctx, e)
+			}
 			if err := e.c.Check("cell", slices.Collect(maps.Values(in.pairCounts))); err != nil {
 				return nil, err
 			}

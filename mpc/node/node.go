@@ -37,6 +37,8 @@ type Node struct {
 	identity  tls.Certificate
 
 	datasets map[string]*stats.Table
+	idents   map[string]map[string]bool // table -> identifier-like column -> not even in a filter
+	memory   *releaseMemory
 	tokens   map[string]string // bearer token -> analyst name
 	store    *store
 	seq      *sequencer
@@ -56,7 +58,7 @@ func DevConfig(port int) *Config {
 		Name:    "http://" + addr,
 		Listen:  addr,
 		Dev:     true,
-		Policy:  Policy{MinCell: 5, MaxInputs: 10_000_000, MaxQuantiles: 20},
+		Policy:  Policy{MinCell: 5, MaxInputs: 10_000_000, MaxQuantiles: 20, RowsPerParameter: 3, LevelDensity: 0.33, MaxReleases: 100_000},
 		Timeout: Duration{30 * time.Second},
 	}
 }
@@ -67,6 +69,7 @@ func New(cfg *Config, log *slog.Logger) (*Node, error) {
 	n := &Node{
 		cfg: cfg, log: log, self: cfg.Name,
 		datasets: map[string]*stats.Table{},
+		idents:   map[string]map[string]bool{},
 		tokens:   map[string]string{},
 		store:    newStore(10*time.Minute, 10000),
 		seq:      newSequencer(),
@@ -95,6 +98,18 @@ func New(cfg *Config, log *slog.Logger) (*Node, error) {
 		log.Info("dataset loaded", "table", name, "rows", t.Rows, "columns", len(t.Columns), "file", ds.File)
 	}
 	settleMemory()
+	sizes := map[string]int{}
+	for name, t := range n.datasets {
+		if n.idents[name], err = identifierColumns(t, cfg.Datasets[name].Identifiers, cfg.Policy.LevelDensity); err != nil {
+			return nil, configError(cfg.File, "datasets."+name+".identifiers", "%v", err)
+		}
+		sizes[name] = t.Rows
+	}
+	if !cfg.Dev {
+		if n.memory, err = openReleaseMemory(cfg.State, sizes, cfg.Policy.MinCell, cfg.Policy.MaxReleases); err != nil {
+			return nil, err
+		}
+	}
 	if err := n.loadTokens(); err != nil {
 		return nil, err
 	}
@@ -188,7 +203,7 @@ func (n *Node) Serve(ctx context.Context) error {
 	if n.cfg.Dev {
 		n.log.Warn("development mode: one loopback port for clients and peers; peers are NOT authenticated and only loopback nodes may join networks", "url", n.self)
 		mux := http.NewServeMux()
-		mux.Handle("/peer/", n.peerRoutes())
+		mux.Handle("/peer/", browserGuard(n.peerRoutes()))
 		mux.Handle("/", n.clientRoutes())
 		if err := start(n.cfg.Listen, mux, nil, "client+peer"); err != nil {
 			return err
@@ -205,7 +220,7 @@ func (n *Node) Serve(ctx context.Context) error {
 		if err := start(n.cfg.Listen, n.clientRoutes(), clientTLS, "client"); err != nil {
 			return err
 		}
-		if err := start(n.cfg.PeerListen, n.peerRoutes(), mpc.ServerTLS(n.identity, n.pins), "peer"); err != nil {
+		if err := start(n.cfg.PeerListen, browserGuard(n.peerRoutes()), mpc.ServerTLS(n.identity, n.pins), "peer"); err != nil {
 			return err
 		}
 	}
@@ -226,6 +241,9 @@ func (n *Node) Serve(ctx context.Context) error {
 	n.wg.Wait()
 	if n.audit != nil {
 		_ = n.audit.close()
+	}
+	if n.memory != nil {
+		n.memory.close()
 	}
 	return err
 }

@@ -11,6 +11,9 @@ type params struct {
 	probs []float64 // Quantiles: probabilities
 	edges []float64 // Histogram: bin edges
 	names []string  // Regression: regressor names
+	// StatisticsUnivariate over node-held data: also the minimum and
+	// maximum (each node's policy.extremes must allow them).
+	extremes bool
 }
 
 func numberList(v any, what string) ([]float64, error) {
@@ -34,9 +37,10 @@ func numberList(v any, what string) ([]float64, error) {
 func (n *Node) parseParams(mp string, raw map[string]any) (*params, error) {
 	p := &params{}
 	allowed := map[string][]string{
-		"Quantiles":  {"probabilities"},
-		"Histogram":  {"edges", "bins", "range"},
-		"Regression": {"names"},
+		"Quantiles":            {"probabilities"},
+		"Histogram":            {"edges", "bins", "range"},
+		"Regression":           {"names"},
+		"StatisticsUnivariate": {"extremes"},
 	}[mp]
 	for k := range raw {
 		ok := false
@@ -61,7 +65,7 @@ func (n *Node) parseParams(mp string, raw map[string]any) (*params, error) {
 			return nil, bad("parameters.probabilities: empty")
 		}
 		if max := n.cfg.Policy.MaxQuantiles; len(probs) > max {
-			return nil, errorf(403, "%s refused: policy max_quantiles=%d: %d probabilities asked", n.self, max, len(probs))
+			return nil, errorf(403, "refused: policy max_quantiles=%d: %d probabilities asked; ask for fewer at a time", max, len(probs))
 		}
 		for i, q := range probs {
 			if !(q >= 0 && q <= 1) {
@@ -99,6 +103,14 @@ func (n *Node) parseParams(mp string, raw map[string]any) (*params, error) {
 			if !(p.edges[i] > p.edges[i-1]) || math.IsInf(p.edges[i], 0) || math.IsInf(p.edges[0], 0) {
 				return nil, bad("parameters.edges: must be finite and strictly increasing (at %d)", i)
 			}
+		}
+	case "StatisticsUnivariate":
+		if v, ok := raw["extremes"]; ok {
+			b, ok := v.(bool)
+			if !ok {
+				return nil, bad("parameters.extremes: expected true or false, got %s", jsonType(v))
+			}
+			p.extremes = b
 		}
 	case "Regression":
 		if v, ok := raw["names"]; ok {

@@ -49,13 +49,15 @@ func (n *Node) lead(ctx context.Context, req *Request) (map[string]any, error) {
 	q := &query{Session: "q:" + newUUID(), Leader: n.self, Parties: parties, Microprotocol: req.Microprotocol,
 		Dataset: *req.Dataset, Parameters: req.Parameters, Requester: req.Requester}
 	entry := auditEntry{Session: q.Session, Role: "leader", Requester: req.Requester, Microprotocol: q.Microprotocol, Dataset: &q.Dataset, Parties: parties}
+	var plan *releasePlan
 	fail := func(err error) (map[string]any, error) {
+		plan.cancel()
 		err = asAPIError(err)
-		entry.Outcome, entry.Error = outcomeOf(err), errText(err)
+		entry.Outcome, entry.Error, entry.Rule = outcomeOf(err), errText(err), ruleDetail(err)
 		n.writeAudit(entry)
 		return nil, err
 	}
-	in, p, err := n.prepare(q)
+	in, p, plan, err := n.prepare(q)
 	if err != nil {
 		return fail(err)
 	}
@@ -64,14 +66,20 @@ func (n *Node) lead(ctx context.Context, req *Request) (map[string]any, error) {
 		return fail(err)
 	}
 	defer sess.Close()
-	if err := n.ask(ctx, q); err != nil {
-		sess.Abort(n.publicReason(err))
-		return fail(err)
-	}
-	result, err := microprotocols[q.Microprotocol].run(ctx, n.memberEnv(sess, n.self), in, p)
+	margin, err := n.ask(ctx, q)
 	if err != nil {
 		sess.Abort(n.publicReason(err))
 		return fail(err)
+	}
+	e := n.memberEnv(sess, n.self)
+	e.plan, e.margin = plan, max(margin, n.cfg.Policy.MinCell)
+	result, err := microprotocols[q.Microprotocol].run(ctx, e, in, p)
+	if err != nil {
+		sess.Abort(n.publicReason(err))
+		return fail(err)
+	}
+	if err := plan.commit(); err != nil {
+		return fail(errorf(http.StatusInternalServerError, "%v", err))
 	}
 	answer := reply(len(parties), result)
 	entry.Outcome, entry.Released, entry.RevealedTo = "released", answer, []string{n.self + " (" + req.Requester + ")"}
@@ -86,12 +94,13 @@ func (n *Node) memberEnv(sess *mpc.Session, leader string) *env {
 	return &env{s: sess, c: &mpc.Combiner{Session: sess, Deciders: []string{leader}, CheckFunc: n.checkCells}}
 }
 
-// checkCells refuses counts between 1 and min_cell - 1.
+// checkCells refuses counts between 1 and min_cell - 1. The refusal does
+// not name this node: it would tell that this node holds so few rows.
 func (n *Node) checkCells(what string, counts []float64) error {
 	min := float64(n.cfg.Policy.MinCell)
 	for _, c := range counts {
 		if c >= 1 && c < min {
-			return errorf(http.StatusForbidden, "%s refused: policy min_cell=%d: a released %s would hold fewer than %d of its rows", n.self, n.cfg.Policy.MinCell, what, n.cfg.Policy.MinCell)
+			return errorf(http.StatusForbidden, "refused: policy min_cell=%d: a released %s would hold between 1 and %d rows of a member node; widen the filter", n.cfg.Policy.MinCell, what, n.cfg.Policy.MinCell-1)
 		}
 	}
 	return nil
@@ -110,25 +119,28 @@ func (n *Node) memberNames() []string {
 // queries: with two members, each would learn the other's contribution.
 const minMembers = 3
 
-// prepare checks this node's policy for q and reads its input from its own
-// rows. Refusals are 403s that name this node and the rule.
-func (n *Node) prepare(q *query) (*input, *params, error) {
+// prepare checks this node's policy for q, reads its input from its own
+// rows and reserves what the computation would release of them in the
+// release memory (tables of counts reserve their cells while they run).
+// Refusals are 403s that name the rule; those that depend on this node's
+// rows do not name this node.
+func (n *Node) prepare(q *query) (*input, *params, *releasePlan, error) {
 	if !slices.Equal(q.Parties, n.memberNames()) {
-		return nil, nil, errorf(http.StatusForbidden, "%s refused: a dataset query must include every federation member, in federation order (a subset would let totals be differenced)", n.self)
+		return nil, nil, nil, errorf(http.StatusForbidden, "%s refused: a dataset query must include every federation member, in federation order (a subset would let totals be differenced)", n.self)
 	}
 	if len(q.Parties) < minMembers {
-		return nil, nil, errorf(http.StatusForbidden, "%s refused: a federation of %d members would reveal each member's contribution; dataset queries need at least %d", n.self, len(q.Parties), minMembers)
+		return nil, nil, nil, errorf(http.StatusForbidden, "%s refused: a federation of %d members would reveal each member's contribution; dataset queries need at least %d", n.self, len(q.Parties), minMembers)
 	}
 	if !n.allows(q.Microprotocol) {
-		return nil, nil, errorf(http.StatusForbidden, "%s refused: policy microprotocols: %s is not allowed", n.self, q.Microprotocol)
+		return nil, nil, nil, errorf(http.StatusForbidden, "%s refused: policy microprotocols: %s is not allowed", n.self, q.Microprotocol)
 	}
 	mp := microprotocols[q.Microprotocol]
 	if mp.table == nil {
-		return nil, nil, bad("%s works on each party's own data only: give data and network instead of dataset", q.Microprotocol)
+		return nil, nil, nil, bad("%s works on each party's own data only: give data and network instead of dataset", q.Microprotocol)
 	}
 	p, err := n.parseParams(q.Microprotocol, q.Parameters)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	t, ok := n.datasets[q.Dataset.Table]
 	if !ok {
@@ -137,44 +149,70 @@ func (n *Node) prepare(q *query) (*input, *params, error) {
 			names = append(names, k)
 		}
 		slices.Sort(names)
-		return nil, nil, bad("%s: no table %q (tables: %s)", n.self, q.Dataset.Table, strings.Join(names, ", "))
+		return nil, nil, nil, bad("%s: no table %q (tables: %s)", n.self, q.Dataset.Table, strings.Join(names, ", "))
 	}
 	var rows []bool
+	var filterCols []string
 	if strings.TrimSpace(q.Dataset.Where) != "" {
 		f, err := stats.ParseFilter(q.Dataset.Where)
 		if err != nil {
-			return nil, nil, bad("%s: %v", n.self, err)
+			return nil, nil, nil, bad("%s: %v", n.self, err)
+		}
+		filterCols = f.Columns()
+		if err := n.checkIdentifiers(q, filterCols); err != nil {
+			return nil, nil, nil, err
 		}
 		if rows, err = f.Rows(t); err != nil {
-			return nil, nil, bad("%s: where: %v", n.self, err)
+			return nil, nil, nil, bad("%s: where: %v", n.self, err)
 		}
+	} else if err := n.checkIdentifiers(q, nil); err != nil {
+		return nil, nil, nil, err
 	}
 	in, err := mp.table(t, rows, &q.Dataset)
 	if err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) {
-			return nil, nil, errorf(ae.Code, "%s: %s", n.self, ae.Msg)
+			return nil, nil, nil, errorf(ae.Code, "%s: %s", n.self, ae.Msg)
 		}
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	plan, err := planRelease(q.Microprotocol, t, rows, &q.Dataset, p)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	plan.mem = n.memory.tables[q.Dataset.Table]
 	if min := n.cfg.Policy.MinCell; in.cohort() > 0 && in.cohort() < min {
-		return nil, nil, errorf(http.StatusForbidden, "%s refused: policy min_cell=%d: fewer than %d of its rows match", n.self, min, min)
+		plan.mem.check([]releaseSet{{what: "cohort", rows: plan.cohort}}) // remembered as a probe
+		return nil, nil, nil, errorf(http.StatusForbidden, "refused: policy min_cell=%d: the cohort holds between 1 and %d rows of a member node; widen the filter", min, min-1)
 	}
-	return in, p, nil
+	if err := n.checkRules(q, p, plan.cohort.GetCardinality()); err != nil {
+		return nil, nil, nil, err
+	}
+	if !cellKinds[q.Microprotocol] {
+		res, err := plan.mem.reserve([]releaseSet{{what: "cohort", rows: plan.cohort}})
+		if err != nil {
+			return nil, nil, nil, refused(err.(*refusal))
+		}
+		plan.res = res
+	}
+	return in, p, plan, nil
 }
 
-// ask sends q to every other party and waits for each to accept. The
-// error names every party that refused or could not be reached.
-func (n *Node) ask(ctx context.Context, q *query) error {
+// ask sends q to every other party and waits for each to accept; it
+// returns the largest min_cell among them (the order-statistic rule's
+// margin). A refusal's words do not name the member (its rule may depend
+// on its rows); a failure names the member that could not be reached.
+func (n *Node) ask(ctx context.Context, q *query) (int, error) {
 	body, err := json.Marshal(q)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var (
 		mu      sync.Mutex
 		refused []string
 		code    = http.StatusForbidden
 		wg      sync.WaitGroup
+		margin  int
 	)
 	for _, p := range q.Parties {
 		if p == n.self {
@@ -183,12 +221,13 @@ func (n *Node) ask(ctx context.Context, q *query) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, msg := n.askOne(ctx, p, body)
-			if c == http.StatusOK {
-				return
-			}
+			c, msg, minCell := n.askOne(ctx, p, body)
 			mu.Lock()
 			defer mu.Unlock()
+			if c == http.StatusOK {
+				margin = max(margin, minCell)
+				return
+			}
 			refused = append(refused, msg)
 			if c != http.StatusForbidden {
 				code = c // a failure outranks a refusal in the status
@@ -197,29 +236,39 @@ func (n *Node) ask(ctx context.Context, q *query) error {
 	}
 	wg.Wait()
 	if len(refused) == 0 {
-		return nil
+		return margin, nil
 	}
 	slices.Sort(refused)
-	return errorf(code, "%s", strings.Join(refused, "; "))
+	return 0, errorf(code, "%s", strings.Join(slices.Compact(refused), "; "))
 }
 
-func (n *Node) askOne(ctx context.Context, party string, body []byte) (int, string) {
+// acceptance is a member's answer to a query it takes part in.
+type acceptance struct {
+	Accepted bool `json:"accepted"`
+	MinCell  int  `json:"min_cell"`
+}
+
+func (n *Node) askOne(ctx context.Context, party string, body []byte) (int, string, int) {
 	m, _ := n.member(party)
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.Timeout.Duration)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(m.Peer, "/")+queryPath, bytes.NewReader(body))
 	if err != nil {
-		return http.StatusInternalServerError, err.Error()
+		return http.StatusInternalServerError, err.Error(), 0
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := n.peerClient(party).Do(req)
 	if err != nil {
-		return http.StatusBadGateway, fmt.Sprintf("%s could not be reached: %v", party, unwrapURL(err))
+		return http.StatusBadGateway, fmt.Sprintf("%s could not be reached: %v", party, unwrapURL(err)), 0
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096)) // drained, the connection is reused
-		return http.StatusOK, ""
+		var a acceptance
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if json.Unmarshal(data, &a) != nil || !a.Accepted || a.MinCell < 1 || a.MinCell > 1<<20 {
+			return http.StatusBadGateway, fmt.Sprintf("%s answered the query with %q", party, data), 0
+		}
+		return http.StatusOK, "", a.MinCell
 	}
 	var e struct {
 		Message string `json:"message"`
@@ -228,7 +277,7 @@ func (n *Node) askOne(ctx context.Context, party string, body []byte) (int, stri
 	if json.Unmarshal(data, &e) != nil || e.Message == "" {
 		e.Message = fmt.Sprintf("%s answered %d: %s", party, resp.StatusCode, strings.TrimSpace(string(data)))
 	}
-	return resp.StatusCode, e.Message
+	return resp.StatusCode, e.Message, 0
 }
 
 // handleQuery is a member's side of a dataset-backed computation: check the
@@ -278,34 +327,43 @@ func (n *Node) handleQuery(w http.ResponseWriter, r *http.Request) {
 	} else {
 		var in *input
 		var p *params
-		if in, p, err = n.prepare(&q); err == nil {
+		var plan *releasePlan
+		if in, p, plan, err = n.prepare(&q); err == nil {
 			var sess *mpc.Session
 			sess, err = n.hub.Open(mpc.Config{ID: q.Session, Parties: q.Parties, Digest: q.digest(), Timeout: n.cfg.Timeout.Duration}, n.transport)
 			if err == nil {
-				writeJSON(w, http.StatusOK, map[string]any{"accepted": true})
+				writeJSON(w, http.StatusOK, acceptance{Accepted: true, MinCell: n.cfg.Policy.MinCell})
 				n.wg.Add(1)
-				go n.contribute(sess, in, p, &q, entry)
+				go n.contribute(sess, in, p, plan, &q, entry)
 				return
 			}
+			plan.cancel()
 			err = errorf(http.StatusConflict, "%s: %v", n.self, err)
 		}
 	}
-	entry.Outcome, entry.Error = outcomeOf(err), errText(err)
+	entry.Outcome, entry.Error, entry.Rule = outcomeOf(err), errText(err), ruleDetail(err)
 	n.writeAudit(entry)
 	writeError(w, err)
 }
 
 // contribute runs the microprotocol at this member with its own input.
-func (n *Node) contribute(sess *mpc.Session, in *input, p *params, q *query, entry auditEntry) {
+func (n *Node) contribute(sess *mpc.Session, in *input, p *params, plan *releasePlan, q *query, entry auditEntry) {
 	defer n.wg.Done()
 	defer sess.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*n.cfg.Timeout.Duration)
 	defer cancel()
 	start := time.Now()
-	_, err := microprotocols[q.Microprotocol].run(ctx, n.memberEnv(sess, q.Leader), in, p)
+	e := n.memberEnv(sess, q.Leader)
+	e.plan, e.margin = plan, n.cfg.Policy.MinCell
+	_, err := microprotocols[q.Microprotocol].run(ctx, e, in, p)
+	if err == nil {
+		err = plan.commit()
+	} else {
+		plan.cancel()
+	}
 	if err != nil {
 		sess.Abort(n.publicReason(err))
-		entry.Outcome, entry.Error = outcomeOf(asAPIError(err)), errText(err)
+		entry.Outcome, entry.Error, entry.Rule = outcomeOf(asAPIError(err)), errText(err), ruleDetail(err)
 		n.log.Warn("contribution failed", "session", sess.ID, "err", err)
 	} else {
 		entry.Outcome, entry.RevealedTo = "contributed", []string{q.Leader}

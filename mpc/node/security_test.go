@@ -947,12 +947,13 @@ func secCollectUUIDs(v any, seen map[string]bool) {
 }
 
 // TestCORS checks the CORS preflight and that every answer of the client
-// API, errors included, allows any origin.
+// API to a request without Origin, errors included, allows any origin.
+// Requests with an Origin: browser_test.go.
 func TestCORS(t *testing.T) {
 	procs := startDev(t, 2)
 	url := procs[0].URL
 	for _, path := range []string{"/representations", "/representation/x", "/representation/x/compute", "/healthz"} {
-		a := secCall(t, http.MethodOptions, url+path, nil, "Origin", "http://notebook.example", "Access-Control-Request-Method", "PATCH",
+		a := secCall(t, http.MethodOptions, url+path, nil, "Access-Control-Request-Method", "PATCH",
 			"Access-Control-Request-Headers", "content-type")
 		if a.status < 200 || a.status > 299 {
 			t.Errorf("OPTIONS %s: %d %s", path, a.status, a.body)
@@ -1131,8 +1132,8 @@ func TestSubsetQueryRefused(t *testing.T) {
 }
 
 // TestWebPagesCannotReachNodeData: a page in a browser on the node's own
-// machine neither reaches the node under a rebound name nor reads node-held
-// data without a token; the FSC JavaScript client's own-data calls still work.
+// machine neither reaches the node under a rebound name nor, from an origin
+// not in [policy] origins, reads node-held data (more in browser_test.go).
 func TestWebPagesCannotReachNodeData(t *testing.T) {
 	fed := startFederation(t, nil)
 	url := fed.Nodes[0].URL
@@ -1141,7 +1142,7 @@ func TestWebPagesCannotReachNodeData(t *testing.T) {
 	secExpectError(t, "rebound Host", a, http.StatusForbidden, "Host")
 	kw := secKwargs(t, map[string]any{"microprotocol": "Count", "dataset": map[string]any{"table": "patients"}})
 	a = secCall(t, "PATCH", url+"/representation/"+fn, kw, "Origin", "https://attacker.example")
-	secExpectError(t, "dataset call from a web page", a, http.StatusUnauthorized, "bearer token")
+	browserRefused(t, "dataset call from a web page", a, "https://attacker.example", "[policy] origins")
 	a = secCall(t, "PATCH", url+"/representation/"+fn, kw)
 	if a.status != http.StatusOK {
 		t.Fatalf("the same call without Origin: %d %s", a.status, a.body)

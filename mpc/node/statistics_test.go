@@ -55,7 +55,10 @@ func num(t *testing.T, v any) float64 {
 }
 
 func TestEveryStatisticEqualsPlaintext(t *testing.T) {
-	fed := startFederation(t, nil)
+	// Minimum and maximum are checked too: these members release them.
+	fed := startFederation(t, func(file, text string) string {
+		return strings.Replace(text, "[policy]", "[policy]\nextremes = true", 1)
+	})
 	all := pooled(t)
 	c := client.New(fed.Nodes[0].URL)
 	wheres := []string{"", "sex == 'F' and age >= 50", "response == 'PR' or response == 'CR'"}
@@ -67,8 +70,9 @@ func TestEveryStatisticEqualsPlaintext(t *testing.T) {
 			slices.Sort(sorted)
 			ds := client.Dataset{Table: "patients", Column: column, Where: where}
 
-			q := compute(t, c, "Quantiles", ds, map[string]any{"probabilities": []float64{0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1}})
-			for i, p := range []float64{0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1} {
+			probs := []float64{0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95}
+			q := compute(t, c, "Quantiles", ds, map[string]any{"probabilities": probs})
+			for i, p := range probs {
 				if got, want := num(t, q["quantiles"].([]any)[i]), stats.QuantileSorted(sorted, p); got != want {
 					t.Errorf("%s: quantile %v = %v, want %v (exact)", name, p, got, want)
 				}
@@ -81,7 +85,7 @@ func TestEveryStatisticEqualsPlaintext(t *testing.T) {
 				t.Errorf("%s: min/max %v, want %v %v %d", name, mm, sorted[0], sorted[len(sorted)-1], len(x))
 			}
 
-			u := compute(t, c, "StatisticsUnivariate", ds, nil)
+			u := compute(t, c, "StatisticsUnivariate", ds, map[string]any{"extremes": true})
 			n := float64(len(x))
 			mean := stat.Mean(x, nil)
 			central := func(k float64) float64 {
@@ -234,27 +238,40 @@ func TestDisclosureRulesOnStatistics(t *testing.T) {
 	c := client.New(fed.Nodes[0].URL)
 	ctx := context.Background()
 	var ce *client.Error
-	// A histogram bin with 1..4 of some hospital's rows: refused, naming
-	// the hospital and the rule.
-	_, err := c.Compute(ctx, client.Request{Microprotocol: "Histogram", Dataset: &client.Dataset{Table: "patients", Column: "age"},
-		Parameters: map[string]any{"edges": []float64{0, 92, 120}}})
-	if !errors.As(err, &ce) || !ce.Refused() || !strings.Contains(ce.Message, "policy min_cell=5") || !strings.Contains(ce.Message, "bin") {
-		t.Errorf("small bin: got %v", err)
-	}
-	// Too many quantiles for hospital-c.
-	_, err = c.Compute(ctx, client.Request{Microprotocol: "Quantiles", Dataset: &client.Dataset{Table: "patients", Column: "age"},
-		Parameters: map[string]any{"probabilities": []float64{0.1, 0.2, 0.3, 0.4}}})
-	if !errors.As(err, &ce) || !ce.Refused() || !strings.Contains(ce.Message, "hospital-c refused: policy max_quantiles=3") {
-		t.Errorf("quantile cap: got %v", err)
-	}
 	// A filter nobody matches: a clear error, not a made-up number.
-	_, err = c.Compute(ctx, client.Request{Microprotocol: "SecureMedian", Dataset: &client.Dataset{Table: "patients", Column: "age", Where: "age > 500"}})
+	_, err := c.Compute(ctx, client.Request{Microprotocol: "SecureMedian", Dataset: &client.Dataset{Table: "patients", Column: "age", Where: "age > 500"}})
 	if !errors.As(err, &ce) || ce.Status != 400 || !strings.Contains(ce.Message, "no values") {
 		t.Errorf("empty cohort: got %v", err)
 	}
+	// A histogram bin with 1..4 of some hospital's rows is suppressed, and
+	// so is the other bin, which the whole count would turn into the
+	// small one; or the histogram is refused, naming no hospital.
+	res, err := c.Compute(ctx, client.Request{Microprotocol: "Histogram", Dataset: &client.Dataset{Table: "patients", Column: "age"},
+		Parameters: map[string]any{"edges": []float64{0, 92, 120}}})
+	if err != nil {
+		if !errors.As(err, &ce) || !ce.Refused() || strings.Contains(ce.Message, "hospital") {
+			t.Errorf("small bin: got %v", err)
+		}
+	} else if counts := res.Result["counts"].([]any); counts[0] != nil || counts[1] != nil {
+		t.Errorf("small bin: released %v", counts)
+	}
+	// Too many quantiles for hospital-c (a rule on the query, not the rows).
+	_, err = c.Compute(ctx, client.Request{Microprotocol: "Quantiles", Dataset: &client.Dataset{Table: "patients", Column: "age"},
+		Parameters: map[string]any{"probabilities": []float64{0.1, 0.2, 0.3, 0.4}}})
+	if !errors.As(err, &ce) || !ce.Refused() || !strings.Contains(ce.Message, "policy max_quantiles=3") {
+		t.Errorf("quantile cap: got %v", err)
+	}
+	// Quantiles at 0 and 1 are the minimum and maximum: refused.
+	for _, p := range []float64{0, 1, 0.0005, 0.9995} {
+		_, err = c.Compute(ctx, client.Request{Microprotocol: "Quantiles", Dataset: &client.Dataset{Table: "patients", Column: "age"},
+			Parameters: map[string]any{"probabilities": []float64{p}}})
+		if !errors.As(err, &ce) || !ce.Refused() || !strings.Contains(ce.Message, "order-statistic rule") {
+			t.Errorf("quantile %v: got %v", p, err)
+		}
+	}
 	// Frequencies of an identifying column: every cell holds one row.
 	_, err = c.Compute(ctx, client.Request{Microprotocol: "StatisticsFrequency", Dataset: &client.Dataset{Table: "patients", Column: "patient_id"}})
-	if !errors.As(err, &ce) || !ce.Refused() || !strings.Contains(ce.Message, "min_cell") {
+	if !errors.As(err, &ce) || !ce.Refused() || !strings.Contains(ce.Message, "identifier rule") {
 		t.Errorf("identifying frequencies: got %v", err)
 	}
 }

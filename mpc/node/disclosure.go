@@ -1,0 +1,222 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/fsc-kernel/fsc-kernel/mpc"
+	"github.com/fsc-kernel/fsc-kernel/stats"
+)
+
+// The release rules a node applies to its own rows in every dataset-backed
+// computation, beyond the release memory (release_memory.go). Refusals say
+// the rule and what to do, never which member refused: the node's audit
+// log holds the detail.
+
+// identifierColumns finds the columns of t that identify a person: the
+// declared ones, and columns whose distinct values exceed the policy's
+// level density (most values distinct). restricted says, for every such
+// column, whether it may not even be filtered on (declared identifiers and
+// categorical columns); a dense numeric column such as bmi may be filtered
+// with comparisons but never tabulated.
+func identifierColumns(t *stats.Table, declared []string, density float64) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, name := range declared {
+		if _, err := t.Column(name); err != nil {
+			return nil, fmt.Errorf("identifiers: %w", err)
+		}
+		out[name] = true
+	}
+	for _, c := range t.Columns {
+		if out[c.Name] {
+			continue
+		}
+		distinct, present := 0, 0
+		if c.Kind == stats.Categorical {
+			seen := make([]bool, len(c.Levels))
+			for _, v := range c.Cat {
+				if v >= 0 {
+					present++
+					if !seen[v] {
+						seen[v] = true
+						distinct++
+					}
+				}
+			}
+		} else {
+			seen := map[float64]bool{}
+			for _, v := range c.Num {
+				if !math.IsNaN(v) {
+					present++
+					seen[v] = true
+				}
+			}
+			distinct = len(seen)
+		}
+		if present >= 2 && float64(distinct) > density*float64(present) {
+			out[c.Name] = c.Kind == stats.Categorical
+		}
+	}
+	return out, nil
+}
+
+// checkIdentifiers refuses a query that filters on an identifier or
+// tabulates an identifier-like column.
+func (n *Node) checkIdentifiers(q *query, filterCols []string) error {
+	ids := n.idents[q.Dataset.Table]
+	for _, c := range filterCols {
+		if ids[c] {
+			return errorf(http.StatusForbidden, "refused: identifier rule: %q identifies patients (declared, or most of its values are distinct) and cannot be used in a where filter; filter on other columns", c)
+		}
+	}
+	if cellKinds[q.Microprotocol] && q.Microprotocol != "Histogram" {
+		cols := append(slices.Clone(q.Dataset.Columns), q.Dataset.Column)
+		for _, c := range cols {
+			if _, listed := ids[c]; listed && c != "" {
+				return errorf(http.StatusForbidden, "refused: identifier rule: %q has mostly distinct values (level density above %g) or is declared an identifier, so a table of its values would list patients; group it into fewer categories first", c, n.cfg.Policy.LevelDensity)
+			}
+		}
+	}
+	return nil
+}
+
+// linkedAggregates is the number of released values that are functions of
+// the same rows: a cohort's n must be at least rows_per_parameter times it.
+func linkedAggregates(mp string, ds *DatasetRef, p *params) int {
+	switch mp {
+	case "StatisticsUnivariate", "Moments":
+		k := 6 // power sums to the sixth order (hyper-flatness)
+		if p.extremes {
+			k += 2
+		}
+		return k
+	case "StatisticsBivariate":
+		return 5 // Σx, Σy, Σx², Σy², Σxy
+	case "Regression":
+		k := len(ds.Columns) - 1
+		if k < 1 {
+			k = 1
+		}
+		return 2*(k+1) + 2 // coefficients, standard errors, r², σ
+	}
+	return 0
+}
+
+// checkRules applies the per-statistic rules to this node's cohort of
+// rows rows.
+func (n *Node) checkRules(q *query, p *params, rows uint64) error {
+	pol := n.cfg.Policy
+	extremes := q.Microprotocol == "MinimumMaximum" || p.extremes
+	if extremes && !pol.Extremes {
+		return errorf(http.StatusForbidden, "refused: extremes rule: a minimum or maximum of node-held data is one patient's value, and a member node's policy does not release them (policy.extremes); ask for quantiles instead")
+	}
+	if k := linkedAggregates(q.Microprotocol, &q.Dataset, p); k > 0 && rows > 0 {
+		need := uint64(math.Ceil(pol.RowsPerParameter * float64(k)))
+		if rows < need {
+			return errorf(http.StatusForbidden, "refused: linked aggregates rule: %s releases %d values computed from the same rows, which needs at least %d rows at every member node holding any (policy.rows_per_parameter=%g); widen the filter or use fewer columns", q.Microprotocol, k, need, pol.RowsPerParameter)
+		}
+	}
+	return nil
+}
+
+// jointFlags tells every party which positions any party flagged, and
+// nothing else: each party adds, for each position it flags, a uniformly
+// random 64-bit word (0 where it does not), and the total, opened to
+// every party, is 0 exactly where no party flagged (but with probability
+// 2^-64 per flagged position). Neither the number of parties that
+// flagged nor which did is revealed.
+func jointFlags(ctx context.Context, s *mpc.Session, flags []bool) ([]bool, error) {
+	v := make([]uint64, len(flags))
+	buf := make([]byte, 8*len(flags))
+	if _, err := rand.Read(buf); err != nil {
+		return nil, err
+	}
+	for j, f := range flags {
+		if f {
+			v[j] = binary.LittleEndian.Uint64(buf[8*j:]) | 1 // never 0 on its own
+		}
+	}
+	tot, err := mpc.SecureSum(ctx, s, v, s.Parties)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(tot))
+	for j, t := range tot {
+		out[j] = t != 0
+	}
+	return out, nil
+}
+
+// releaseCells decides jointly which cells of a table of counts are
+// released. This node flags each cell whose rows here are 1 to min_cell−1
+// or that the release memory would refuse; a cell any node flags is
+// suppressed at every node. margins gives, from the cells kept, the other
+// row sets the released table shows (its total, a crosstab's row and
+// column sums); every node checks these and the kept cells against its
+// memory, refusing the whole table if suppression cannot be made
+// consistent, and reserves them.
+func releaseCells(ctx context.Context, e *env, cells []releaseSet, margins func(keep []bool) []releaseSet) ([]bool, error) {
+	plan := e.plan
+	t := plan.mem
+	flags := make([]bool, len(cells))
+	t.mu.Lock()
+	for j, c := range cells {
+		if c.rows.IsEmpty() {
+			continue
+		}
+		if why, _ := t.conflict(c.rows, c.rows.GetCardinality()); why != "" {
+			flags[j] = true
+			if rememberable(why) {
+				t.remember(c.rows, c.rows.GetCardinality())
+			}
+		}
+	}
+	t.mu.Unlock()
+	suppressed, err := jointFlags(ctx, e.s.Sub("suppress"), flags)
+	if err != nil {
+		return nil, err
+	}
+	if len(suppressed) != len(cells) {
+		return nil, fmt.Errorf("suppression: %d flags for %d cells", len(suppressed), len(cells))
+	}
+	keep := make([]bool, len(cells))
+	var sets []releaseSet
+	for j, c := range cells {
+		keep[j] = !suppressed[j]
+		if keep[j] && !c.rows.IsEmpty() {
+			sets = append(sets, c)
+		}
+	}
+	for _, m := range margins(keep) {
+		if !m.rows.IsEmpty() { // an empty margin shows nothing of this node
+			sets = append(sets, m)
+		}
+	}
+	res, err := t.reserve(sets)
+	if err != nil {
+		r := err.(*refusal)
+		r.analyst += " (suppressing the small cells would not hide them: merge bins or categories)"
+		return nil, refused(r)
+	}
+	plan.res = res
+	return keep, nil
+}
+
+// totalMargin is the margin of a histogram or frequency table: the rows
+// of every cell kept.
+func totalMargin(cells []releaseSet) func(keep []bool) []releaseSet {
+	return func(keep []bool) []releaseSet {
+		bms := make([]*roaring.Bitmap, len(cells))
+		for j, c := range cells {
+			bms[j] = c.rows
+		}
+		return []releaseSet{{what: "total", rows: union(bms, keep)}}
+	}
+}

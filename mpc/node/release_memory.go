@@ -1,0 +1,436 @@
+package node
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// The release memory is a node's defence against differencing: for every
+// table it remembers the set of its own rows behind each release (a
+// cohort, a histogram bin, a frequency or crosstab cell, a margin), across
+// all analysts, and refuses a new release whose row set differs from any
+// remembered one, from the whole table or from the empty set by 1 to
+// min_cell − 1 rows (the size of the symmetric difference). Row sets that
+// were refused are remembered as well ("probes"), so that the line between
+// refused and released cannot be walked one row at a time.
+//
+// Each set is a roaring bitmap of row positions. A check compares the new
+// set only with remembered sets whose size lies within min_cell − 1 of its
+// own (||A| − |B|| ≤ |A Δ B|), found through an index by size, and needs
+// one intersection count per candidate. Sets are kept in a file per table
+// in the node's state folder, appended and synced as they are committed,
+// and read back when the node starts.
+//
+// Known limit: the rule looks at two sets at a time. Three or more releases
+// can still be combined (A − B − C, a "tracker"); the per-statistic rules,
+// min_cell and the identifier rule make such trackers costly but not
+// impossible.
+
+// memoryEntry is one remembered row set.
+type memoryEntry struct {
+	rows  *roaring.Bitmap
+	card  uint64
+	at    time.Time
+	probe bool // refused, not released
+	sum   [32]byte
+	held  bool // pending: reserved by a computation still running
+}
+
+// tableMemory is the release memory of one table.
+type tableMemory struct {
+	mu      sync.Mutex
+	table   string
+	rows    uint64 // rows of the table: the whole-table rule
+	minCell uint64
+	max     int
+	file    *os.File
+	path    string
+	byCard  map[uint64][]*memoryEntry
+	bySum   map[[32]byte]*memoryEntry
+	count   int
+}
+
+// releaseMemory holds the memory of every table a node serves.
+type releaseMemory struct {
+	tables map[string]*tableMemory
+}
+
+// memoryMagic starts every release memory file.
+const memoryMagic = "FSC-RELEASES-1\n"
+
+// maxStoredSet bounds one stored bitmap when a file is read back (a table
+// of 2^32 rows, dense, is 512 MiB).
+const maxStoredSet = 1 << 29
+
+// openReleaseMemory opens (or creates) the memory of each table in dir.
+func openReleaseMemory(dir string, tables map[string]int, minCell, max int) (*releaseMemory, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state folder %s: %w", dir, err)
+	}
+	m := &releaseMemory{tables: map[string]*tableMemory{}}
+	for name, rows := range tables {
+		tm := &tableMemory{table: name, rows: uint64(rows), minCell: uint64(minCell), max: max,
+			path:   filepath.Join(dir, "releases-"+name+".bin"),
+			byCard: map[uint64][]*memoryEntry{}, bySum: map[[32]byte]*memoryEntry{}}
+		if err := tm.load(); err != nil {
+			m.close()
+			return nil, err
+		}
+		m.tables[name] = tm
+	}
+	return m, nil
+}
+
+func (m *releaseMemory) close() {
+	for _, t := range m.tables {
+		if t.file != nil {
+			t.file.Close()
+		}
+	}
+}
+
+// load reads the table's file back, or starts it.
+func (t *tableMemory) load() error {
+	f, err := os.OpenFile(t.path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("release memory: %w", err)
+	}
+	t.file = f
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("release memory %s: %w", t.path, err)
+	}
+	if st.Size() == 0 {
+		if _, err := f.WriteString(memoryMagic); err != nil {
+			return fmt.Errorf("release memory %s: %w", t.path, err)
+		}
+		return f.Sync()
+	}
+	r := bufio.NewReader(f)
+	head := make([]byte, len(memoryMagic))
+	if _, err := io.ReadFull(r, head); err != nil || string(head) != memoryMagic {
+		return fmt.Errorf("release memory %s: not a release memory file (move it away only if you know why it is there)", t.path)
+	}
+	good := int64(len(memoryMagic))
+	for n := 1; ; n++ {
+		e, size, err := readEntry(r)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			// A crash in the middle of an append: the record was never
+			// committed, so nothing was released with it.
+			if err := f.Truncate(good); err != nil {
+				return fmt.Errorf("release memory %s: truncate a partial record: %w", t.path, err)
+			}
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("release memory %s: record %d: %w; the node will not start without its memory", t.path, n, err)
+		}
+		good += size
+		t.add(e)
+	}
+	_, err = f.Seek(good, io.SeekStart)
+	return err
+}
+
+// readEntry reads one record: kind (1 byte), unix nanoseconds (8), length
+// (4), the bitmap, and a CRC-32 of all that.
+func readEntry(r io.Reader) (*memoryEntry, int64, error) {
+	var head [13]byte
+	if _, err := io.ReadFull(r, head[:1]); err != nil {
+		return nil, 0, err // io.EOF at a record boundary
+	}
+	if _, err := io.ReadFull(r, head[1:]); err != nil {
+		return nil, 0, io.ErrUnexpectedEOF
+	}
+	size := binary.LittleEndian.Uint32(head[9:])
+	if head[0] > 1 || size > maxStoredSet {
+		return nil, 0, fmt.Errorf("kind %d, %d bytes: corrupt", head[0], size)
+	}
+	body := make([]byte, size+4)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, 0, io.ErrUnexpectedEOF
+	}
+	crc := crc32.NewIEEE()
+	crc.Write(head[:])
+	crc.Write(body[:size])
+	if crc.Sum32() != binary.LittleEndian.Uint32(body[size:]) {
+		return nil, 0, errors.New("checksum mismatch: corrupt")
+	}
+	bm := roaring.New()
+	if _, err := bm.ReadFrom(bytes.NewReader(body[:size])); err != nil {
+		return nil, 0, fmt.Errorf("bitmap: %w", err)
+	}
+	e := &memoryEntry{rows: bm, card: bm.GetCardinality(), probe: head[0] == 1,
+		at: time.Unix(0, int64(binary.LittleEndian.Uint64(head[1:]))).UTC(), sum: sha256.Sum256(body[:size])}
+	return e, int64(len(head)) + int64(len(body)), nil
+}
+
+// add indexes an entry (the caller holds the lock or owns t).
+func (t *tableMemory) add(e *memoryEntry) {
+	t.byCard[e.card] = append(t.byCard[e.card], e)
+	t.bySum[e.sum] = e
+	t.count++
+}
+
+// remove takes a pending entry out again.
+func (t *tableMemory) remove(e *memoryEntry) {
+	list := t.byCard[e.card]
+	for i, x := range list {
+		if x == e {
+			list[i] = list[len(list)-1]
+			t.byCard[e.card] = list[:len(list)-1]
+			break
+		}
+	}
+	if len(t.byCard[e.card]) == 0 {
+		delete(t.byCard, e.card)
+	}
+	if t.bySum[e.sum] == e {
+		delete(t.bySum, e.sum)
+	}
+	t.count--
+}
+
+// writeEntry appends e to the file and syncs it.
+func (t *tableMemory) writeEntry(e *memoryEntry, data []byte) error {
+	var head [13]byte
+	if e.probe {
+		head[0] = 1
+	}
+	binary.LittleEndian.PutUint64(head[1:], uint64(e.at.UnixNano()))
+	binary.LittleEndian.PutUint32(head[9:], uint32(len(data)))
+	crc := crc32.NewIEEE()
+	crc.Write(head[:])
+	crc.Write(data)
+	rec := make([]byte, 0, len(head)+len(data)+4)
+	rec = append(append(rec, head[:]...), data...)
+	rec = binary.LittleEndian.AppendUint32(rec, crc.Sum32())
+	if _, err := t.file.Write(rec); err != nil {
+		return err
+	}
+	return t.file.Sync()
+}
+
+// conflict says why a set of card rows may not be released, or "".
+func (t *tableMemory) conflict(s *roaring.Bitmap, card uint64) (string, *memoryEntry) {
+	min := t.minCell
+	if card >= 1 && card < min {
+		return "small", nil
+	}
+	if card <= t.rows && t.rows-card >= 1 && t.rows-card < min {
+		return "complement", nil
+	}
+	lo := uint64(0)
+	if card > min-1 {
+		lo = card - (min - 1)
+	}
+	for d := lo; d <= card+min-1; d++ {
+		for _, e := range t.byCard[d] {
+			diff := card + d - 2*s.AndCardinality(e.rows)
+			if diff >= 1 && diff < min {
+				return "near", e
+			}
+		}
+	}
+	return "", nil
+}
+
+// releaseSet is one row set a computation wants to release, with what it
+// is ("cohort", "bin 3", "cell F/PD") for the node's log.
+type releaseSet struct {
+	what string
+	rows *roaring.Bitmap
+}
+
+// reservation holds the sets of one computation until it ends.
+type reservation struct {
+	t       *tableMemory
+	entries []*memoryEntry
+	data    [][]byte
+}
+
+// refusal is a release rule's answer: the rule, in words for the analyst
+// (never naming this node), and the detail for the node's own log.
+type refusal struct {
+	analyst, detail string
+}
+
+func (r *refusal) Error() string { return r.analyst }
+
+// check reports the first set that may not be released, remembering it as
+// a probe, or nil when every set may be.
+func (t *tableMemory) check(sets []releaseSet) *refusal {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.checkLocked(sets, true)
+}
+
+func (t *tableMemory) checkLocked(sets []releaseSet, remember bool) *refusal {
+	for i, s := range sets {
+		card := s.rows.GetCardinality()
+		why, e := t.conflict(s.rows, card)
+		if why == "" {
+			// The sets of one release against each other.
+			for _, o := range sets[:i] {
+				oc := o.rows.GetCardinality()
+				if d := card + oc - 2*s.rows.AndCardinality(o.rows); d >= 1 && d < t.minCell {
+					why = "pair"
+					break
+				}
+			}
+		}
+		if why == "" {
+			continue
+		}
+		if remember && rememberable(why) {
+			t.remember(s.rows, card)
+		}
+		return t.refusalFor(why, s.what, card, e)
+	}
+	return nil
+}
+
+// rememberable says which refusals leave a probe: a small set, and a set
+// close to an earlier one. A set refused for leaving out a few rows of the
+// whole table is not kept (it would block the whole table itself); the
+// few rows it leaves out are what a probe would protect, and they are
+// refused on their own as a small set.
+func rememberable(why string) bool { return why == "small" || why == "near" }
+
+// remember keeps a refused set as a probe (best effort: a full memory or
+// a failed write loses nothing that was released).
+func (t *tableMemory) remember(rows *roaring.Bitmap, card uint64) {
+	if t.count >= t.max {
+		return
+	}
+	e, data := newEntry(rows, card, true)
+	if _, dup := t.bySum[e.sum]; dup {
+		return
+	}
+	if err := t.writeEntry(e, data); err == nil {
+		t.add(e)
+	}
+}
+
+func newEntry(rows *roaring.Bitmap, card uint64, probe bool) (*memoryEntry, []byte) {
+	rows = rows.Clone()
+	rows.RunOptimize()
+	data, _ := rows.ToBytes()
+	return &memoryEntry{rows: rows, card: card, at: time.Now().UTC(), probe: probe, sum: sha256.Sum256(data)}, data
+}
+
+func (t *tableMemory) refusalFor(why, what string, card uint64, e *memoryEntry) *refusal {
+	m := t.minCell
+	r := &refusal{}
+	switch why {
+	case "small":
+		r.analyst = fmt.Sprintf("refused: policy min_cell=%d: a released %s would hold between 1 and %d rows of a member node; widen the filter or merge bins or categories", m, kindOf(what), m-1)
+	case "complement":
+		r.analyst = fmt.Sprintf("refused: policy min_cell=%d: this %s leaves out between 1 and %d rows of a member node's table, so the whole table minus it would show them; widen the exclusion or drop the filter", m, kindOf(what), m-1)
+	case "pair":
+		r.analyst = fmt.Sprintf("refused: policy min_cell=%d: two parts of this result differ by between 1 and %d rows of a member node; merge bins or categories", m, m-1)
+	default:
+		verb := "released"
+		if e.probe {
+			verb = "asked for"
+		}
+		r.analyst = fmt.Sprintf("refused: release memory: this %s differs from one %s at %s by between 1 and %d rows of a member node, so the two together would show those rows; change the filter by more", kindOf(what), verb, e.at.Format("2006-01-02 15:04:05 UTC"), m-1)
+	}
+	r.detail = fmt.Sprintf("table %s: %s of %d rows: %s", t.table, what, card, why)
+	if e != nil {
+		r.detail += fmt.Sprintf(" (earlier set of %d rows at %s)", e.card, e.at.Format(time.RFC3339Nano))
+	}
+	return r
+}
+
+// kindOf turns "bin 3" or "cell F/PD" into "bin" or "cell".
+func kindOf(what string) string {
+	for i := 0; i < len(what); i++ {
+		if what[i] == ' ' {
+			return what[:i]
+		}
+	}
+	return what
+}
+
+// reserve checks sets and, when each may be released, holds them (so a
+// concurrent computation is checked against them) until commit or cancel.
+// A refused set is remembered as a probe.
+func (t *tableMemory) reserve(sets []releaseSet) (*reservation, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if r := t.checkLocked(sets, true); r != nil {
+		return nil, r
+	}
+	res := &reservation{t: t}
+	for _, s := range sets {
+		e, data := newEntry(s.rows, s.rows.GetCardinality(), false)
+		if _, dup := t.bySum[e.sum]; dup {
+			continue // remembered already
+		}
+		if t.count >= t.max {
+			for _, x := range res.entries {
+				t.remove(x)
+			}
+			return nil, &refusal{
+				analyst: "refused: a member node's release memory is full; its owner must raise policy.max_releases",
+				detail:  fmt.Sprintf("table %s: release memory holds %d sets (policy.max_releases)", t.table, t.count)}
+		}
+		e.held = true
+		t.add(e)
+		res.entries = append(res.entries, e)
+		res.data = append(res.data, data)
+	}
+	return res, nil
+}
+
+// commit makes the reservation's sets permanent.
+func (r *reservation) commit() error {
+	if r == nil {
+		return nil
+	}
+	r.t.mu.Lock()
+	defer r.t.mu.Unlock()
+	for i, e := range r.entries {
+		e.held = false
+		if err := r.t.writeEntry(e, r.data[i]); err != nil {
+			return fmt.Errorf("release memory %s: %w", r.t.path, err)
+		}
+	}
+	r.entries = nil
+	return nil
+}
+
+// cancel drops the reservation's sets: nothing was released.
+func (r *reservation) cancel() {
+	if r == nil {
+		return
+	}
+	r.t.mu.Lock()
+	defer r.t.mu.Unlock()
+	for _, e := range r.entries {
+		r.t.remove(e)
+	}
+	r.entries = nil
+}
+
+// refused turns a refusal into the analyst's 403.
+func refused(r *refusal) error {
+	return &apiError{Code: http.StatusForbidden, Msg: r.analyst, Detail: r.detail}
+}
