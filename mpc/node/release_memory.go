@@ -47,6 +47,44 @@ type memoryEntry struct {
 	probe bool // refused, not released
 	sum   [32]byte
 	held  bool // pending: reserved by a computation still running
+	// blocks counts the set's rows in each of 64 equal runs of row
+	// positions: Σ|a_b − b_b| is a lower bound of |A Δ B| that is cheaper
+	// than an intersection, so most candidates of the right size are
+	// passed over without one.
+	blocks [sketchBlocks]uint32
+}
+
+const sketchBlocks = 64
+
+// sketch counts rows in each block of a table of rows rows.
+func sketch(bm *roaring.Bitmap, rows uint64) (out [sketchBlocks]uint32) {
+	width := rows/sketchBlocks + 1
+	it := bm.Iterator()
+	for it.HasNext() {
+		b := uint64(it.Next()) / width
+		if b >= sketchBlocks {
+			b = sketchBlocks - 1
+		}
+		out[b]++
+	}
+	return out
+}
+
+// sketchDistance is the lower bound of |A Δ B| the sketches give, stopping
+// once it reaches limit.
+func sketchDistance(a, b *[sketchBlocks]uint32, limit uint64) uint64 {
+	var d uint64
+	for i := range a {
+		if a[i] > b[i] {
+			d += uint64(a[i] - b[i])
+		} else {
+			d += uint64(b[i] - a[i])
+		}
+		if d >= limit {
+			return d
+		}
+	}
+	return d
 }
 
 // tableMemory is the release memory of one table.
@@ -183,6 +221,7 @@ func readEntry(r io.Reader) (*memoryEntry, int64, error) {
 
 // add indexes an entry (the caller holds the lock or owns t).
 func (t *tableMemory) add(e *memoryEntry) {
+	e.blocks = sketch(e.rows, t.rows)
 	t.byCard[e.card] = append(t.byCard[e.card], e)
 	t.bySum[e.sum] = e
 	t.count++
@@ -240,8 +279,16 @@ func (t *tableMemory) conflict(s *roaring.Bitmap, card uint64) (string, *memoryE
 	if card > min-1 {
 		lo = card - (min - 1)
 	}
+	var sk *[sketchBlocks]uint32
 	for d := lo; d <= card+min-1; d++ {
 		for _, e := range t.byCard[d] {
+			if sk == nil {
+				v := sketch(s, t.rows)
+				sk = &v
+			}
+			if sketchDistance(sk, &e.blocks, min) >= min {
+				continue
+			}
 			diff := card + d - 2*s.AndCardinality(e.rows)
 			if diff >= 1 && diff < min {
 				return "near", e
