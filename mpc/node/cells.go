@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -20,9 +19,14 @@ import (
 // cannot be undone by subtraction, and the release memory has checked
 // each of them.
 
-// sumKept adds the kept cells' counts across the members; the deciding
-// party gets the pooled counts, nil where a cell was suppressed.
-func sumKept(ctx context.Context, e *env, cells []releaseSet, keep []bool) ([]any, error) {
+// releaseAndSum decides which cells are kept (releaseCells) and adds the
+// kept cells' counts across the members; the deciding party gets the
+// pooled counts, nil where a cell was suppressed, and the others nil.
+func releaseAndSum(ctx context.Context, e *env, cells []releaseSet, margins func(keep []bool) []releaseSet) ([]bool, []any, error) {
+	keep, err := releaseCells(ctx, e, cells, margins)
+	if err != nil {
+		return nil, nil, err
+	}
 	v := make([]float64, len(cells))
 	for j, c := range cells {
 		if keep[j] {
@@ -31,7 +35,7 @@ func sumKept(ctx context.Context, e *env, cells []releaseSet, keep []bool) ([]an
 	}
 	tot, err := e.c.Sum(ctx, v)
 	if err != nil || !e.c.Decider() {
-		return nil, err
+		return keep, nil, err
 	}
 	out := make([]any, len(cells))
 	for j := range cells {
@@ -39,7 +43,7 @@ func sumKept(ctx context.Context, e *env, cells []releaseSet, keep []bool) ([]an
 			out[j] = math.Round(tot[j])
 		}
 	}
-	return out, nil
+	return keep, out, nil
 }
 
 func suppressedCount(keep []bool) int {
@@ -58,11 +62,7 @@ func histogramCells(ctx context.Context, e *env, p *params) (map[string]any, err
 	for j, b := range e.plan.bins {
 		cells[j] = releaseSet{what: "bin " + strconv.Itoa(j), rows: b}
 	}
-	keep, err := releaseCells(ctx, e, cells, totalMargin(cells))
-	if err != nil {
-		return nil, err
-	}
-	counts, err := sumKept(ctx, e, cells, keep)
+	keep, counts, err := releaseAndSum(ctx, e, cells, totalMargin(cells))
 	if err != nil || counts == nil {
 		return nil, err
 	}
@@ -79,11 +79,7 @@ func frequencyCells(ctx context.Context, e *env) (map[string]any, error) {
 	for j, l := range levels {
 		cells[j] = releaseSet{what: cellName(l), rows: orEmpty(e.plan.cells[l])}
 	}
-	keep, err := releaseCells(ctx, e, cells, totalMargin(cells))
-	if err != nil {
-		return nil, err
-	}
-	counts, err := sumKept(ctx, e, cells, keep)
+	keep, counts, err := releaseAndSum(ctx, e, cells, totalMargin(cells))
 	if err != nil || counts == nil {
 		return nil, err
 	}
@@ -111,14 +107,7 @@ func contingencyCells(ctx context.Context, e *env) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var la, lb []string
-	for _, l := range union {
-		if rest, ok := strings.CutPrefix(l, "a\x00"); ok {
-			la = append(la, rest)
-		} else if rest, ok := strings.CutPrefix(l, "b\x00"); ok {
-			lb = append(lb, rest)
-		}
-	}
+	la, lb := splitPairLabels(union)
 	cells := make([]releaseSet, 0, len(la)*len(lb))
 	for _, a := range la {
 		for _, b := range lb {
@@ -144,11 +133,7 @@ func contingencyCells(ctx context.Context, e *env) (map[string]any, error) {
 		}
 		return append(out, totalMargin(cells)(keep)...)
 	}
-	keep, err := releaseCells(ctx, e, cells, margins)
-	if err != nil {
-		return nil, err
-	}
-	counts, err := sumKept(ctx, e, cells, keep)
+	keep, counts, err := releaseAndSum(ctx, e, cells, margins)
 	if err != nil || counts == nil {
 		return nil, err
 	}

@@ -327,14 +327,7 @@ var microprotocols = map[string]*microprotocol{
 			if err != nil {
 				return nil, err
 			}
-			var la, lb []string
-			for _, l := range union {
-				if rest, ok := strings.CutPrefix(l, "a\x00"); ok {
-					la = append(la, rest)
-				} else if rest, ok := strings.CutPrefix(l, "b\x00"); ok {
-					lb = append(lb, rest)
-				}
-			}
+			la, lb := splitPairLabels(union)
 			v := make([]float64, 0, len(la)*len(lb))
 			for _, x := range la {
 				for _, y := range lb {
@@ -390,6 +383,19 @@ func numericColumn(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) 
 	}
 	x, err := tableNumbers(t, rows, ds.Column)
 	return &input{x: x}, err
+}
+
+// splitPairLabels splits the union of both columns' labels, told apart
+// by the prefixes "a\x00" and "b\x00", into the two columns' levels.
+func splitPairLabels(union []string) (la, lb []string) {
+	for _, l := range union {
+		if rest, ok := strings.CutPrefix(l, "a\x00"); ok {
+			la = append(la, rest)
+		} else if rest, ok := strings.CutPrefix(l, "b\x00"); ok {
+			lb = append(lb, rest)
+		}
+	}
+	return la, lb
 }
 
 // labelUnion checks this party's count of each of its labels against its
