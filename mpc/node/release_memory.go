@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -56,16 +57,18 @@ type memoryEntry struct {
 
 const sketchBlocks = 64
 
-// sketch counts rows in each block of a table of rows rows.
+// sketch counts rows in each block of a table of rows rows, by ranks at
+// the block boundaries (no pass over the rows).
 func sketch(bm *roaring.Bitmap, rows uint64) (out [sketchBlocks]uint32) {
 	width := rows/sketchBlocks + 1
-	it := bm.Iterator()
-	for it.HasNext() {
-		b := uint64(it.Next()) / width
-		if b >= sketchBlocks {
-			b = sketchBlocks - 1
+	var prev uint64
+	for b := range sketchBlocks {
+		r := bm.GetCardinality() // the last block takes the rest
+		if end := uint64(b+1) * width; b < sketchBlocks-1 && end-1 <= math.MaxUint32 {
+			r = bm.Rank(uint32(end - 1))
 		}
-		out[b]++
+		out[b] = uint32(r - prev)
+		prev = r
 	}
 	return out
 }
@@ -321,7 +324,10 @@ type refusal struct {
 func (r *refusal) Error() string { return r.analyst }
 
 // check reports the first set that may not be released, remembering it as
-// a probe, or nil when every set may be.
+// a probe, or nil when every set may be. The sets of one release are not
+// compared with each other: several sets are only ever the kept cells of a
+// table of counts and unions of them (releaseCells), each cell empty or of
+// min_cell rows or more here, so any two differ by such cells.
 func (t *tableMemory) check(sets []releaseSet) *refusal {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -329,19 +335,9 @@ func (t *tableMemory) check(sets []releaseSet) *refusal {
 }
 
 func (t *tableMemory) checkLocked(sets []releaseSet, remember bool) *refusal {
-	for i, s := range sets {
+	for _, s := range sets {
 		card := s.rows.GetCardinality()
 		why, e := t.conflict(s.rows, card)
-		if why == "" {
-			// The sets of one release against each other.
-			for _, o := range sets[:i] {
-				oc := o.rows.GetCardinality()
-				if d := card + oc - 2*s.rows.AndCardinality(o.rows); d >= 1 && d < t.minCell {
-					why = "pair"
-					break
-				}
-			}
-		}
 		if why == "" {
 			continue
 		}
@@ -390,8 +386,6 @@ func (t *tableMemory) refusalFor(why, what string, card uint64, e *memoryEntry) 
 		r.analyst = fmt.Sprintf("refused: policy min_cell=%d: a released %s would hold between 1 and %d rows of a member node; widen the filter or merge bins or categories", m, kindOf(what), m-1)
 	case "complement":
 		r.analyst = fmt.Sprintf("refused: policy min_cell=%d: this %s leaves out between 1 and %d rows of a member node's table, so the whole table minus it would show them; widen the exclusion or drop the filter", m, kindOf(what), m-1)
-	case "pair":
-		r.analyst = fmt.Sprintf("refused: policy min_cell=%d: two parts of this result differ by between 1 and %d rows of a member node; merge bins or categories", m, m-1)
 	default:
 		verb := "released"
 		if e.probe {
