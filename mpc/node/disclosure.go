@@ -168,7 +168,7 @@ func releaseCells(ctx context.Context, e *env, cells []releaseSet, margins func(
 	flags := make([]bool, len(cells))
 	t.mu.Lock()
 	for j, c := range cells {
-		if c.rows.IsEmpty() {
+		if c.rows.IsEmpty() || t.same(c.rows, c.rows.GetCardinality(), false) {
 			continue
 		}
 		if why, _ := t.conflict(c.rows, c.rows.GetCardinality()); why != "" {

@@ -325,23 +325,6 @@ func tableNumericRows(t *stats.Table, rows []bool, ds *DatasetRef, min int, what
 	return in, nil
 }
 
-// codes numbers a column's values for counting: a categorical column's
-// level index, or for a numeric column the index of its value among the
-// column's distinct values; names gives each code's label.
-func codes(c *stats.Column) (code func(i int) int, names []string) {
-	if c.Kind == stats.Categorical {
-		return func(i int) int { return int(c.Cat[i]) }, c.Levels
-	}
-	index := map[float64]int{}
-	for _, v := range c.Num {
-		if _, ok := index[v]; !ok && !math.IsNaN(v) {
-			index[v] = len(names)
-			names = append(names, strconv.FormatFloat(v, 'f', -1, 64))
-		}
-	}
-	return func(i int) int { return index[c.Num[i]] }, names
-}
-
 // tableLabels counts one or two columns' categories (numbers count by
 // their decimal text) over complete cases, a pass over the level codes.
 func tableLabels(t *stats.Table, rows []bool, ds *DatasetRef, width int, what string) (*input, error) {
@@ -352,7 +335,7 @@ func tableLabels(t *stats.Table, rows []bool, ds *DatasetRef, width int, what st
 	if len(cols) != width {
 		return nil, bad("dataset.columns: %s takes %d column(s), got %d", what, width, len(cols))
 	}
-	codeA, namesA := codes(cols[0])
+	codeA, namesA, _ := valueCodes(cols[0], math.MaxInt)
 	in := &input{}
 	if width == 1 {
 		counts := make([]float64, len(namesA))
@@ -370,7 +353,7 @@ func tableLabels(t *stats.Table, rows []bool, ds *DatasetRef, width int, what st
 		}
 		return in, nil
 	}
-	codeB, namesB := codes(cols[1])
+	codeB, namesB, _ := valueCodes(cols[1], math.MaxInt)
 	in.pairCounts = map[[2]string]float64{}
 	if len(namesA)*len(namesB) <= 1<<20 {
 		// A dense grid of the level pairs: one increment a row.

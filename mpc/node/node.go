@@ -38,7 +38,7 @@ type Node struct {
 
 	datasets map[string]*stats.Table
 	idents   map[string]map[string]bool // table -> identifier-like column -> not even in a filter
-	missing  map[string]missingRows
+	index    map[string]*rowIndex
 	memory   *releaseMemory
 	tokens   map[string]string // bearer token -> analyst name
 	store    *store
@@ -71,7 +71,7 @@ func New(cfg *Config, log *slog.Logger) (*Node, error) {
 		cfg: cfg, log: log, self: cfg.Name,
 		datasets: map[string]*stats.Table{},
 		idents:   map[string]map[string]bool{},
-		missing:  map[string]missingRows{},
+		index:    map[string]*rowIndex{},
 		tokens:   map[string]string{},
 		store:    newStore(10*time.Minute, 10000),
 		seq:      newSequencer(),
@@ -94,7 +94,7 @@ func New(cfg *Config, log *slog.Logger) (*Node, error) {
 			return nil, fmt.Errorf("dataset %s: %w", name, err)
 		}
 		n.datasets[name] = t
-		n.missing[name] = indexMissing(t)
+		n.index[name] = newRowIndex(t)
 		if err := buildGram(t); err != nil {
 			return nil, fmt.Errorf("dataset %s: %w", name, err)
 		}

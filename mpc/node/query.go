@@ -176,7 +176,7 @@ func (n *Node) prepare(q *query) (*input, *params, *releasePlan, error) {
 		}
 		return nil, nil, nil, err
 	}
-	plan, err := planRelease(q.Microprotocol, t, n.missing[q.Dataset.Table], rows, &q.Dataset, p)
+	plan, err := planRelease(q.Microprotocol, t, n.index[q.Dataset.Table], rows, &q.Dataset, p)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -3,7 +3,6 @@ package node
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -46,7 +45,6 @@ type memoryEntry struct {
 	card  uint64
 	at    time.Time
 	probe bool // refused, not released
-	sum   [32]byte
 	held  bool // pending: reserved by a computation still running
 	// blocks counts the set's rows in each of 64 equal runs of row
 	// positions: Σ|a_b − b_b| is a lower bound of |A Δ B| that is cheaper
@@ -100,7 +98,6 @@ type tableMemory struct {
 	file    *os.File
 	path    string
 	byCard  map[uint64][]*memoryEntry
-	bySum   map[[32]byte]*memoryEntry
 	count   int
 }
 
@@ -125,7 +122,7 @@ func openReleaseMemory(dir string, tables map[string]int, minCell, max int) (*re
 	for name, rows := range tables {
 		tm := &tableMemory{table: name, rows: uint64(rows), minCell: uint64(minCell), max: max,
 			path:   filepath.Join(dir, "releases-"+name+".bin"),
-			byCard: map[uint64][]*memoryEntry{}, bySum: map[[32]byte]*memoryEntry{}}
+			byCard: map[uint64][]*memoryEntry{}}
 		if err := tm.load(); err != nil {
 			m.close()
 			return nil, err
@@ -218,7 +215,7 @@ func readEntry(r io.Reader) (*memoryEntry, int64, error) {
 		return nil, 0, fmt.Errorf("bitmap: %w", err)
 	}
 	e := &memoryEntry{rows: bm, card: bm.GetCardinality(), probe: head[0] == 1,
-		at: time.Unix(0, int64(binary.LittleEndian.Uint64(head[1:]))).UTC(), sum: sha256.Sum256(body[:size])}
+		at: time.Unix(0, int64(binary.LittleEndian.Uint64(head[1:]))).UTC()}
 	return e, int64(len(head)) + int64(len(body)), nil
 }
 
@@ -226,7 +223,6 @@ func readEntry(r io.Reader) (*memoryEntry, int64, error) {
 func (t *tableMemory) add(e *memoryEntry) {
 	e.blocks = sketch(e.rows, t.rows)
 	t.byCard[e.card] = append(t.byCard[e.card], e)
-	t.bySum[e.sum] = e
 	t.count++
 }
 
@@ -242,9 +238,6 @@ func (t *tableMemory) remove(e *memoryEntry) {
 	}
 	if len(t.byCard[e.card]) == 0 {
 		delete(t.byCard, e.card)
-	}
-	if t.bySum[e.sum] == e {
-		delete(t.bySum, e.sum)
 	}
 	t.count--
 }
@@ -337,6 +330,9 @@ func (t *tableMemory) check(sets []releaseSet) *refusal {
 func (t *tableMemory) checkLocked(sets []releaseSet, remember bool) *refusal {
 	for _, s := range sets {
 		card := s.rows.GetCardinality()
+		if t.same(s.rows, card, false) {
+			continue // released before: its numbers again show nothing new
+		}
 		why, e := t.conflict(s.rows, card)
 		if why == "" {
 			continue
@@ -362,10 +358,10 @@ func (t *tableMemory) remember(rows *roaring.Bitmap, card uint64) {
 	if t.count >= t.max {
 		return
 	}
-	e, data := newEntry(rows, card, true)
-	if _, dup := t.bySum[e.sum]; dup {
+	if t.same(rows, card, true) {
 		return
 	}
+	e, data := newEntry(rows, card, true)
 	if err := t.writeEntry(e, data); err == nil {
 		t.add(e)
 	}
@@ -375,7 +371,19 @@ func newEntry(rows *roaring.Bitmap, card uint64, probe bool) (*memoryEntry, []by
 	rows = rows.Clone()
 	rows.RunOptimize()
 	data, _ := rows.ToBytes()
-	return &memoryEntry{rows: rows, card: card, at: time.Now().UTC(), probe: probe, sum: sha256.Sum256(data)}, data
+	return &memoryEntry{rows: rows, card: card, at: time.Now().UTC(), probe: probe}, data
+}
+
+// same says whether the memory holds exactly these rows for good (a set
+// another computation holds may still be cancelled), as a release or, when
+// probes is true, as a probe.
+func (t *tableMemory) same(rows *roaring.Bitmap, card uint64, probes bool) bool {
+	for _, e := range t.byCard[card] {
+		if !e.held && (probes || !e.probe) && e.rows.Equals(rows) {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *tableMemory) refusalFor(why, what string, card uint64, e *memoryEntry) *refusal {
@@ -421,8 +429,8 @@ func (t *tableMemory) reserve(sets []releaseSet) (*reservation, error) {
 	}
 	res := &reservation{t: t}
 	for _, s := range sets {
-		e, data := newEntry(s.rows, s.rows.GetCardinality(), false)
-		if _, dup := t.bySum[e.sum]; dup {
+		card := s.rows.GetCardinality()
+		if t.same(s.rows, card, true) {
 			continue // remembered already
 		}
 		if t.count >= t.max {
@@ -433,6 +441,7 @@ func (t *tableMemory) reserve(sets []releaseSet) (*reservation, error) {
 				analyst: "refused: a member node's release memory is full; its owner must raise policy.max_releases",
 				detail:  fmt.Sprintf("table %s: release memory holds %d sets (policy.max_releases)", t.table, t.count)}
 		}
+		e, data := newEntry(s.rows, card, false)
 		e.held = true
 		t.add(e)
 		res.entries = append(res.entries, e)

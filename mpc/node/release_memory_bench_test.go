@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
 const (
@@ -59,8 +61,8 @@ func BenchmarkReleaseCheck(b *testing.B) {
 		t := benchMemory(b)
 		for t.count < benchReleases {
 			s := cohortLike(r, 1000+r.Uint64N(899_001))
-			e, _ := newEntry(s, s.GetCardinality(), false)
-			if _, dup := t.bySum[e.sum]; !dup {
+			if !t.same(s, s.GetCardinality(), true) {
+				e, _ := newEntry(s, s.GetCardinality(), false)
 				t.add(e)
 			}
 		}
@@ -86,13 +88,11 @@ func BenchmarkReleaseCheck(b *testing.B) {
 			for i := holes; i > 0; i-- {
 				s.Remove(uint32(off + r.Uint64N(size-benchMinCell)))
 			}
-			e, _ := newEntry(s, s.GetCardinality(), false)
-			if d := e.card; d+benchMinCell-1 < size || d > size+benchMinCell-1 {
+			if d := s.GetCardinality(); d+benchMinCell-1 < size || d > size+benchMinCell-1 || t.same(s, d, true) {
 				continue
 			}
-			if _, dup := t.bySum[e.sum]; !dup {
-				t.add(e)
-			}
+			e, _ := newEntry(s, s.GetCardinality(), false)
+			t.add(e)
 		}
 		sets := []releaseSet{{what: "cohort", rows: news}}
 		if r := t.checkLocked(sets, false); r != nil {
@@ -103,4 +103,76 @@ func BenchmarkReleaseCheck(b *testing.B) {
 		}
 		reportBytes(b, t)
 	})
+}
+
+// wideTable is a table of benchRows rows: age (integers 18..97), bmi
+// (continuous) and two categorical columns of ten levels.
+func wideTable() *stats.Table {
+	r := rand.New(rand.NewPCG(5, 6))
+	age := make([]float64, benchRows)
+	bmi := make([]float64, benchRows)
+	c1 := make([]int32, benchRows)
+	c2 := make([]int32, benchRows)
+	for i := range benchRows {
+		age[i] = float64(18 + r.IntN(80))
+		bmi[i] = 18 + 20*r.Float64()
+		c1[i], c2[i] = int32(r.IntN(10)), int32(r.IntN(10))
+	}
+	levels := []string{"L0", "L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9"}
+	return &stats.Table{Name: "t", Rows: benchRows, Columns: []*stats.Column{
+		{Name: "age", Kind: stats.Numeric, Num: age},
+		{Name: "bmi", Kind: stats.Numeric, Num: bmi},
+		{Name: "c1", Kind: stats.Categorical, Cat: c1, Levels: levels},
+		{Name: "c2", Kind: stats.Categorical, Cat: c2, Levels: levels},
+	}}
+}
+
+// BenchmarkReleasePlan measures what one node does for a table of counts
+// over 1,000,000 rows before any message is sent: the row sets of the
+// cohort and of each cell, and their check against the release memory
+// (which holds the same table from an earlier run).
+func BenchmarkReleasePlan(b *testing.B) {
+	t := wideTable()
+	ix := newRowIndex(t)
+	edges := make([]float64, 101)
+	for i := range edges {
+		edges[i] = 18 + 0.8*float64(i)
+	}
+	cases := []struct {
+		name, mp string
+		ds       DatasetRef
+	}{
+		{"histogram age 100 bins", "Histogram", DatasetRef{Table: "t", Column: "age"}},
+		{"histogram bmi 100 bins", "Histogram", DatasetRef{Table: "t", Column: "bmi"}},
+		{"frequency c1", "StatisticsFrequency", DatasetRef{Table: "t", Columns: []string{"c1"}}},
+		{"crosstab c1 c2", "StatisticsContingency", DatasetRef{Table: "t", Columns: []string{"c1", "c2"}}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			mem := benchMemory(b)
+			for b.Loop() {
+				plan, err := planRelease(c.mp, t, ix, nil, &c.ds, &params{edges: edges})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var sets []releaseSet
+				for _, bm := range plan.bins {
+					sets = append(sets, releaseSet{what: "bin", rows: bm})
+				}
+				for _, bm := range plan.cells {
+					sets = append(sets, releaseSet{what: "cell", rows: bm})
+				}
+				for _, bm := range plan.pairs {
+					sets = append(sets, releaseSet{what: "cell", rows: bm})
+				}
+				res, err := mem.reserve(sets)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := res.commit(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
