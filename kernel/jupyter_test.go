@@ -143,7 +143,7 @@ func TestConformance(t *testing.T) {
 func TestKernelspecInstallPlaces(t *testing.T) {
 	bin := kernelBinary(t)
 	prefix := t.TempDir()
-	out, err := exec.Command(bin, "install", "--prefix", prefix, "--node", "http://10.0.0.5:55501").CombinedOutput()
+	out, err := exec.Command(bin, "install", "--prefix", prefix, "--node", "http://10.0.0.5:15501").CombinedOutput()
 	if err != nil {
 		t.Fatalf("install --prefix: %v\n%s", err, out)
 	}
@@ -155,7 +155,7 @@ func TestKernelspecInstallPlaces(t *testing.T) {
 	if err := json.Unmarshal(b, &k); err != nil {
 		t.Fatal(err)
 	}
-	if k.Env["FSC_NODE"] != "http://10.0.0.5:55501" || k.Language != "lua" || !slices.Equal(k.Argv[1:], []string{"kernel", "--language", "lua", "{connection_file}"}) {
+	if k.Env["FSC_NODE"] != "http://10.0.0.5:15501" || k.Language != "lua" || !slices.Equal(k.Argv[1:], []string{"kernel", "--language", "lua", "{connection_file}"}) {
 		t.Errorf("kernel.json: %s", b)
 	}
 	if out, err := exec.Command(bin, "install", "--user", "--prefix", prefix).CombinedOutput(); err == nil {

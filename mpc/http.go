@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -107,8 +108,28 @@ func PeerHTTPClient(tr *http.Transport) *http.Client {
 	if tr == nil {
 		tr = &http.Transport{}
 	}
+	if tr.DialContext == nil {
+		tr.DialContext = dialNotSelf
+	}
 	tr.MaxIdleConnsPerHost = 64
 	tr.IdleConnTimeout = 90 * time.Second
 	tr.ForceAttemptHTTP2 = false
 	return &http.Client{Transport: tr, Timeout: DefaultTimeout + 5*time.Second}
+}
+
+// dialNotSelf dials as net.Dialer does, but refuses a connection to
+// itself: redialling a port on this host whose node is down, TCP may pick
+// that very port as the source and connect the socket to itself, which
+// then holds the port the node needs to restart.
+func dialNotSelf(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: 10 * time.Second, KeepAlive: 15 * time.Second}
+	c, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if c.LocalAddr().String() == c.RemoteAddr().String() {
+		c.Close()
+		return nil, fmt.Errorf("dial %s: nothing listens there (the connection reached itself)", addr)
+	}
+	return c, nil
 }

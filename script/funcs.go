@@ -211,7 +211,7 @@ var Funcs = []*Func{
 			}
 			return nil, nil
 		}},
-	{Name: "connect", Doc: "connect(url, token): the analyst's node (url: FSC_NODE or http://127.0.0.1:55501; token: FSC_TOKEN); later calls go to it. Checks that it answers.",
+	{Name: "connect", Doc: "connect(url, token): the analyst's node (url: FSC_NODE or http://127.0.0.1:15501; token: FSC_TOKEN); later calls go to it. Checks that it answers.",
 		Params: []Param{{Name: "url", Kind: String, Optional: true}, {Name: "token", Kind: String, Optional: true}},
 		Call:   connect},
 	{Name: "table", Doc: tableDoc, Params: []Param{{Name: "name", Kind: String}}, Call: table},

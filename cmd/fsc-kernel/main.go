@@ -9,7 +9,7 @@
 // kernel is what Jupyter runs for them.
 //
 // run executes a study headless against the analyst's own node (--node, or
-// FSC_NODE, or http://127.0.0.1:55501; FSC_TOKEN for a bearer token),
+// FSC_NODE, or http://127.0.0.1:15501; FSC_TOKEN for a bearer token),
 // prints each fsc.output as it arrives, and writes the results with their
 // provenance.
 package main
@@ -67,7 +67,7 @@ func install(args []string) error {
 	fs.BoolVar(&w.User, "user", false, "install for this user (the default; honours JUPYTER_DATA_DIR)")
 	fs.BoolVar(&w.SysPrefix, "sys-prefix", false, "install into the active Python environment's prefix")
 	fs.StringVar(&w.Prefix, "prefix", "", "install under `DIR`/share/jupyter/kernels")
-	node := fs.String("node", "", "the analyst's node `URL` the kernels use (default: FSC_NODE when the kernel starts, or http://127.0.0.1:55501)")
+	node := fs.String("node", "", "the analyst's node `URL` the kernels use (default: FSC_NODE when the kernel starts, or http://127.0.0.1:15501)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func nodeURL(flagged string) string {
 	if u := os.Getenv("FSC_NODE"); u != "" {
 		return u
 	}
-	return "http://127.0.0.1:55501"
+	return "http://127.0.0.1:15501"
 }
 
 // runKernel is what Jupyter runs: one kernel on a connection file. SIGINT
@@ -114,7 +114,7 @@ func nodeURL(flagged string) string {
 func runKernel(args []string) error {
 	fs := flag.NewFlagSet("fsc-kernel kernel", flag.ContinueOnError)
 	lang := fs.String("language", "python", "the kernel's language: python or lua")
-	node := fs.String("node", "", "the analyst's node `URL` (default FSC_NODE or http://127.0.0.1:55501)")
+	node := fs.String("node", "", "the analyst's node `URL` (default FSC_NODE or http://127.0.0.1:15501)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func runKernel(args []string) error {
 func runStudy(args []string) error {
 	fs := flag.NewFlagSet("fsc-kernel run", flag.ContinueOnError)
 	out := fs.String("out", "results.json", "write results and provenance to `FILE`")
-	node := fs.String("node", "", "the analyst's node `URL` (default FSC_NODE or http://127.0.0.1:55501)")
+	node := fs.String("node", "", "the analyst's node `URL` (default FSC_NODE or http://127.0.0.1:15501)")
 	// The study may come before or after the flags.
 	var study string
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {

@@ -1,7 +1,7 @@
 // Command fsc-node runs a federation member (or a development node on
 // loopback) that serves the FSC REST API and computes with its peers.
 //
-//	fsc-node --port 55501                 development node on 127.0.0.1:55501
+//	fsc-node --port 15501                 development node on 127.0.0.1:15501
 //	fsc-node --config hospital-a.toml     federation member
 //	fsc-node init --config hospital-a.toml
 //	fsc-node init --name hospital-a --cert a.crt --key a.key [--host HOST]

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -39,7 +40,7 @@ func Start(bin, name, url, logFile string, args ...string) (*Proc, error) {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the caller
+	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("start %s: %w", bin, err)
@@ -108,7 +109,8 @@ func (p *Proc) Kill() {
 // Pid returns the process id.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
-// FreePorts returns n TCP ports on 127.0.0.1 that were free a moment ago.
+// FreePorts returns n TCP ports on 127.0.0.1 that were free a moment ago,
+// outside the ephemeral range.
 func FreePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
@@ -116,17 +118,26 @@ func FreePorts(n int) ([]int, error) {
 			l.Close()
 		}
 	}()
-	ports := make([]int, n)
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports := make([]int, 0, n)
+	for tries := 0; len(ports) < n; tries++ {
+		if tries == 1000 {
+			return nil, fmt.Errorf("no %d free ports in %d..%d", n, portsFrom, portsTo-1)
+		}
+		p := portsFrom + rand.IntN(portsTo-portsFrom)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 		if err != nil {
-			return nil, err
+			continue // taken
 		}
 		ls = append(ls, l)
-		ports[i] = l.Addr().(*net.TCPAddr).Port
+		ports = append(ports, p)
 	}
 	return ports, nil
 }
+
+// Ports are chosen below Linux's ephemeral range (32768–60999): a port in
+// it can be taken by an outgoing connection's source port, or by a socket
+// connected to itself, while its node restarts.
+const portsFrom, portsTo = 20000, 32000
 
 // Federation is a set of federation members running as processes.
 type Federation struct {
@@ -162,7 +173,7 @@ func CopyExample(exampleDir, dataDir, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	fixed := []string{"55501", "55502", "55503", "56501", "56502", "56503"}
+	fixed := []string{"15501", "15502", "15503", "15601", "15602", "15603"}
 	remap := map[string]string{}
 	for i, p := range fixed {
 		remap[p] = fmt.Sprint(ports[i])

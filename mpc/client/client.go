@@ -19,7 +19,7 @@ import (
 
 // Client talks to one node's client API.
 type Client struct {
-	URL   string       // base URL of the node, e.g. http://127.0.0.1:55501
+	URL   string       // base URL of the node, e.g. http://127.0.0.1:15501
 	Token string       // bearer token, needed by non-loopback clients
 	HTTP  *http.Client // defaults to a client without an overall timeout
 

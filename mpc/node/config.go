@@ -322,7 +322,7 @@ func loadFederation(path string) ([]Member, error) {
 
 func checkHostPort(addr string) error {
 	if addr == "" {
-		return errors.New("missing: expected host:port, e.g. \"127.0.0.1:55501\"")
+		return errors.New("missing: expected host:port, e.g. \"127.0.0.1:15501\"")
 	}
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return fmt.Errorf("%q is not host:port", addr)

@@ -12,21 +12,21 @@ import (
 const goodFederation = `
 [[member]]
 name = "a"
-api  = "http://127.0.0.1:55501"
-peer = "https://127.0.0.1:56501"
+api  = "http://127.0.0.1:15501"
+peer = "https://127.0.0.1:15601"
 cert = "a.crt"
 
 [[member]]
 name = "b"
-api  = "http://localhost:55502/"
-peer = "https://127.0.0.1:56502"
+api  = "http://localhost:15502/"
+peer = "https://127.0.0.1:15602"
 cert = "b.crt"
 `
 
 const goodConfig = `
 name = "a"
-listen = "127.0.0.1:55501"
-peer_listen = "127.0.0.1:56501"
+listen = "127.0.0.1:15501"
+peer_listen = "127.0.0.1:15601"
 federation = "federation.toml"
 [tls]
 cert = "a.crt"
@@ -57,7 +57,7 @@ func TestLoadConfigGood(t *testing.T) {
 	if cfg.Policy.MinCell != 5 || cfg.Timeout.Seconds() != 30 || !cfg.Policy.AutoJoin {
 		t.Errorf("defaults: %+v", cfg.Policy)
 	}
-	if cfg.Datasets["patients"].File != filepath.Join(dir, "patients.csv") || cfg.Members[1].API != "http://127.0.0.1:55502" {
+	if cfg.Datasets["patients"].File != filepath.Join(dir, "patients.csv") || cfg.Members[1].API != "http://127.0.0.1:15502" {
 		t.Errorf("paths and urls not resolved: %+v %+v", cfg.Datasets, cfg.Members)
 	}
 	// The node starts: it creates its identity and loads its dataset.
@@ -77,13 +77,13 @@ func TestLoadConfigErrorsNameFileAndKey(t *testing.T) {
 		{"syntax", "name = \n", goodFederation, "a.toml: line 1"},
 		{"unknown key", goodConfig + "colour = 1\n", goodFederation, "policy.colour: unknown key"},
 		{"no name", strings.Replace(goodConfig, `name = "a"`, "", 1), goodFederation, "a.toml: name: missing"},
-		{"bad listen", strings.Replace(goodConfig, `"127.0.0.1:55501"`, `"nowhere"`, 1), goodFederation, "listen: \"nowhere\" is not host:port"},
+		{"bad listen", strings.Replace(goodConfig, `"127.0.0.1:15501"`, `"nowhere"`, 1), goodFederation, "listen: \"nowhere\" is not host:port"},
 		{"min_cell", strings.Replace(goodConfig, "auto_join = true", "min_cell = 0", 1), goodFederation, "policy.min_cell: must be at least 1"},
 		{"unknown microprotocol", strings.Replace(goodConfig, "auto_join = true", `microprotocols = ["Magic"]`, 1), goodFederation, `policy.microprotocols: unknown microprotocol "Magic"`},
 		{"timeout", "timeout = \"soon\"\n" + goodConfig, goodFederation, "soon"},
 		{"not a member", strings.Replace(goodConfig, `name = "a"`, `name = "z"`, 1), goodFederation, "federation.toml: member: z is not a member"},
 		{"one member", goodConfig, goodFederation[:strings.Index(goodFederation, "[[member]]\nname = \"b\"")], "at least two members"},
-		{"http peer", goodConfig, strings.Replace(goodFederation, "https://127.0.0.1:56502", "http://127.0.0.1:56502", 1), "member[1].peer"},
+		{"http peer", goodConfig, strings.Replace(goodFederation, "https://127.0.0.1:15602", "http://127.0.0.1:15602", 1), "member[1].peer"},
 		{"no cert", goodConfig, strings.Replace(goodFederation, `cert = "b.crt"`, "", 1), "member[1].cert: missing"},
 		{"dataset file", strings.Replace(goodConfig, `file = "patients.csv"`, `file = ""`, 1), goodFederation, "datasets.patients.file: missing"},
 	}

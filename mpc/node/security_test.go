@@ -330,7 +330,7 @@ func TestBadInputDev(t *testing.T) {
 		{name: "microprotocol a number", kw: map[string]any{"microprotocol": 7, "data": 1, "network": net()}, status: 400, wants: []string{"microprotocol", "a number"}},
 		{name: "unknown argument", kw: map[string]any{"microprotocol": "SecureSum", "data": 1, "network": net(), "secret": true}, status: 400, wants: []string{`"secret"`}},
 		{name: "non-loopback node", kw: map[string]any{"microprotocol": "SecureSum", "data": 1,
-			"network": map[string]any{"nodes": []any{n0, "http://192.0.2.7:55501"}, "uuid": secUUID(t), "myself": 0}},
+			"network": map[string]any{"nodes": []any{n0, "http://192.0.2.7:15501"}, "uuid": secUUID(t), "myself": 0}},
 			status: 403, wants: []string{"network.nodes[1]", "192.0.2.7", "loopback"}},
 		{name: "https loopback node", kw: map[string]any{"microprotocol": "SecureSum", "data": 1,
 			"network": map[string]any{"nodes": []any{n0, strings.Replace(n1, "http:", "https:", 1)}, "uuid": secUUID(t), "myself": 0}},
@@ -1138,7 +1138,7 @@ func TestWebPagesCannotReachNodeData(t *testing.T) {
 	fed := startFederation(t, nil)
 	url := fed.Nodes[0].URL
 	_, fn := secIDs(t, url)
-	a := secCall(t, "GET", url+"/representations", []byte("{}"), "Host", "attacker.example:55501")
+	a := secCall(t, "GET", url+"/representations", []byte("{}"), "Host", "attacker.example:15501")
 	secExpectError(t, "rebound Host", a, http.StatusForbidden, "Host")
 	kw := secKwargs(t, map[string]any{"microprotocol": "Count", "dataset": map[string]any{"table": "patients"}})
 	a = secCall(t, "PATCH", url+"/representation/"+fn, kw, "Origin", "https://attacker.example")
