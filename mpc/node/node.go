@@ -48,7 +48,19 @@ type Node struct {
 	serviceID, computeID string
 
 	wg sync.WaitGroup // member computations running in the background
+	// base is the context of every request and computation; shutdown
+	// cancels it once running requests have had their moment.
+	base    context.Context
+	stopAll context.CancelFunc
 }
+
+// Shutdown bounds: running requests get requestGrace to finish, then every
+// computation is cancelled and gets computeGrace to wind down; a node
+// stops within their sum whatever it was doing.
+const (
+	requestGrace = time.Second
+	computeGrace = 4 * time.Second
+)
 
 // DevConfig returns the configuration of `fsc-node --port PORT`: one
 // loopback port for clients and peers, no datasets, loopback peers only,
@@ -76,6 +88,7 @@ func New(cfg *Config, log *slog.Logger) (*Node, error) {
 		store:    newStore(10*time.Minute, 10000),
 		seq:      newSequencer(),
 	}
+	n.base, n.stopAll = context.WithCancel(context.Background())
 	if cfg.Dev {
 		n.self = normalizeURL(cfg.Name)
 	}
@@ -190,7 +203,9 @@ func (n *Node) Serve(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: listen on %s: %w", what, addr, err)
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+			BaseContext: func(net.Listener) context.Context { return n.base },
+			ErrorLog:    slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
 		if tlsCfg != nil {
 			ln = tls.NewListener(ln, tlsCfg)
 		}
@@ -232,16 +247,27 @@ func (n *Node) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	// Running requests get a moment to finish; idle keep-alive connections
-	// of peers are then closed rather than waited for.
-	shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
+	// Running requests get a moment to finish; then every computation is
+	// cancelled, connections are closed, and the node waits a bounded time
+	// for its computations to notice.
+	shutdown, cancel := context.WithTimeout(context.Background(), requestGrace)
 	defer cancel()
+	var wg sync.WaitGroup
 	for _, s := range servers {
-		if s.Shutdown(shutdown) != nil {
-			_ = s.Close()
-		}
+		wg.Go(func() { _ = s.Shutdown(shutdown) })
 	}
-	n.wg.Wait()
+	wg.Wait()
+	n.stopAll()
+	for _, s := range servers {
+		_ = s.Close()
+	}
+	done := make(chan struct{})
+	go func() { n.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(computeGrace):
+		n.log.Warn("stopping with computations still running", "waited", computeGrace)
+	}
 	if n.audit != nil {
 		_ = n.audit.close()
 	}

@@ -350,7 +350,7 @@ func (n *Node) handleQuery(w http.ResponseWriter, r *http.Request) {
 func (n *Node) contribute(sess *mpc.Session, in *input, p *params, plan *releasePlan, q *query, entry auditEntry) {
 	defer n.wg.Done()
 	defer sess.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*n.cfg.Timeout.Duration)
+	ctx, cancel := context.WithTimeout(n.base, 20*n.cfg.Timeout.Duration)
 	defer cancel()
 	start := time.Now()
 	e := n.memberEnv(sess, q.Leader)
