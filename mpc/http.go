@@ -79,8 +79,7 @@ func MessageHandler(hub *Hub, authenticate func(r *http.Request) (string, error)
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBody+4096)
-		data, err := io.ReadAll(r.Body)
+		data, err := ReadBody(w, r, MaxBody+4096)
 		if err != nil {
 			http.Error(w, "read message: "+err.Error(), http.StatusRequestEntityTooLarge)
 			return
@@ -132,4 +131,23 @@ func dialNotSelf(ctx context.Context, network, addr string) (net.Conn, error) {
 		return nil, fmt.Errorf("dial %s: nothing listens there (the connection reached itself)", addr)
 	}
 	return c, nil
+}
+
+// BodyDeadline bounds the reading of one request body, so that a client
+// that trickles its body is cut off instead of holding a connection.
+const BodyDeadline = 20 * time.Second
+
+// ReadBody reads a request body of at most limit bytes within BodyDeadline
+// (a larger body is an *http.MaxBytesError). After a failed read the
+// connection is closed, not drained.
+func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(BodyDeadline))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		w.Header().Set("Connection", "close")
+		return nil, err
+	}
+	_ = rc.SetReadDeadline(time.Time{})
+	return data, nil
 }

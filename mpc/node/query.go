@@ -295,7 +295,7 @@ func (n *Node) handleQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var q query
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	data, err := mpc.ReadBody(w, r, MaxRequestBody+64<<10) // a query carries the client's parameters
 	if err == nil {
 		err = json.Unmarshal(data, &q)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
@@ -35,8 +36,34 @@ func (e *apiError) Is(target error) bool {
 	return target == mpc.ErrRefused && e.Code == http.StatusForbidden
 }
 
+// errorf makes an apiError. It quotes at most maxQuote bytes of each
+// string or error argument and keeps at most maxMessage bytes in all, so
+// that hostile input (a megabyte column name) is not echoed back.
 func errorf(code int, format string, args ...any) error {
-	return &apiError{Code: code, Msg: fmt.Sprintf(format, args...)}
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			args[i] = clip(v, maxQuote)
+		case error:
+			args[i] = clip(v.Error(), maxMessage)
+		}
+	}
+	return &apiError{Code: code, Msg: clip(fmt.Sprintf(format, args...), maxMessage)}
+}
+
+const maxQuote, maxMessage = 256, 2048
+
+// clip cuts s to at most n bytes (on a character boundary), saying how
+// long it was.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
 }
 
 // service is the one service this node offers, as FSC clients find it.
@@ -52,7 +79,7 @@ type callBody struct {
 // given as [], {}, null or not at all, are all accepted.
 func decodeBody(w http.ResponseWriter, r *http.Request) (callBody, error) {
 	var out callBody
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBody))
+	data, err := mpc.ReadBody(w, r, MaxRequestBody)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -161,7 +188,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 func writeError(w http.ResponseWriter, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
-		ae = &apiError{Code: http.StatusInternalServerError, Msg: err.Error()}
+		ae = &apiError{Code: http.StatusInternalServerError, Msg: clip(err.Error(), maxMessage)}
 	}
 	writeJSON(w, ae.Code, map[string]any{"code": ae.Code, "message": ae.Msg})
 }

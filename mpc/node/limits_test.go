@@ -1,0 +1,107 @@
+package node_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fsc-kernel/fsc-kernel/mpc"
+)
+
+// rssMB reads a process's resident set size (Linux), or -1.
+func rssMB(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return -1
+}
+
+// TestHugeInputIsNotEchoed sends names of 10 MB where a column, a table
+// and a microprotocol belong: each gets a short error, the node's memory
+// stays bounded, and other clients are still served.
+func TestHugeInputIsNotEchoed(t *testing.T) {
+	fed := startFederation(t, nil)
+	a := fed.Nodes[0]
+	_, compute := secIDs(t, a.URL)
+	huge := strings.Repeat("x", 10<<20)
+	before := rssMB(a.Pid())
+	for _, kw := range []map[string]any{
+		{"microprotocol": "SecureSum", "dataset": map[string]any{"table": "patients", "column": huge}},
+		{"microprotocol": "SecureSum", "dataset": map[string]any{"table": huge, "column": "age"}},
+		{"microprotocol": huge, "dataset": map[string]any{"table": "patients", "column": "age"}},
+		{"microprotocol": "SecureSum", "dataset": map[string]any{"table": "patients", "column": "age", "where": huge + " > 3"}},
+	} {
+		ans := secCall(t, http.MethodPatch, a.URL+"/representation/"+compute, secKwargs(t, kw))
+		if ans.status < 400 || ans.status >= 500 && ans.status != http.StatusNotImplemented {
+			t.Errorf("a 10 MB name: %d, want a 4xx", ans.status)
+		}
+		if len(ans.body) > 4096 {
+			t.Errorf("a 10 MB name: a %d-byte error body (%.100s…), want at most 4 KB", len(ans.body), ans.body)
+		}
+	}
+	after := rssMB(a.Pid())
+	t.Logf("RSS %.1f MB before, %.1f MB after four 10 MB names", before, after)
+	if after > before+120 {
+		t.Errorf("RSS grew from %.1f MB to %.1f MB on four 10 MB names, want at most +120 MB", before, after)
+	}
+	secExpectFedCount(t, fed, pooled(t).Rows)
+}
+
+// TestSlowBodyIsCut trickles a request body one byte a second: the node
+// must drop the connection once mpc.BodyDeadline has passed, and serve
+// other clients meanwhile.
+func TestSlowBodyIsCut(t *testing.T) {
+	t.Parallel()
+	nodes := startDev(t, 2)
+	addr := strings.TrimPrefix(nodes[0].URL, "http://")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /representations HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{", addr)
+	start := time.Now()
+	closed := make(chan time.Duration, 1)
+	go func() {
+		io.Copy(io.Discard, conn) // returns when the node closes the connection
+		closed <- time.Since(start)
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	limit := mpc.BodyDeadline + 5*time.Second
+	for served := false; ; {
+		select {
+		case took := <-closed:
+			if took < mpc.BodyDeadline-time.Second {
+				t.Errorf("the connection ended after %v, before the body deadline %v", took, mpc.BodyDeadline)
+			}
+			if !served {
+				t.Errorf("no other client was served while the body trickled")
+			}
+			t.Logf("a trickled body was cut after %v", took)
+			return
+		case <-tick.C:
+			if time.Since(start) > limit {
+				t.Fatalf("a trickled body still holds its connection after %v", limit)
+			}
+			conn.Write([]byte(" "))
+			if !served {
+				secExpectDevSum(t, nodes)
+				served = true
+			}
+		}
+	}
+}
