@@ -41,7 +41,6 @@ type Node struct {
 	memory   *releaseMemory
 	tokens   map[string]string // bearer token -> analyst name
 	store    *store
-	seq      *sequencer
 	audit    *auditLog
 
 	serviceID, computeID string
@@ -72,7 +71,6 @@ func New(cfg *Config, log *slog.Logger) (*Node, error) {
 		idents:   map[string]map[string]bool{},
 		tokens:   map[string]string{},
 		store:    newStore(10*time.Minute, 10000),
-		seq:      newSequencer(),
 	}
 	if cfg.Dev {
 		n.self = normalizeURL(cfg.Name)
