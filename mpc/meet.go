@@ -27,8 +27,7 @@ import (
 // The words a party says about its call on a key:
 //   - hello:  "I am making this call" (nonce, content digest, what it is);
 //   - refuse: "I cannot take part in the call I was asked to make" (reason);
-//   - bye:    "my call with this nonce is over" (it failed or timed out),
-//     with the reason; it fails the calls that met that nonce at once.
+//   - bye:    "my call with this nonce is over" (it failed or timed out).
 //
 // A receiver keeps only the latest word of each party per key (ordered by
 // the sender's clock), drops it once it has been used or when the sender's
@@ -196,6 +195,7 @@ func (h *Hub) Meet(ctx context.Context, tr Transport, c Call) (*Meeting, error) 
 	sendErr := map[string]error{}
 	delivered := map[string]bool{}
 	var wg sync.WaitGroup
+	giveUp := make(chan struct{}) // stop retrying, but finish the try under way
 	for _, p := range others {
 		wg.Add(1)
 		go func() {
@@ -217,19 +217,27 @@ func (h *Hub) Meet(ctx context.Context, tr Transport, c Call) (*Meeting, error) 
 				select {
 				case <-wctx.Done():
 					return
+				case <-giveUp:
+					return
 				case <-time.After(retryBackoff):
 				}
 			}
 		}()
 	}
 	fail := func(err error) (*Meeting, error) {
-		cancel()
+		if errors.Is(err, ErrMismatch) {
+			// The announcements under way are handed over first, so that
+			// every party sees the other call and fails at once too.
+			close(giveUp)
+		} else {
+			cancel()
+		}
 		wg.Wait()
+		cancel()
 		h.endCall(c.Key, own)
 		h.say(tr, c.Key, c.Parties, c.Content, encodeWord(wordBye, own.nonce, c.Timeout, err.Error()))
 		return nil, err
 	}
-	seen := map[string][16]byte{} // the nonce each party announced for this round
 
 	for {
 		h.mu.Lock()
@@ -238,17 +246,9 @@ func (h *Hub) Meet(ctx context.Context, tr Transport, c Call) (*Meeting, error) 
 		var failure error
 		for _, p := range others {
 			w := st.words[p]
-			if w != nil && w.kind == wordBye && !w.used && seen[p] == w.nonce {
-				w.used = true
-				failure = &PeerError{Party: p, Err: fmt.Errorf("%w: it gave up the call: %s", ErrCallRefused, w.text)}
-				break
-			}
 			if !w.live(now) {
 				ready = false
 				continue
-			}
-			if w.kind == wordHello {
-				seen[p] = w.nonce
 			}
 			switch {
 			case w.kind == wordRefuse || w.kind == wordPolicy:
