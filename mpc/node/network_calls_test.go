@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -326,4 +327,49 @@ func TestTwoStudiesAndOtherOrders(t *testing.T) {
 		t.Errorf("different orders: party 0 got %q, want it to name %s and what it calls", got[0].msg, urls[1])
 	}
 	goodRound(t, urls, uuid, "calls in different orders")
+}
+
+// TestCancelledCallIsAuditedAsCancelled: a client that gives up while its
+// node waits for the other parties is recorded as cancelled in the audit
+// log, blaming no member; the next call on the uuid succeeds.
+func TestCancelledCallIsAuditedAsCancelled(t *testing.T) {
+	fed := startFederation(t, nil)
+	urls := fed.URLs()
+	const uuid = "cancelled-study"
+	body, _ := json.Marshal(map[string]any{"args": []any{}, "kwargs": map[string]any{"microprotocol": "SecureSum", "data": 1.0,
+		"network": map[string]any{"nodes": urls, "uuid": uuid, "myself": 0}}})
+	_, svc, err := pyCall("POST", urls[0]+"/representations", map[string]any{"args": []any{}, "kwargs": map[string]any{"protocol": "SIMON"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, fn, err := pyCall("GET", urls[0]+"/representation/"+svc["uuid"].(string)+"/compute", map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "PATCH", urls[0]+"/representation/"+fn["uuid"].(string), bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the call answered %d before the others joined", resp.StatusCode)
+	}
+	var last map[string]any
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if entries := readAudit(t, fed, fed.Dir, "hospital-a"); len(entries) > 0 {
+			last = entries[len(entries)-1]
+			break
+		}
+	}
+	if last == nil || last["outcome"] != "cancelled" {
+		t.Fatalf("audit of the cancelled call: %v, want outcome cancelled", last)
+	}
+	if msg, _ := last["error"].(string); strings.Contains(msg, "hospital-b") || strings.Contains(msg, "hospital-c") || strings.Contains(msg, "could not be reached") {
+		t.Errorf("audit of the cancelled call blames a member: %q", msg)
+	}
+	for i, o := range round(urls, uuid, []partyCall{{data: 1.0, myself: 0}, {data: 2.0, myself: 1}, {data: 3.0, myself: 2}}) {
+		if o.status != 200 || o.sum != 6 {
+			t.Fatalf("after a cancelled call: party %d got %d %q", i, o.status, o.msg)
+		}
+	}
 }
