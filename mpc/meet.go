@@ -27,7 +27,9 @@ import (
 // The words a party says about its call on a key:
 //   - hello:  "I am making this call" (nonce, content digest, what it is);
 //   - refuse: "I cannot take part in the call I was asked to make" (reason);
-//   - bye:    "my call with this nonce is over" (it failed or timed out).
+//   - bye:    "my call with this nonce is over" (it failed or timed out);
+//     said after finding that the parties make different calls, it ends
+//     the calls waiting at the others at once.
 //
 // A receiver keeps only the latest word of each party per key (ordered by
 // the sender's clock), drops it once it has been used or when the sender's
@@ -43,6 +45,7 @@ const (
 	wordRefuse = 'R' // the reason is not a policy refusal
 	wordPolicy = 'P' // the reason is a refusal by the party's policy
 	wordBye    = 'B'
+	wordMixed  = 'M' // a bye after finding that the parties make different calls
 )
 
 // StepProbe is the step label of a probe: a message that asks a party
@@ -103,7 +106,7 @@ type word struct {
 }
 
 func (w *word) live(now time.Time) bool {
-	return w != nil && !w.used && w.kind != wordBye && now.Before(w.expires)
+	return w != nil && !w.used && w.kind != wordBye && w.kind != wordMixed && now.Before(w.expires)
 }
 
 type meetState struct {
@@ -235,7 +238,11 @@ func (h *Hub) Meet(ctx context.Context, tr Transport, c Call) (*Meeting, error) 
 		wg.Wait()
 		cancel()
 		h.endCall(c.Key, own)
-		h.say(tr, c.Key, c.Parties, c.Content, encodeWord(wordBye, own.nonce, c.Timeout, err.Error()))
+		kind := byte(wordBye)
+		if errors.Is(err, ErrMismatch) {
+			kind = wordMixed
+		}
+		h.say(tr, c.Key, c.Parties, c.Content, encodeWord(kind, own.nonce, c.Timeout, err.Error()))
 		return nil, err
 	}
 
@@ -246,6 +253,11 @@ func (h *Hub) Meet(ctx context.Context, tr Transport, c Call) (*Meeting, error) 
 		var failure error
 		for _, p := range others {
 			w := st.words[p]
+			if w != nil && w.kind == wordMixed && !w.used && w.arrived.After(own.started) {
+				w.used = true
+				failure = &PeerError{Party: p, Err: fmt.Errorf("%w: %s found it: %s", ErrMismatch, p, w.text)}
+				break
+			}
 			if !w.live(now) {
 				ready = false
 				continue
@@ -417,7 +429,7 @@ func (h *Hub) deliverWord(m *Message) error {
 	}
 	w := &word{kind: b[0], content: m.Digest, arrived: time.Now()}
 	switch w.kind {
-	case wordHello, wordRefuse, wordPolicy, wordBye:
+	case wordHello, wordRefuse, wordPolicy, wordBye, wordMixed:
 	default:
 		return rejected("call announcement of unknown kind from %s", m.From)
 	}

@@ -131,9 +131,10 @@ func (n *Node) joinNetwork(ctx context.Context, req *Request) (map[string]any, e
 }
 
 // callFailed is the answer to a client whose network call failed: 403 for
-// a party's policy, 409 when the parties' calls do not match or another
-// party refused its part, 502 for a party that failed or did not join, 400
-// for a cancelled call; the message names the network and the cause.
+// a party's policy, 409 for a second call on a network that is in use
+// here, 502 for another party that refused its part, made another call,
+// failed or did not join, 400 for a cancelled call; the message names the
+// network and the cause.
 func callFailed(uuid, about string, err error) error {
 	var ae *apiError
 	if errors.As(err, &ae) {
@@ -145,8 +146,8 @@ func callFailed(uuid, about string, err error) error {
 		return errorf(http.StatusBadRequest, "cancelled: network %s, %s: %v", uuid, about, err)
 	case errors.Is(err, mpc.ErrRefused):
 		code = http.StatusForbidden
-	case errors.Is(err, mpc.ErrBusy), errors.Is(err, mpc.ErrMismatch), errors.Is(err, mpc.ErrCallRefused):
-		code = http.StatusConflict
+	case errors.Is(err, mpc.ErrBusy):
+		return errorf(http.StatusConflict, "network %s, %s: %v", uuid, about, err)
 	case !errors.As(err, new(*mpc.PeerError)):
 		return asAPIError(err)
 	}
