@@ -51,7 +51,23 @@ func (t *HTTPTransport) Send(ctx context.Context, m *Message) error {
 	}
 	defer io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // drained, the connection is reused
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	return fmt.Errorf("refused the message (%d): %s", resp.StatusCode, strings.TrimSpace(string(msg)))
+	return &refusal{status: resp.StatusCode, text: strings.TrimSpace(string(msg))}
+}
+
+// refusal is a receiver's answer that it did not take a message. An answer
+// in the 4xx range is the receiver's decision (ErrRejected); anything else
+// is a failure of the receiver.
+type refusal struct {
+	status int
+	text   string
+}
+
+func (e *refusal) Error() string {
+	return fmt.Sprintf("refused the message (%d): %s", e.status, e.text)
+}
+
+func (e *refusal) Is(target error) bool {
+	return target == ErrRejected && e.status >= 400 && e.status < 500
 }
 
 // unwrapURLError drops the method and URL that net/http puts around an

@@ -1,6 +1,7 @@
 package mpc
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -15,8 +16,9 @@ type Hub struct {
 
 	mu        sync.Mutex
 	boxes     map[string]*mailbox
-	closed    map[string]ended // session id -> how it ended
-	held      int              // bytes of message bodies not yet read
+	closed    map[string]ended      // session id -> how it ended
+	meets     map[string]*meetState // network key -> the calls said on it
+	held      int                   // bytes of message bodies not yet read
 	lastSweep time.Time
 }
 
@@ -50,7 +52,7 @@ type mailbox struct {
 
 // NewHub returns the hub of the party called self.
 func NewHub(self string) *Hub {
-	return &Hub{self: self, boxes: map[string]*mailbox{}, closed: map[string]ended{}}
+	return &Hub{self: self, boxes: map[string]*mailbox{}, closed: map[string]ended{}, meets: map[string]*meetState{}}
 }
 
 // Self returns the party this hub receives for.
@@ -87,9 +89,15 @@ func (h *Hub) Deliver(m *Message) error {
 	if m.Session == "" || m.Step == "" || m.From == "" {
 		return rejected("message without session, step or sender")
 	}
+	if strings.HasPrefix(m.Session, meetPrefix) {
+		return h.deliverWord(m)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.sweepLocked()
+	if m.Step == StepProbe {
+		return h.probeLocked(m)
+	}
 	if e, ok := h.closed[m.Session]; ok {
 		if e.reason != "" {
 			return rejected("session %s already ended at %s: %s", m.Session, h.self, e.reason)
@@ -180,6 +188,9 @@ func (h *Hub) dropLocked(b *mailbox) {
 // from anyone but the session's parties are dropped; the rest are checked
 // against the agreed digest, and an early abort ends the session at once.
 func (h *Hub) open(id string, digest [16]byte, parties []string) (*mailbox, error) {
+	if strings.HasPrefix(id, meetPrefix) {
+		return nil, rejected("session id %s starts with the reserved %q", id, meetPrefix)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.closed[id]; ok {
@@ -244,6 +255,11 @@ func (h *Hub) sweepLocked() {
 	for id, e := range h.closed {
 		if now.After(e.until) {
 			delete(h.closed, id)
+		}
+	}
+	for key, st := range h.meets {
+		if st.mine == nil && now.Sub(st.seen) > maxWordTTL {
+			delete(h.meets, key)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -32,10 +33,11 @@ type Session struct {
 	Self    string
 	Timeout time.Duration
 
-	hub    *Hub
-	box    *mailbox
-	tr     Transport
-	digest [16]byte
+	hub     *Hub
+	box     *mailbox
+	tr      Transport
+	digest  [16]byte
+	network string // the network key of a call's session (Meet), else ""
 
 	parent *Session // for a view made by Sub: the session it shares
 	prefix string   // for a view: what its step labels start with
@@ -52,6 +54,10 @@ type Config struct {
 	Parties []string // every party, in the same order at every party
 	Digest  [16]byte // hash of what the parties agreed to compute
 	Timeout time.Duration
+	// Network is the key of the call this session runs, when its id came
+	// from Meet. A party waited for is then probed now and then; one whose
+	// node is gone, or that no longer runs the call, fails the wait at once.
+	Network string
 }
 
 // Open opens a session at this hub's party. The party must be one of
@@ -84,7 +90,7 @@ func (h *Hub) Open(cfg Config, tr Transport) (*Session, error) {
 	}
 	return &Session{
 		ID: cfg.ID, Parties: slices.Clone(cfg.Parties), Self: h.self, Timeout: timeout,
-		hub: h, box: box, tr: tr, digest: cfg.Digest,
+		hub: h, box: box, tr: tr, digest: cfg.Digest, network: cfg.Network,
 		rng: rand.NewChaCha8(seed), steps: map[string]int{},
 	}, nil
 }
@@ -121,7 +127,7 @@ func (s *Session) Sub(prefix string) *Session {
 	}
 	return &Session{
 		ID: s.ID, Parties: s.Parties, Self: s.Self, Timeout: s.Timeout,
-		hub: s.hub, box: s.box, tr: s.tr, digest: s.digest,
+		hub: s.hub, box: s.box, tr: s.tr, digest: s.digest, network: s.network,
 		parent: root, prefix: s.prefix + prefix + "/", steps: map[string]int{},
 	}
 }
@@ -137,15 +143,42 @@ func (s *Session) Read(p []byte) (int, error) {
 }
 
 // Send sends body to party to at step. A failure to deliver is a PeerError
-// naming the receiver.
+// naming the receiver; when ctx ends first, the error is ctx's, which
+// blames no party.
 func (s *Session) Send(ctx context.Context, to, step string, body []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	sctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	m := &Message{Session: s.ID, Step: step, From: s.Self, To: to, Digest: s.digest, Body: body}
-	if err := s.tr.Send(ctx, m); err != nil {
+	if err := s.tr.Send(sctx, m); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("sending to %s at step %s: %w", to, step, context.Cause(ctx))
+		}
 		return &PeerError{Party: to, Step: step, Err: err}
 	}
 	return nil
+}
+
+// probeEvery is how often a call's session asks a party it waits for
+// whether that party still runs the call.
+const probeEvery = time.Second
+
+// probe asks party whether it still runs this session: nil when it does or
+// cannot tell in time (a slow party is left to the deadline); a PeerError
+// when its node cannot be reached or it answers that the call is not
+// running there.
+func (s *Session) probe(ctx context.Context, party string) error {
+	ctx, cancel := context.WithTimeout(ctx, probeEvery)
+	defer cancel()
+	err := s.tr.Send(ctx, &Message{Session: s.ID, Step: StepProbe, From: s.Self, To: party, Digest: s.digest, Body: []byte(s.network)})
+	switch {
+	case err == nil, ctx.Err() != nil:
+		return nil
+	case errors.Is(err, ErrRejected) && !strings.Contains(err.Error(), errGone.Error()):
+		return nil // an answer from an older node: it is up
+	case errors.Is(err, ErrRejected):
+		return &PeerError{Party: party, Err: fmt.Errorf("stopped: %w", err)}
+	}
+	return &PeerError{Party: party, Err: fmt.Errorf("vanished: %w", err)}
 }
 
 // Recv waits for the message that party from sends at step. It returns early
@@ -155,6 +188,12 @@ func (s *Session) Send(ctx context.Context, to, step string, body []byte) error 
 func (s *Session) Recv(ctx context.Context, from, step string) ([]byte, error) {
 	timer := time.NewTimer(s.Timeout)
 	defer timer.Stop()
+	var probes <-chan time.Time
+	if s.network != "" {
+		t := time.NewTicker(probeEvery)
+		defer t.Stop()
+		probes = t.C
+	}
 	k := mailKey{step, from}
 	for {
 		s.hub.mu.Lock()
@@ -175,17 +214,32 @@ func (s *Session) Recv(ctx context.Context, from, step string) ([]byte, error) {
 			return nil, fmt.Errorf("waiting for %s at step %s: %w", from, step, context.Cause(ctx))
 		case <-timer.C:
 			return nil, &PeerError{Party: from, Step: step, Err: fmt.Errorf("no message within %v", s.Timeout)}
+		case <-probes:
+			if err := s.probe(ctx, from); err != nil {
+				s.hub.mu.Lock()
+				s.box.fail(err)
+				s.hub.mu.Unlock()
+			}
 		}
 	}
 }
 
-// Abort ends the session at this party and tells every other party why,
-// each within a short deadline, so that nobody waits for the full timeout.
+// Abort ends the session at this party at once and tells every other
+// party why, in the background and within AbortNotice, so that nobody
+// waits for the full timeout and the caller waits for nobody.
 func (s *Session) Abort(reason error) {
 	s.hub.mu.Lock()
 	s.box.fail(reason)
 	s.hub.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	go s.tellAbort(reason)
+}
+
+// AbortNotice bounds how long a party tries to tell the others that it
+// ended a session.
+const AbortNotice = 2 * time.Second
+
+func (s *Session) tellAbort(reason error) {
+	ctx, cancel := context.WithTimeout(context.Background(), AbortNotice)
 	defer cancel()
 	kind := byte(abortFailed)
 	if errors.Is(reason, ErrRefused) {

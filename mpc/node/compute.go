@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/fsc-kernel/fsc-kernel/mpc"
 	"github.com/fsc-kernel/fsc-kernel/stats"
@@ -16,13 +17,13 @@ import (
 // compute runs one checked request and returns the FSC answer
 // {"inputs": parties, "result": {...}}.
 func (n *Node) compute(ctx context.Context, req *Request) (map[string]any, error) {
+	if req.Dataset == nil {
+		return n.joinNetwork(ctx, req) // checks the policy, and tells the other parties of a refusal
+	}
 	if !n.allows(req.Microprotocol) {
 		return nil, errorf(http.StatusForbidden, "%s refused: policy microprotocols: %s is not allowed at this node", n.self, req.Microprotocol)
 	}
-	if req.Dataset != nil {
-		return n.lead(ctx, req)
-	}
-	return n.joinNetwork(ctx, req)
+	return n.lead(ctx, req)
 }
 
 // digest binds a session's messages to what its parties agreed to compute.
@@ -58,8 +59,11 @@ func asAPIError(err error) error {
 
 func outcomeOf(err error) string {
 	var ae *apiError
-	if errors.As(err, &ae) && ae.Code == http.StatusForbidden {
+	switch {
+	case errors.As(err, &ae) && ae.Code == http.StatusForbidden:
 		return "refused"
+	case errors.Is(err, context.Canceled), errors.As(err, &ae) && strings.HasPrefix(ae.Msg, "cancelled"):
+		return "cancelled"
 	}
 	return "failed"
 }

@@ -42,7 +42,6 @@ type Node struct {
 	memory   *releaseMemory
 	tokens   map[string]string // bearer token -> analyst name
 	store    *store
-	seq      *sequencer
 	audit    *auditLog
 
 	serviceID, computeID string
@@ -86,7 +85,6 @@ func New(cfg *Config, log *slog.Logger) (*Node, error) {
 		index:    map[string]*rowIndex{},
 		tokens:   map[string]string{},
 		store:    newStore(10*time.Minute, 10000),
-		seq:      newSequencer(),
 	}
 	n.base, n.stopAll = context.WithCancel(context.Background())
 	if cfg.Dev {

@@ -389,6 +389,7 @@ func (n *Node) handleCall(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := n.parseCompute(body.Kwargs)
 	if err != nil {
+		n.refuseMalformed(body.Kwargs, err) // the other parties of its network stop waiting
 		writeError(w, err)
 		return
 	}

@@ -1099,8 +1099,13 @@ func TestPeerNotAParty(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if status != http.StatusForbidden && status != http.StatusConflict {
-				t.Errorf("hospital-c's %s message into a session of hospital-a and hospital-b: %d %q, want it refused (403 or 409)", step, status, text)
+			// Session ids of network calls are derived from every party's
+			// fresh nonce, so an outsider can only guess one: the guess
+			// lands in no running session (it may be held as an early
+			// message of a session nobody opens, and dropped), and the
+			// computation goes on.
+			if status != http.StatusForbidden && status != http.StatusConflict && status != http.StatusNoContent {
+				t.Errorf("hospital-c's %s message into a session of hospital-a and hospital-b: %d %q, want it refused (403 or 409) or held apart", step, status, text)
 			}
 			r, e := secComputeAll(ctx, fed.Nodes[1:2], nodes, uuid, "SecureSum", []any{2.0})
 			res[1], errs[1] = r[0], e[0]

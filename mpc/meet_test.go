@@ -1,0 +1,125 @@
+package mpc
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// meetAll runs Meet at every party of net at once and returns each
+// party's meeting and error.
+func meetAll(net *LocalNetwork, parties []string, about map[string]string) ([]*Meeting, []error) {
+	ms := make([]*Meeting, len(parties))
+	errs := make([]error, len(parties))
+	var wg sync.WaitGroup
+	for i, p := range parties {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := about[p]
+			if a == "" {
+				a = "SecureSum"
+			}
+			ms[i], errs[i] = net.Hub(p).Meet(context.Background(), net, Call{Key: "k", Parties: parties, Content: [16]byte{a[0], byte(len(a))}, About: a, Timeout: 2 * time.Second})
+		}()
+	}
+	wg.Wait()
+	return ms, errs
+}
+
+func TestMeetAgreesAndRepeatsGetNewIDs(t *testing.T) {
+	parties := []string{"a", "b", "c"}
+	net := NewLocalNetwork(parties...)
+	seen := map[string]bool{}
+	for round := range 3 {
+		ms, errs := meetAll(net, parties, nil)
+		for i := range parties {
+			if errs[i] != nil {
+				t.Fatalf("round %d party %d: %v", round, i, errs[i])
+			}
+			if ms[i].ID != ms[0].ID {
+				t.Fatalf("round %d: party %d derived %s, party 0 %s", round, i, ms[i].ID, ms[0].ID)
+			}
+			ms[i].End()
+		}
+		if seen[ms[0].ID] {
+			t.Fatalf("round %d reused the id %s", round, ms[0].ID)
+		}
+		seen[ms[0].ID] = true
+	}
+}
+
+func TestMeetDifferentCallsFailAtOnce(t *testing.T) {
+	start := time.Now()
+	ms, errs := meetAll(NewLocalNetwork("a", "b"), []string{"a", "b"}, map[string]string{"b": "Median"})
+	for i, err := range errs {
+		if !errors.Is(err, ErrMismatch) || ms[i] != nil || !strings.Contains(err.Error(), "Median") {
+			t.Errorf("different calls: party %d got %v, want ErrMismatch naming Median", i, err)
+		}
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("different calls took %v to fail", took)
+	}
+}
+
+func TestMeetRefusalAndBusy(t *testing.T) {
+	parties := []string{"a", "b", "c"}
+	net := NewLocalNetwork(parties...)
+	done := make(chan error, 2)
+	for _, p := range []string{"a", "c"} {
+		go func() {
+			_, err := net.Hub(p).Meet(context.Background(), net, Call{Key: "k", Parties: parties, About: "SecureSum", Timeout: 5 * time.Second})
+			done <- err
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	// A second call on the key at a is refused at once.
+	if _, err := net.Hub("a").Meet(context.Background(), net, Call{Key: "k", Parties: parties, About: "Median", Timeout: 5 * time.Second}); !errors.Is(err, ErrBusy) {
+		t.Errorf("second call at a: %v, want ErrBusy", err)
+	}
+	start := time.Now()
+	net.Hub("b").Refuse(net, "k", parties, 5*time.Second, errors.New("refused the call: bad input"))
+	for range 2 {
+		err := <-done
+		var pe *PeerError
+		if !errors.Is(err, ErrCallRefused) || !errors.As(err, &pe) || pe.Party != "b" || !strings.Contains(err.Error(), "bad input") {
+			t.Errorf("got %v, want b's refusal", err)
+		}
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("the refusal took %v to stop the others", took)
+	}
+	// The next call succeeds.
+	_, errs := meetAll(net, parties, nil)
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("after the refusal: party %d: %v", i, err)
+		}
+	}
+}
+
+// TestVanishedPartyIsNoticed: a party waited for that vanishes is noticed
+// by the probe within a few seconds, not at the 30 s deadline.
+func TestVanishedPartyIsNoticed(t *testing.T) {
+	parties := []string{"a", "b"}
+	net := NewLocalNetwork(parties...)
+	ms, errs := meetAll(net, parties, nil)
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+	s, err := net.Hub("a").Open(Config{ID: ms[0].ID, Parties: parties, Timeout: 30 * time.Second, Network: "k"}, net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	net.Disconnect("b")
+	start := time.Now()
+	_, err = s.Recv(context.Background(), "b", "x.1")
+	var pe *PeerError
+	if !errors.As(err, &pe) || pe.Party != "b" || time.Since(start) > 3*probeEvery {
+		t.Fatalf("got %v after %v, want b named within %v", err, time.Since(start), 3*probeEvery)
+	}
+}
