@@ -161,7 +161,7 @@ func (f *Federation) URLs() []string {
 	return out
 }
 
-var portRE = regexp.MustCompile(`127\.0\.0\.1:(5[56]50[1-3])`)
+var portRE = regexp.MustCompile(`127\.0\.0\.1:(15[56]0[1-3])`)
 
 // CopyExample copies the example federation's configs from exampleDir into
 // dir, moving every port to a free one and every data file to its absolute
@@ -188,7 +188,14 @@ func CopyExample(exampleDir, dataDir, dir string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := portRE.ReplaceAllStringFunc(string(b), func(m string) string { return "127.0.0.1:" + remap[m[len("127.0.0.1:"):]] })
+		moved := 0
+		s := portRE.ReplaceAllStringFunc(string(b), func(m string) string {
+			moved++
+			return "127.0.0.1:" + remap[m[len("127.0.0.1:"):]]
+		})
+		if moved == 0 {
+			return nil, fmt.Errorf("%s: none of the example ports %v found", f, fixed)
+		}
 		s = strings.ReplaceAll(s, `"data/`, `"`+absData+`/`)
 		out := filepath.Join(dir, f)
 		if err := os.WriteFile(out, []byte(s), 0o644); err != nil {
