@@ -52,6 +52,12 @@ func (n *Node) lead(ctx context.Context, req *Request) (map[string]any, error) {
 	var plan *releasePlan
 	fail := func(err error) (map[string]any, error) {
 		plan.cancel()
+		switch { // no member is to blame
+		case n.base.Err() != nil:
+			err = errorf(http.StatusServiceUnavailable, "cancelled: %s is stopping", n.self)
+		case ctx.Err() != nil:
+			err = errorf(http.StatusBadRequest, "cancelled: the client ended the request (%v)", ctx.Err())
+		}
 		err = asAPIError(err)
 		entry.Outcome, entry.Error, entry.Rule = outcomeOf(err), errText(err), ruleDetail(err)
 		n.writeAudit(entry)
