@@ -17,12 +17,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
+	"github.com/fsc-kernel/fsc-kernel/internal/cli"
 	"github.com/fsc-kernel/fsc-kernel/kernel"
 	"github.com/fsc-kernel/fsc-kernel/script"
 )
@@ -30,16 +31,15 @@ import (
 // version is the version of fsc-kernel.
 const version = "0.1.0"
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "fsc-kernel:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Exit("fsc-kernel", run(os.Args[1:])) }
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New(usage)
+		return errors.New("give a command\nusage:\n" + usage)
+	}
+	if cli.IsHelp(args[0]) {
+		fmt.Printf("usage:\n%s\n\n\"fsc-kernel COMMAND -h\" shows a command's flags.\n", usage)
+		return nil
 	}
 	switch args[0] {
 	case "version", "--version":
@@ -52,23 +52,22 @@ func run(args []string) error {
 	case "kernel":
 		return runKernel(args[1:])
 	}
-	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+	return fmt.Errorf("unknown command %q\nusage:\n%s", args[0], usage)
 }
 
-const usage = `usage:
-  fsc-kernel install [--user | --sys-prefix | --prefix DIR] [--node URL]
+const usage = `  fsc-kernel install [--user | --sys-prefix | --prefix DIR] [--node URL]
   fsc-kernel kernel --language python|lua CONNECTION_FILE
   fsc-kernel run STUDY.lua|STUDY.py [--out results.json] [--node URL]
   fsc-kernel version`
 
 func install(args []string) error {
-	fs := flag.NewFlagSet("fsc-kernel install", flag.ContinueOnError)
+	fs := cli.New("fsc-kernel install", "  fsc-kernel install [--user | --sys-prefix | --prefix DIR] [--node URL]")
 	var w kernel.Where
 	fs.BoolVar(&w.User, "user", false, "install for this user (the default; honours JUPYTER_DATA_DIR)")
 	fs.BoolVar(&w.SysPrefix, "sys-prefix", false, "install into the active Python environment's prefix")
 	fs.StringVar(&w.Prefix, "prefix", "", "install under `DIR`/share/jupyter/kernels")
 	node := fs.String("node", "", "the analyst's node `URL` the kernels use (default: FSC_NODE when the kernel starts, or http://127.0.0.1:15501)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -112,10 +111,10 @@ func nodeURL(flagged string) string {
 // runKernel is what Jupyter runs: one kernel on a connection file. SIGINT
 // interrupts the running cell (the kernel catches it); SIGTERM stops.
 func runKernel(args []string) error {
-	fs := flag.NewFlagSet("fsc-kernel kernel", flag.ContinueOnError)
+	fs := cli.New("fsc-kernel kernel", "  fsc-kernel kernel --language python|lua CONNECTION_FILE   (Jupyter runs this)")
 	lang := fs.String("language", "python", "the kernel's language: python or lua")
 	node := fs.String("node", "", "the analyst's node `URL` (default FSC_NODE or http://127.0.0.1:15501)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -127,7 +126,7 @@ func runKernel(args []string) error {
 }
 
 func runStudy(args []string) error {
-	fs := flag.NewFlagSet("fsc-kernel run", flag.ContinueOnError)
+	fs := cli.New("fsc-kernel run", "  fsc-kernel run STUDY.lua|STUDY.py [--out results.json] [--node URL]")
 	out := fs.String("out", "results.json", "write results and provenance to `FILE`")
 	node := fs.String("node", "", "the analyst's node `URL` (default FSC_NODE or http://127.0.0.1:15501)")
 	// The study may come before or after the flags.
@@ -135,14 +134,20 @@ func runStudy(args []string) error {
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		study, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if study == "" && fs.NArg() > 0 {
 		study = fs.Arg(0)
 	}
 	if study == "" {
-		return errors.New("run: give the study file")
+		return errors.New("run: give the study file (see fsc-kernel run -h)")
+	}
+	if _, err := os.Stat(study); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if err := writable(*out); err != nil {
+		return fmt.Errorf("run: --out %s: %w", *out, err)
 	}
 	url := nodeURL(*node)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -169,4 +174,19 @@ func runStudy(args []string) error {
 		}
 	}
 	return err
+}
+
+// writable checks, before a study runs, that its results can be written
+// to file: the folder exists and takes a new file.
+func writable(file string) error {
+	dir := filepath.Dir(file)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("the folder %s does not exist", dir)
+	}
+	f, err := os.CreateTemp(dir, ".fsc-results-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s", dir)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

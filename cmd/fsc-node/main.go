@@ -11,23 +11,26 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/fsc-kernel/fsc-kernel/internal/cli"
 	"github.com/fsc-kernel/fsc-kernel/mpc"
 	"github.com/fsc-kernel/fsc-kernel/mpc/node"
 )
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "fsc-node:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Exit("fsc-node", run(os.Args[1:])) }
+
+const synopsis = `  fsc-node --port PORT [--timeout D] [-v]     a development node on 127.0.0.1:PORT
+  fsc-node --config FILE [-v]                 a federation member
+  fsc-node init --config FILE                 create the key and certificate FILE's [tls] names
+  fsc-node init --name NAME --cert FILE --key FILE [--host HOST]
+  fsc-node version
+
+"fsc-node init -h" shows init's flags.`
 
 func run(args []string) error {
 	if len(args) > 0 {
@@ -39,12 +42,12 @@ func run(args []string) error {
 			return nil
 		}
 	}
-	fs := flag.NewFlagSet("fsc-node", flag.ContinueOnError)
+	fs := cli.New("fsc-node", synopsis)
 	port := fs.Int("port", 0, "run a development node on 127.0.0.1:`PORT` (no config, loopback peers only, unauthenticated)")
 	config := fs.String("config", "", "run the federation member described by `FILE`")
 	timeout := fs.Duration("timeout", 0, "with --port: how long to wait for any one peer message (default 30s)")
 	verbose := fs.Bool("v", false, "log debug messages")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -75,8 +78,7 @@ func run(args []string) error {
 			return err
 		}
 	default:
-		fs.Usage()
-		return errors.New("give --port PORT or --config FILE")
+		return errors.New("give --port PORT or --config FILE (see fsc-node -h)")
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("node", cfg.Name)
 	n, err := node.New(cfg, log)
@@ -85,20 +87,26 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err = n.Serve(ctx)
+	if err := n.Serve(ctx); err != nil {
+		return err
+	}
 	log.Info("stopped")
-	return err
+	return nil
 }
 
 func initIdentity(args []string) error {
-	fs := flag.NewFlagSet("fsc-node init", flag.ContinueOnError)
+	fs := cli.New("fsc-node init", `  fsc-node init --config FILE
+  fsc-node init --name NAME --cert FILE --key FILE [--host HOST]`)
 	config := fs.String("config", "", "create the key and certificate that `FILE`'s [tls] names")
 	name := fs.String("name", "", "member `NAME` (without --config)")
 	cert := fs.String("cert", "", "certificate `FILE` to write (without --config)")
 	key := fs.String("key", "", "key `FILE` to write (without --config)")
 	host := fs.String("host", "", "extra host name or address for the certificate")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("init: unexpected argument %q (see fsc-node init -h)", fs.Arg(0))
 	}
 	if *config != "" {
 		cfg, err := node.LoadConfig(*config)

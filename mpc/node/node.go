@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fsc-kernel/fsc-kernel/mpc"
@@ -198,8 +199,11 @@ func (n *Node) Serve(ctx context.Context) error {
 	go steward(ctx)
 	start := func(addr string, h http.Handler, tlsCfg *tls.Config, what string) error {
 		ln, err := net.Listen("tcp", addr)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%s API: port %s is already in use by another process (another fsc-node?): stop it or choose another port", what, addr)
+		}
 		if err != nil {
-			return fmt.Errorf("%s: listen on %s: %w", what, addr, err)
+			return fmt.Errorf("%s API: listen on %s: %w", what, addr, err)
 		}
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			BaseContext: func(net.Listener) context.Context { return n.base },
@@ -217,13 +221,13 @@ func (n *Node) Serve(ctx context.Context) error {
 		return nil
 	}
 	if n.cfg.Dev {
-		n.log.Warn("development mode: one loopback port for clients and peers; peers are NOT authenticated and only loopback nodes may join networks", "url", n.self)
 		mux := http.NewServeMux()
 		mux.Handle("/peer/", browserGuard(n.peerRoutes()))
 		mux.Handle("/", n.clientRoutes())
 		if err := start(n.cfg.Listen, mux, nil, "client+peer"); err != nil {
 			return err
 		}
+		n.log.Warn("development mode: one loopback port for clients and peers; peers are NOT authenticated and only loopback nodes may join networks", "url", n.self)
 	} else {
 		var clientTLS *tls.Config
 		if n.cfg.ClientTLS != nil {
@@ -237,6 +241,9 @@ func (n *Node) Serve(ctx context.Context) error {
 			return err
 		}
 		if err := start(n.cfg.PeerListen, browserGuard(n.peerRoutes()), mpc.ServerTLS(n.identity, n.pins), "peer"); err != nil {
+			for _, s := range servers {
+				_ = s.Close() // the client API must not run without its peers
+			}
 			return err
 		}
 	}
