@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -108,7 +109,17 @@ func (p *Proc) Kill() {
 // Pid returns the process id.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
-// FreePorts returns n TCP ports on 127.0.0.1 that were free a moment ago.
+// Ports FreePorts picks from: below Linux's ephemeral range (32768-60999),
+// so that no outgoing connection's local port (a node redialling a peer
+// that is down, say) can take a port a node is about to listen on.
+const (
+	portLow  = 20000
+	portHigh = 32767
+)
+
+// FreePorts returns n TCP ports on 127.0.0.1, outside the ephemeral range,
+// that were free a moment ago. It starts at a random port so that test
+// binaries running at once rarely try the same ones.
 func FreePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
@@ -116,14 +127,20 @@ func FreePorts(n int) ([]int, error) {
 			l.Close()
 		}
 	}()
-	ports := make([]int, n)
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	span := portHigh - portLow + 1
+	start := rand.IntN(span)
+	ports := make([]int, 0, n)
+	for i := 0; i < span && len(ports) < n; i++ {
+		p := portLow + (start+i)%span
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 		if err != nil {
-			return nil, err
+			continue // taken
 		}
 		ls = append(ls, l)
-		ports[i] = l.Addr().(*net.TCPAddr).Port
+		ports = append(ports, p)
+	}
+	if len(ports) < n {
+		return nil, fmt.Errorf("free ports: only %d of %d free in %d-%d", len(ports), n, portLow, portHigh)
 	}
 	return ports, nil
 }
