@@ -96,11 +96,14 @@ func (n *Node) parseCompute(kw map[string]any) (*Request, error) {
 	return req, nil
 }
 
-// resolveHandles replaces {"representation_uuid": U} handles to uploaded
-// objects with the objects; handles to anything else are refused.
+// resolveHandles replaces a handle to an uploaded object with the object;
+// handles to anything else are refused. A handle is any object carrying a
+// string representation_uuid, whatever else it holds, as the reference
+// reads it: the FSC JavaScript client sends a Representation as
+// {"api": {...}, "representation_uuid": U}.
 func (n *Node) resolveHandles(arg string, v any) (any, error) {
 	m, ok := v.(map[string]any)
-	if !ok || len(m) != 1 {
+	if !ok {
 		return v, nil
 	}
 	id, ok := m["representation_uuid"].(string)
@@ -150,7 +153,7 @@ func parseNetwork(v any) (*Network, error) {
 	net.UUID = uuid
 	me, ok := m["myself"].(float64)
 	if !ok || me != math.Trunc(me) || me < 0 || int(me) >= len(net.Nodes) {
-		return nil, bad("network.myself: expected the index of this party in nodes (0 to %d), got %v", len(net.Nodes)-1, m["myself"])
+		return nil, bad("network.myself: expected the index of this party in nodes (0 to %d), got %s", len(net.Nodes)-1, describeValue(m["myself"]))
 	}
 	net.Myself = int(me)
 	return net, nil
