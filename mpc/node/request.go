@@ -62,7 +62,7 @@ func (n *Node) parseCompute(kw map[string]any) (*Request, error) {
 		if !ok {
 			return nil, bad("parameters: expected an object, got %s", jsonType(p))
 		}
-		req.Parameters = m
+		req.Parameters = listParameters(m)
 	}
 	data, hasData := kw["data"]
 	ds, hasDataset := kw["dataset"]
@@ -94,6 +94,23 @@ func (n *Node) parseCompute(kw map[string]any) (*Request, error) {
 		return nil, bad("network: missing; a computation on your own data needs the network {nodes, uuid, myself}")
 	}
 	return req, nil
+}
+
+// listParameterKeys are the parameters that hold a list.
+var listParameterKeys = []string{"probabilities", "edges", "range", "names"}
+
+// listParameters writes a list parameter given as one value (R's httr
+// sends c(0.5) as 0.5) as a list of one, so that parties whose clients
+// write it either way ask for the same computation.
+func listParameters(m map[string]any) map[string]any {
+	for _, k := range listParameterKeys {
+		if v, ok := m[k]; ok {
+			if list, ok := oneOrList(v); ok {
+				m[k] = list
+			}
+		}
+	}
+	return m
 }
 
 // resolveHandles replaces a handle to an uploaded object with the object;
@@ -182,7 +199,7 @@ func parseDatasetRef(v any) (*DatasetRef, error) {
 				ref.Where = s
 			}
 		case "columns":
-			list, ok := x.([]any)
+			list, ok := oneOrList(x)
 			if !ok {
 				return nil, bad("dataset.columns: expected a list of column names, got %s", jsonType(x))
 			}
