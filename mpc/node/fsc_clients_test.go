@@ -579,7 +579,7 @@ func replayCases() []replayCase {
 // replayStudy runs every case with party i using the client clients[i]
 // against node urls[i], the FSC way: create, attribute compute, call,
 // download, release; and an upload passed to compute as a handle.
-func replayStudy(t *testing.T, urls []string, clients [3]*dialect, study string) {
+func replayStudy(t *testing.T, urls []string, clients [3]*dialect, study string, sexCounts map[string]float64) {
 	var wg sync.WaitGroup
 	for i := range urls {
 		wg.Add(1)
@@ -638,6 +638,20 @@ func replayStudy(t *testing.T, urls []string, clients [3]*dialect, study string)
 				t.Errorf("%s: download of the upload %s, want %s", c.d.name, got, c.d.encode(mine))
 			}
 			c.release(up) // downloaded already: no error
+
+			// Node-held data, the column named as R writes c("sex").
+			res = c.call(compute, ordered{{"microprotocol", "StatisticsFrequency"}, {"dataset", ordered{{"table", "patients"}, {"columns", rvec{"sex"}}}}})
+			if obj, _ := c.download(res).(map[string]any); obj != nil {
+				r, _ := obj["result"].(map[string]any)
+				h, _ := r["histogram"].(map[string]any)
+				for level, n := range sexCounts {
+					if h[level] != n {
+						t.Errorf("%s: frequency of sex %v, want %v", c.d.name, h, sexCounts)
+						break
+					}
+				}
+			}
+			c.release(res)
 		}()
 	}
 	wg.Wait()
@@ -657,6 +671,19 @@ func TestFSCClientsReplayed(t *testing.T) {
 		return text
 	})
 	urls := fed.URLs()
+	sex, err := pooled(t).Column("sex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sexCounts := map[string]float64{}
+	for _, code := range sex.Cat {
+		if code >= 0 {
+			sexCounts[sex.Levels[code]]++
+		}
+	}
+	if len(sexCounts) < 2 {
+		t.Fatalf("pooled sex counts %v: want two levels", sexCounts)
+	}
 	py, r, js := dialects["python"], dialects["r"], dialects["js"]
 	for _, run := range []struct {
 		name    string
@@ -667,7 +694,7 @@ func TestFSCClientsReplayed(t *testing.T) {
 		{"js", [3]*dialect{js, js, js}},
 		{"python-r-js", [3]*dialect{py, r, js}},
 	} {
-		t.Run(run.name, func(t *testing.T) { replayStudy(t, urls, run.clients, secUUID(t)) })
+		t.Run(run.name, func(t *testing.T) { replayStudy(t, urls, run.clients, secUUID(t), sexCounts) })
 	}
 }
 
