@@ -284,9 +284,10 @@ type MomentSums struct {
 // (x-mean)^k in blocks of momBlock values, each block's sum added with
 // compensated (Neumaier) summation, which is more accurate than summing
 // (x-shift)^k directly; the conversion of those sums to sums about shift
-// (binomial expansion), their transport (exact integer digits: see the wide
-// encoding above) and the decider's conversion to central sums about the
-// pooled mean are exact up to 768-bit rounding. So the k-th central moment
+// (binomial expansion) is exact up to 768-bit rounding, and their transport
+// (exact integer digits: see the wide encoding above), their total and the
+// decider's conversion to central sums about the pooled mean are exact, so
+// the answer never varies from run to run. So the k-th central moment
 // has relative error at most about momBlock·1e-16·Σ|x-mean|^k/|Σ(x-mean)^k|
 // (so below 1e-14 for even k, and typically far less; for odd k relative to
 // the absolute moment), whatever the shift: the loss of 1e-16·(|mean-shift|/sd)^k that summing
