@@ -135,12 +135,18 @@ func (r *wideReader) count() float64 {
 	return s[0]
 }
 
-// real reads the total of a wide real of window w. It adds the digits from
-// the top: the masks telescope, so each partial sum is the true partial sum
-// plus one mask of the size of the digit just added, and rounding (to 768
-// bits) is relative to the total, not to the masks.
+// exactPrec is a precision at which the total of a wide real of window w
+// is exact: its digits are integers below 2^53 in magnitude at weights
+// 2^low .. 2^(low+wideBits·(digits-1)), so every partial sum fits.
+func (w wideWindow) exactPrec() uint { return uint(wideBits*w.digits + 64) }
+
+// real reads the total of a wide real of window w, exactly: the masks
+// cancel to the last bit, so the total depends only on what the parties
+// contributed, never on the masks drawn (no noise that varies between
+// runs).
 func (r *wideReader) real(w wideWindow) *big.Float {
-	sum, t := momNew(), momNew()
+	prec := w.exactPrec()
+	sum, t := new(big.Float).SetPrec(prec), new(big.Float).SetPrec(prec)
 	d := r.next(w.digits)
 	for j := len(d) - 1; j >= 0; j-- {
 		sum.Add(sum, t.SetMantExp(t.SetFloat64(math.Round(d[j])), w.low+wideBits*j))
@@ -253,8 +259,8 @@ func momCentre(sum momAcc, n, lo, hi float64) float64 {
 const momMaxPower = 6
 
 // MomentSums are the pooled sums the univariate statistics are made of: the
-// count, the power sums Σ(x-shift)^k for k = 1..6, Σ1/x and Σln x over the
-// positive values, and the number of values ≤ 0. Only a deciding party
+// count, the power sums Σ(x-shift)^k for k = 1..6, Σ1/x over the non-zero
+// values, Σln x over the positive values, and the number of values ≤ 0. Only a deciding party
 // holds them.
 type MomentSums struct {
 	n, nonPos, recipOut, shift float64
@@ -278,9 +284,10 @@ type MomentSums struct {
 // (x-mean)^k in blocks of momBlock values, each block's sum added with
 // compensated (Neumaier) summation, which is more accurate than summing
 // (x-shift)^k directly; the conversion of those sums to sums about shift
-// (binomial expansion), their transport (exact integer digits: see the wide
-// encoding above) and the decider's conversion to central sums about the
-// pooled mean are exact up to 768-bit rounding. So the k-th central moment
+// (binomial expansion) is exact up to 768-bit rounding, and their transport
+// (exact integer digits: see the wide encoding above), their total and the
+// decider's conversion to central sums about the pooled mean are exact, so
+// the answer never varies from run to run. So the k-th central moment
 // has relative error at most about momBlock·1e-16·Σ|x-mean|^k/|Σ(x-mean)^k|
 // (so below 1e-14 for even k, and typically far less; for odd k relative to
 // the absolute moment), whatever the shift: the loss of 1e-16·(|mean-shift|/sd)^k that summing
@@ -373,7 +380,10 @@ func LocalMoments(x []float64, shift float64) (*MomentsPart, error) {
 		b5 += c * d4 * d
 		b6 += c * d4 * d2
 		switch {
-		case v <= 0:
+		case v < 0: // in the harmonic mean, not in the geometric (as the reference)
+			nonPos += c
+			brecip += c / v
+		case v == 0: // in neither mean
 			nonPos += c
 		case c > 1:
 			brecip += c / v
@@ -476,11 +486,48 @@ func (p *MomentsPart) Combine(ctx context.Context, c Combiner) (*MomentSums, err
 	}
 	m.central = m.raw
 	if m.n > 0 {
-		// Σ(x-mean)^k from Σ(x-shift)^k: delta = shift - mean = -Σ(x-shift)/n.
-		delta := momNew().Quo(m.raw[1], momF(m.n))
-		m.central = momRecentre(m.raw, delta.Neg(delta))
+		m.central = momCentralExact(m.raw)
 	}
 	return m, nil
+}
+
+// momCentralExact returns the central sums Σ(x-mean)^k from the exact power
+// sums s[k] = Σ(x-shift)^k (s[0] = n > 0, every s[k] exact at the wide
+// window's precision). With S = s[1], mean - shift = S/n and
+//
+//	n^k·Σ(x-mean)^k = Σ_j C(k,j)·s[j]·n^j·(-S)^(k-j),
+//
+// which is evaluated without rounding (the precision covers every product
+// and the span of their exponents), then divided by n^k to 768 bits. So a
+// central sum that is zero in the parties' sums (odd sums of symmetric data
+// given exactly) comes out exactly zero, not as a residue of rounding.
+func momCentralExact(s []*big.Float) []*big.Float {
+	k := len(s) - 1
+	prec := uint(k+1)*momWindow.exactPrec() + 1024
+	ex := func() *big.Float { return new(big.Float).SetPrec(prec) }
+	n := ex().Set(s[0])
+	negS := ex().Neg(s[1])
+	powN := make([]*big.Float, k+1) // n^j
+	powS := make([]*big.Float, k+1) // (-S)^j
+	powN[0], powS[0] = ex().SetInt64(1), ex().SetInt64(1)
+	for j := 1; j <= k; j++ {
+		powN[j] = ex().Mul(powN[j-1], n)
+		powS[j] = ex().Mul(powS[j-1], negS)
+	}
+	out := make([]*big.Float, k+1)
+	t := ex()
+	for p := range out {
+		sum := ex()
+		binom := int64(1) // C(p,j)
+		for j := 0; j <= p; j++ {
+			t.Mul(s[j], powN[j])
+			t.Mul(t, powS[p-j])
+			sum.Add(sum, t.Mul(t, ex().SetInt64(binom)))
+			binom = binom * int64(p-j) / int64(j+1)
+		}
+		out[p] = momNew().Quo(sum, powN[p])
+	}
+	return out
 }
 
 // Count returns the number of values pooled.
@@ -556,6 +603,29 @@ func (m *MomentSums) standardised(k int, m2 *big.Float) (float64, error) {
 	return momFloat(momNew().Quo(m.central[k], scale)), nil
 }
 
+// belowRounding reports whether the odd central sum Σ(x-mean)^k is smaller
+// than the rounding of the parties' float64 sums could make it, so that its
+// sign and size are noise: symmetric data then have a skewness (and
+// hyper-skewness) of exactly 0, the same in every run. Each party sums
+// (x-mu)^k about its own mean mu with an error of at most
+// γ = (momBlock+2k+2)·2^-53 times Σ|x-mu|^k; summed over the parties that
+// is at most 2^k·Σ|x-mean|^k (|x-mu| ≤ |x-mean| + |mu-mean| and, by
+// Jensen, n_p·|mu-mean|^k ≤ Σ_p|x-mean|^k), and Σ|x-mean|^k is at most
+// sqrt(Σ(x-mean)^(k-1)·Σ(x-mean)^(k+1)) (Cauchy–Schwarz).
+func (m *MomentSums) belowRounding(k int) bool {
+	if k+1 >= len(m.central) {
+		return false
+	}
+	abs := momNew().Mul(m.central[k-1], m.central[k+1])
+	if abs.Sign() <= 0 {
+		return false
+	}
+	abs.Sqrt(abs)
+	gamma := float64(momBlock+2*k+2) * 0x1p-53 * math.Ldexp(1, k)
+	bound := abs.Mul(abs, momF(gamma))
+	return momNew().Abs(m.central[k]).Cmp(bound) <= 0
+}
+
 // momBinomTail returns Σ_{j=1..k} C(k,j)·d^(k-j).
 func momBinomTail(k int, d *big.Float) *big.Float {
 	sum, dp, binom := momNew(), momF(1), 1.0
@@ -580,8 +650,12 @@ func momBinomTail(k int, d *big.Float) *big.Float {
 // square root; samples is n. A value that is undefined is nil (JSON null):
 // the sample variance and what is built on it when n = 1, the shape
 // statistics when the variance is zero (or min == max), the coefficients of
-// variation when the mean is zero, the harmonic and geometric means when a
-// value is ≤ 0. With no values it returns an error "no values".
+// variation when the mean is zero, the harmonic mean when Σ1/x is zero.
+// The harmonic and geometric means follow the reference also when values
+// are ≤ 0: harmonic_mean = n/Σ1/x over the non-zero values, geometric_mean =
+// exp(Σln x / n) with ln x summed over the positive values only (so zeros
+// and negative values pull it towards 1). With no values it returns an
+// error "no values".
 func (m *MomentSums) Univariate(min, max float64) (map[string]any, error) {
 	if m == nil {
 		return nil, errors.New("univariate: no pooled sums at this party (it does not decide)")
@@ -615,14 +689,18 @@ func (m *MomentSums) Univariate(min, max float64) (map[string]any, error) {
 			if shape[k], err = m.standardised(k, m2); err != nil {
 				return nil, fmt.Errorf("univariate: %w", err)
 			}
+			if k%2 == 1 && m.belowRounding(k) {
+				shape[k] = 0
+			}
 		}
 	}
-	harmonic, geometric := nan, nan
-	if m.nonPos == 0 {
-		geometric = math.Exp(momFloat(m.logs) / n)
-		if m.recipOut == 0 && m.recip.Sign() > 0 {
-			harmonic = momFloat(momNew().Quo(momF(n), m.recip))
-		}
+	// The reference's definitions, also for values ≤ 0: every value counts
+	// in n, ln x is summed over the positive values only and 1/x over the
+	// non-zero ones.
+	geometric := math.Exp(momFloat(m.logs) / n)
+	harmonic := nan
+	if m.recipOut == 0 && m.recip.Sign() != 0 {
+		harmonic = momFloat(momNew().Quo(momF(n), m.recip))
 	}
 	// Σx² = Σ(x-s)² + 2s·Σ(x-s) + n·s².
 	s := momF(m.shift)

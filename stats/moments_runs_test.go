@@ -19,7 +19,7 @@ func TestMomentsOfSortedRuns(t *testing.T) {
 			x[i] += 0.5
 		}
 		if i%1000 == 0 {
-			x[i] = -x[i] // a few values ≤ 0: harmonic and geometric means undefined
+			x[i] = -x[i] // a few values ≤ 0: the reference's harmonic and geometric means
 		}
 	}
 	positive := slices.DeleteFunc(slices.Clone(x), func(v float64) bool { return v <= 0 })

@@ -41,8 +41,28 @@ func ownNumbers(data any, limit int) (*input, error) {
 	return &input{x: x}, nil
 }
 
+// oneOrList reads a list, or one value (a string, number or boolean) as a
+// list of one: R's httr with auto_unbox, as the FSC R client sends, turns
+// a vector of one element into that element, and the reference reads it as
+// one value. Null and objects are no list.
+func oneOrList(v any) ([]any, bool) {
+	switch x := v.(type) {
+	case []any:
+		return x, true
+	case string, float64, bool:
+		return []any{x}, true
+	}
+	return nil, false
+}
+
+// isNumber reports whether a JSON value is a number.
+func isNumber(v any) bool {
+	_, ok := v.(float64)
+	return ok
+}
+
 func asList(data any, limit int, what string) ([]any, error) {
-	list, ok := data.([]any)
+	list, ok := oneOrList(data)
 	if !ok {
 		return nil, bad("data: %s expects a list, got %s", what, jsonType(data))
 	}
@@ -52,11 +72,16 @@ func asList(data any, limit int, what string) ([]any, error) {
 	return list, nil
 }
 
-// ownPairs reads a list of [x, y] pairs of numbers.
+// ownPairs reads a list of [x, y] pairs of numbers; one pair [x, y] alone
+// is a list of one (R sends list(c(x, y)) so, and no list of pairs has two
+// numbers for elements).
 func ownPairs(data any, limit int) (*input, error) {
 	list, err := asList(data, limit, "a list of [x, y] pairs")
 	if err != nil {
 		return nil, err
+	}
+	if len(list) == 2 && isNumber(list[0]) && isNumber(list[1]) {
+		list = []any{list}
 	}
 	in := &input{x: make([]float64, len(list)), y: make([]float64, len(list))}
 	for i, e := range list {
@@ -79,11 +104,15 @@ func ownPairs(data any, limit int) (*input, error) {
 	return in, nil
 }
 
-// ownRows reads rows [y, x1, ..., xk] of numbers, all of one length.
+// ownRows reads rows [y, x1, ..., xk] of numbers, all of one length; one
+// row alone (a flat list of numbers) is a list of one row.
 func ownRows(data any, limit int) (*input, error) {
 	list, err := asList(data, limit, "rows [y, x1, ..., xk]")
 	if err != nil {
 		return nil, err
+	}
+	if len(list) >= 2 && !slices.ContainsFunc(list, func(v any) bool { return !isNumber(v) }) {
+		list = []any{list}
 	}
 	in := &input{}
 	width := -1
@@ -109,6 +138,41 @@ func ownRows(data any, limit int) (*input, error) {
 			}
 		}
 		in.rows = append(in.rows, row)
+	}
+	return in, nil
+}
+
+// ownExtremes reads MinimumMaximum's data in either form: numbers, or the
+// reference's items {"minimum": a, "maximum": b} (each one sample whose
+// smallest value is a and largest b), mixed as they come; one number or
+// one item alone is a list of one. n counts the samples.
+func ownExtremes(data any, limit int) (*input, error) {
+	if m, ok := data.(map[string]any); ok {
+		data = []any{m}
+	}
+	list, err := asList(data, limit, "a list of numbers or of {\"minimum\": a, \"maximum\": b}")
+	if err != nil {
+		return nil, err
+	}
+	in := &input{x: make([]float64, 0, len(list)), n: len(list)}
+	for i, e := range list {
+		switch v := e.(type) {
+		case float64:
+			in.x = append(in.x, v)
+		case map[string]any:
+			for _, k := range []string{"minimum", "maximum"} {
+				f, ok := v[k].(float64)
+				if !ok {
+					if _, has := v[k]; !has {
+						return nil, bad("data[%d]: %q missing; expected {\"minimum\": a, \"maximum\": b}", i, k)
+					}
+					return nil, bad("data[%d].%s: expected a number, got %s", i, k, jsonType(v[k]))
+				}
+				in.x = append(in.x, f)
+			}
+		default:
+			return nil, bad("data[%d]: expected a number or {\"minimum\": a, \"maximum\": b}, got %s", i, jsonType(e))
+		}
 	}
 	return in, nil
 }
@@ -143,11 +207,19 @@ func ownLabels(data any, limit int) (*input, error) {
 	return in, nil
 }
 
-// ownLabelPairs reads a list of [a, b] category pairs into counts.
+// ownLabelPairs reads a list of [a, b] category pairs into counts; one
+// pair [a, b] alone is a list of one.
 func ownLabelPairs(data any, limit int) (*input, error) {
 	list, err := asList(data, limit, "a list of [a, b] category pairs")
 	if err != nil {
 		return nil, err
+	}
+	if len(list) == 2 {
+		_, aok := label(list[0])
+		_, bok := label(list[1])
+		if aok && bok {
+			list = []any{list}
+		}
 	}
 	in := &input{pairCounts: map[[2]string]float64{}, n: len(list)}
 	for i, e := range list {
@@ -166,8 +238,9 @@ func ownLabelPairs(data any, limit int) (*input, error) {
 }
 
 // ownSets reads a list of sets of strings; this party's set is their
-// intersection, as the FSC reference reads it. A flat list of strings is
-// one set.
+// intersection, as the FSC reference reads it. A flat list of strings (or
+// one string) is one set; in a list of sets, a string alone is a set of one
+// (R sends list(c("a"), c("a", "b")) as ["a", ["a", "b"]]).
 func ownSets(data any, limit int) ([]string, error) {
 	list, err := asList(data, limit, "a list of sets (lists of strings)")
 	if err != nil {
@@ -193,10 +266,11 @@ func ownSets(data any, limit int) ([]string, error) {
 			return nil, bad("data[%d]: expected a set (a list of strings), got %s", i, jsonType(e))
 		}
 	}
-	if len(sets) > 0 && len(flat) > 0 {
-		return nil, bad("data: mixes strings and sets; give a list of sets")
-	}
-	if len(sets) == 0 {
+	if len(sets) > 0 {
+		for _, str := range flat {
+			sets = append(sets, []string{str})
+		}
+	} else {
 		sets = [][]string{flat}
 	}
 	return mpc.IntersectLists(sets), nil

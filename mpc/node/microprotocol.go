@@ -101,11 +101,23 @@ var microprotocols = map[string]*microprotocol{
 		},
 	},
 	"MinimumMaximum": {
-		own: ownNumbers, table: numericColumn,
+		own: ownExtremes, table: numericColumn,
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
 			lo, hi, n, err := stats.MinMax(ctx, e.c, in.x)
-			if err != nil || !e.c.Decider() {
+			if err != nil {
 				return nil, err
+			}
+			if e.plan == nil {
+				// Own data: samples counts what the parties gave, an
+				// item {"minimum", "maximum"} once (it adds two values).
+				s, err := e.c.Sum(ctx, []float64{float64(in.n)})
+				if s == nil || err != nil {
+					return nil, err
+				}
+				n = int64(math.Round(s[0]))
+			}
+			if !e.c.Decider() {
+				return nil, nil
 			}
 			return map[string]any{"samples": n, "minimum": lo, "maximum": hi}, nil
 		},

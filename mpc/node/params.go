@@ -16,8 +16,10 @@ type params struct {
 	extremes bool
 }
 
+// numberList reads a list of numbers, or one number as a list of one (as
+// R's httr sends c(0.5)).
 func numberList(v any, what string) ([]float64, error) {
-	list, ok := v.([]any)
+	list, ok := oneOrList(v)
 	if !ok {
 		return nil, bad("parameters.%s: expected a list of numbers, got %s", what, jsonType(v))
 	}
@@ -114,7 +116,7 @@ func (n *Node) parseParams(mp string, raw map[string]any) (*params, error) {
 		}
 	case "Regression":
 		if v, ok := raw["names"]; ok {
-			list, ok := v.([]any)
+			list, ok := oneOrList(v)
 			if !ok {
 				return nil, bad("parameters.names: expected a list of regressor names")
 			}

@@ -62,7 +62,7 @@ func (n *Node) parseCompute(kw map[string]any) (*Request, error) {
 		if !ok {
 			return nil, bad("parameters: expected an object, got %s", jsonType(p))
 		}
-		req.Parameters = m
+		req.Parameters = listParameters(m)
 	}
 	data, hasData := kw["data"]
 	ds, hasDataset := kw["dataset"]
@@ -96,11 +96,31 @@ func (n *Node) parseCompute(kw map[string]any) (*Request, error) {
 	return req, nil
 }
 
-// resolveHandles replaces {"representation_uuid": U} handles to uploaded
-// objects with the objects; handles to anything else are refused.
+// listParameterKeys are the parameters that hold a list.
+var listParameterKeys = []string{"probabilities", "edges", "range", "names"}
+
+// listParameters writes a list parameter given as one value (R's httr
+// sends c(0.5) as 0.5) as a list of one, so that parties whose clients
+// write it either way ask for the same computation.
+func listParameters(m map[string]any) map[string]any {
+	for _, k := range listParameterKeys {
+		if v, ok := m[k]; ok {
+			if list, ok := oneOrList(v); ok {
+				m[k] = list
+			}
+		}
+	}
+	return m
+}
+
+// resolveHandles replaces a handle to an uploaded object with the object;
+// handles to anything else are refused. A handle is any object carrying a
+// string representation_uuid, whatever else it holds, as the reference
+// reads it: the FSC JavaScript client sends a Representation as
+// {"api": {...}, "representation_uuid": U}.
 func (n *Node) resolveHandles(arg string, v any) (any, error) {
 	m, ok := v.(map[string]any)
-	if !ok || len(m) != 1 {
+	if !ok {
 		return v, nil
 	}
 	id, ok := m["representation_uuid"].(string)
@@ -150,7 +170,7 @@ func parseNetwork(v any) (*Network, error) {
 	net.UUID = uuid
 	me, ok := m["myself"].(float64)
 	if !ok || me != math.Trunc(me) || me < 0 || int(me) >= len(net.Nodes) {
-		return nil, bad("network.myself: expected the index of this party in nodes (0 to %d), got %v", len(net.Nodes)-1, m["myself"])
+		return nil, bad("network.myself: expected the index of this party in nodes (0 to %d), got %s", len(net.Nodes)-1, describeValue(m["myself"]))
 	}
 	net.Myself = int(me)
 	return net, nil
@@ -179,7 +199,7 @@ func parseDatasetRef(v any) (*DatasetRef, error) {
 				ref.Where = s
 			}
 		case "columns":
-			list, ok := x.([]any)
+			list, ok := oneOrList(x)
 			if !ok {
 				return nil, bad("dataset.columns: expected a list of column names, got %s", jsonType(x))
 			}

@@ -90,7 +90,8 @@ func decodeBody(w http.ResponseWriter, r *http.Request) (callBody, error) {
 	return parseBody(data)
 }
 
-// parseBody decodes the bytes of an FSC request body.
+// parseBody decodes the bytes of an FSC request body: an object whose args
+// and kwargs are read; any other key is ignored.
 func parseBody(data []byte) (callBody, error) {
 	var out callBody
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -111,11 +112,8 @@ func parseBody(data []byte) (callBody, error) {
 	if !ok {
 		return out, errorf(http.StatusBadRequest, "body: expected a JSON object with args and kwargs, got %s", jsonType(raw))
 	}
-	for k := range top {
-		if k != "args" && k != "kwargs" {
-			return out, errorf(http.StatusBadRequest, "body: unexpected key %q (expected args and kwargs)", k)
-		}
-	}
+	// Other keys are ignored, as the reference ignores them: the FSC R
+	// client sends {"ignore": "R compatibility issues"} on GET and DELETE.
 	switch a := top["args"].(type) {
 	case nil:
 	case []any:
@@ -282,7 +280,7 @@ func (n *Node) handleCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !matches(service, body.Kwargs) {
-		writeError(w, errorf(http.StatusNotFound, "no service matches %v; this node offers %v", body.Kwargs, service))
+		writeError(w, errorf(http.StatusNotFound, "no service matches %s; this node offers one service: %s", describeFields(body.Kwargs, "protocol"), describeFields(service, "protocol")))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"type": "uuid", "uuid": n.serviceID})
@@ -309,7 +307,7 @@ func (n *Node) handleUpload(w http.ResponseWriter, r *http.Request) {
 func (n *Node) lookup(id string) (*object, error) {
 	o, ok := n.store.get(id)
 	if !ok {
-		return nil, errorf(http.StatusNotFound, "unknown uuid %s (never issued, already downloaded, released or expired)", id)
+		return nil, errorf(http.StatusNotFound, "unknown uuid %s (never issued, already downloaded, released or expired)", bounded(id))
 	}
 	return o, nil
 }
@@ -351,18 +349,22 @@ func (n *Node) handleDownload(w http.ResponseWriter, r *http.Request) {
 		value = map[string]any{"member": o.name, "of": service}
 	default:
 		value = o.value
-		n.store.release(id) // a result or upload is downloaded once
+		n.store.downloaded(id) // a result or upload is downloaded once
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"type": "object", "object": value})
 }
 
+// handleRelease frees a result or upload. Releasing one already freed by
+// its download is no error (the FSC Python client downloads, then
+// releases); the permanent service and member handles stay.
 func (n *Node) handleRelease(w http.ResponseWriter, r *http.Request) {
 	if _, err := decodeBody(w, r); err != nil {
 		writeError(w, err)
 		return
 	}
-	if !n.store.release(mux.Vars(r)["uuid"]) {
-		writeError(w, errorf(http.StatusNotFound, "unknown uuid %s", mux.Vars(r)["uuid"]))
+	id := mux.Vars(r)["uuid"]
+	if !n.store.release(id) && !n.store.forgetDownloaded(id) {
+		writeError(w, errorf(http.StatusNotFound, "unknown uuid %s (never issued, already released, or expired)", bounded(id)))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"type": "none"})

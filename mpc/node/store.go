@@ -32,16 +32,20 @@ type object struct {
 
 // store holds the objects that REST handles name. Results and uploads are
 // freed on download or release, or after ttl; their number is bounded.
+// Of an object freed by its download only the uuid is kept, until the
+// object's ttl would have ended (at most max of them), so that releasing
+// it afterwards is no error.
 type store struct {
 	mu      sync.Mutex
 	objects map[string]*object
+	gone    map[string]time.Time // downloaded uuid -> when it is forgotten
 	ttl     time.Duration
 	max     int
 	last    time.Time
 }
 
 func newStore(ttl time.Duration, max int) *store {
-	return &store{objects: map[string]*object{}, ttl: ttl, max: max}
+	return &store{objects: map[string]*object{}, gone: map[string]time.Time{}, ttl: ttl, max: max}
 }
 
 func newUUID() string {
@@ -92,6 +96,47 @@ func (s *store) release(id string) bool {
 	return ok
 }
 
+// downloaded frees an object that was just downloaded, remembering its
+// uuid; permanent objects stay.
+func (s *store) downloaded(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[id]
+	if !ok || o.expires.IsZero() {
+		return
+	}
+	delete(s.objects, id)
+	if len(s.gone) >= s.max {
+		s.sweepGoneLocked(time.Now())
+	}
+	if len(s.gone) >= s.max {
+		for old := range s.gone { // full of fresh uuids: forget any one
+			delete(s.gone, old)
+			break
+		}
+	}
+	s.gone[id] = o.expires
+}
+
+// forgetDownloaded reports whether id names an object freed by its
+// download (and not yet forgotten), and forgets it: a second release is
+// an unknown uuid again.
+func (s *store) forgetDownloaded(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	until, ok := s.gone[id]
+	delete(s.gone, id)
+	return ok && time.Now().Before(until)
+}
+
+func (s *store) sweepGoneLocked(now time.Time) {
+	for id, until := range s.gone {
+		if now.After(until) {
+			delete(s.gone, id)
+		}
+	}
+}
+
 // len returns the number of objects held, permanent ones included.
 func (s *store) len() int {
 	s.mu.Lock()
@@ -110,4 +155,5 @@ func (s *store) sweepLocked() {
 			delete(s.objects, id)
 		}
 	}
+	s.sweepGoneLocked(now)
 }
