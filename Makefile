@@ -2,12 +2,13 @@
 #   make demo    three hospitals on loopback and a study on them
 #   make test    every test (installs what it needs first)
 #   make bench   benchmarks; the federation table goes to bench/results.md
+#   make stress  the kernel's Jupyter suites 50 times in a row on a busy core
 
 GO      ?= go
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 BIN     := bin
 
-.PHONY: build demo test unit fuzz vet deps test-deps bench install clean
+.PHONY: build demo test unit fuzz vet deps test-deps bench stress install clean
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -61,6 +62,13 @@ fuzz:
 bench: deps test-deps build
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./stats ./mpc ./script ./kernel
 	$(GO) run ./bench -bin $(BIN)/fsc-node -out bench/results.md
+
+# Not part of test (it takes about half an hour): the conformance suite
+# and the ordering tests (interrupts, stop_on_error, iopub), both
+# languages, STRESS_RUNS times in a row while one core is kept busy.
+STRESS_RUNS ?= 50
+stress: deps test-deps build
+	kernel/testdata/stress.sh $(BIN)/fsc-kernel $(STRESS_RUNS)
 
 # go install the binaries, then the kernelspecs fsc and fsc-lua for this user.
 install:

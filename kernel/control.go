@@ -3,7 +3,7 @@ package kernel
 // interrupt answers interrupt_request: the running cell, if any, stops
 // with KeyboardInterrupt.
 func (k *Kernel) interrupt(r *request) {
-	k.Interrupt()
+	k.interruptReceived(r.received)
 	k.reply(r, "interrupt_reply", map[string]string{"status": "ok"})
 }
 

@@ -3,6 +3,7 @@ package kernel
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -72,6 +73,22 @@ func (k *Kernel) receive(sock socket, channel string, handle func(*request)) {
 func (k *Kernel) handle(r *request) {
 	k.publish(r.rawHeader, "status", statusContent{"busy"})
 	defer k.publish(r.rawHeader, "status", statusContent{"idle"})
+	k.dispatch(r)
+}
+
+// handleAside answers a request that is served while a cell may run: one
+// on control, or an interrupt_request on shell. Its busy and idle go out
+// together, before it is answered, so that they never fall between the
+// running cell's own busy and idle (nor after them, where a frontend
+// would take the stray idle for the end of its next cell): an interrupt
+// is published before the cell it stops can end.
+func (k *Kernel) handleAside(r *request) {
+	k.publishStatusPair(r.rawHeader)
+	k.dispatch(r)
+}
+
+// dispatch runs the handler of r.
+func (k *Kernel) dispatch(r *request) {
 	msgType := r.Header.MsgType
 	h := handlers[msgType]
 	switch {
@@ -94,10 +111,48 @@ func (k *Kernel) reply(r *request, msgType string, content any) {
 	k.send(r.sock, r.channel, r.Identities, r.rawHeader, msgType, content)
 }
 
+// shedable are the iopub messages a frontend that does not keep up may
+// lose: output, whose loss the cell then shows. Status, execute_input,
+// execute_result and error always go.
+var shedable = map[string]bool{"stream": true, "display_data": true, "update_display_data": true, "clear_output": true}
+
 // publish sends a message on iopub.
 func (k *Kernel) publish(parent json.RawMessage, msgType string, content any) {
+	if frames := k.encodeIOPub(parent, msgType, content); frames != nil {
+		k.socks.iopub.publish(parent, shedable[msgType], frames)
+	}
+}
+
+// publishStatusPair sends status busy and status idle on iopub with no
+// other message between them.
+func (k *Kernel) publishStatusPair(parent json.RawMessage) {
+	busy := k.encodeIOPub(parent, "status", statusContent{"busy"})
+	idle := k.encodeIOPub(parent, "status", statusContent{"idle"})
+	k.socks.iopub.publish(parent, false, busy, idle)
+}
+
+// shedNotice is the stream message iopub sends to a frontend in place of
+// the n outputs it shed for it.
+func (k *Kernel) shedNotice(parent json.RawMessage, n int) [][]byte {
+	text := fmt.Sprintf("\n[fsc-kernel: %d outputs of this cell were not sent: the frontend did not keep up with them]\n", n)
+	return k.encodeIOPub(parent, "stream", streamContent{Name: "stderr", Text: text})
+}
+
+// encodeIOPub encodes an iopub message; nil if it cannot be.
+func (k *Kernel) encodeIOPub(parent json.RawMessage, msgType string, content any) [][]byte {
+	body, err := json.Marshal(content)
+	if err != nil {
+		k.log.Error("cannot encode a message", "msg_type", msgType, "err", err)
+		return nil
+	}
 	topic := [][]byte{[]byte("kernel." + k.session + "." + msgType)}
-	k.send(k.socks.iopub, "iopub", topic, parent, msgType, content)
+	m := &message{Identities: topic, Header: newHeader(k.session, msgType), Parent: parent, Content: body}
+	frames, err := encode(m, k.signer)
+	if err != nil {
+		k.log.Error("cannot encode a message", "msg_type", msgType, "err", err)
+		return nil
+	}
+	return frames
 }
 
 // send encodes and sends one message; failures are logged.

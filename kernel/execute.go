@@ -59,17 +59,31 @@ func (k *Kernel) execute(r *request) {
 	out := &cellPublisher{send: func(msgType string, content any) { k.publish(parent, msgType, content) }}
 	var reply executeReply
 	var result map[string]string
-	k.running(out, func(ctx context.Context) { reply, result = k.run(ctx, req, n, out) })
+	k.running(out, r.received, func(ctx context.Context) { reply, result = k.run(ctx, req, n, out) })
 	if counted {
 		k.history.add(n, req.Code, result["text/plain"], result != nil)
 	}
 	if reply.Status == "error" && req.StopOnError {
-		// Before the reply goes out: a request sent after the frontend
-		// saw the error is stamped later and runs.
+		// Every request sent before the frontend saw the error is
+		// aborted, however close behind this one it came: first the
+		// requests on their way are given the time to be read (and
+		// stamped), then the reply goes out. A request sent after the
+		// frontend saw the error is stamped later and runs.
+		k.queue.settle(abortSettle, abortSettleLimit)
 		k.abortUntil = time.Now()
 	}
 	k.reply(r, "execute_reply", reply)
 }
+
+// Waits of stop_on_error before the error reply.
+const (
+	// abortSettle is how long the shell must be quiet before an error
+	// reply goes out with stop_on_error: requests sent together arrive
+	// within it, even on a machine with every core busy.
+	abortSettle = 50 * time.Millisecond
+	// abortSettleLimit bounds that wait when requests keep coming.
+	abortSettleLimit = time.Second
+)
 
 // run runs the cell of req, counted n, and returns its reply and the MIME
 // bundle of its result.
@@ -97,13 +111,14 @@ func (k *Kernel) run(ctx context.Context, req executeRequest, n int, out *cellPu
 	return reply, result
 }
 
-// running runs f as the running cell: what the Runtime shows goes to out,
-// and Interrupt cancels f's context.
-func (k *Kernel) running(out *cellPublisher, f func(ctx context.Context)) {
+// running runs f as the running cell, of a request received at
+// received: what the Runtime shows goes to out, and Interrupt cancels f's
+// context.
+func (k *Kernel) running(out *cellPublisher, received time.Time, f func(ctx context.Context)) {
 	ctx, cancel := context.WithCancel(k.ctx)
 	defer cancel()
 	k.mu.Lock()
-	k.cancel = cancel
+	k.cancel, k.cellReceived = cancel, received
 	k.mu.Unlock()
 	k.cell.Store(out)
 	defer func() {

@@ -114,27 +114,43 @@ func jupyterEnv(t *testing.T, node string) []string {
 // (jupyter_kernel_test) against both kernelspecs, and interrupts by
 // message and by SIGINT. Every test must run and pass: none skipped.
 func TestConformance(t *testing.T) {
+	// jupyter_kernel_test 0.4.5 has 12 tests a kernelspec; 4 interrupts.
+	runSuite(t, "conformance", 2*12+4)
+}
+
+// TestOrdering runs testdata/ordering.py through jupyter_client against
+// both kernelspecs: busy and idle around interrupts, also one that comes
+// as its cell ends; the namespace after an interrupt; stop_on_error with
+// requests sent back to back; iopub shedding output for a frontend that
+// does not read, with a notice, the final idle and a bounded kernel.
+func TestOrdering(t *testing.T) {
+	runSuite(t, "ordering", 2*4)
+}
+
+// runSuite runs the Python unittest module testdata/module.py with
+// Debian's python3 against the installed kernelspecs; every test must run
+// and pass, at least want of them.
+func runSuite(t *testing.T, module string, want int) {
 	env := jupyterEnv(t, "http://127.0.0.1:1")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, debPython, "-m", "unittest", "-v", "conformance")
+	cmd := exec.CommandContext(ctx, debPython, "-m", "unittest", "-v", module)
 	cmd.Dir = "testdata"
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
 	text := string(out)
 	if err != nil {
-		t.Fatalf("conformance suite failed: %v\n%s", err, text)
+		t.Fatalf("%s failed: %v\n%s", module, err, text)
 	}
 	if strings.Contains(text, "skipped") || !strings.Contains(text, "\nOK") {
-		t.Fatalf("conformance suite: every test must run and pass\n%s", text)
+		t.Fatalf("%s: every test must run and pass\n%s", module, text)
 	}
 	var ran int
 	if m := regexp.MustCompile(`\nRan (\d+) tests? in`).FindStringSubmatch(text); m != nil {
 		ran, _ = strconv.Atoi(m[1])
 	}
-	// jupyter_kernel_test 0.4.5 has 12 tests a kernelspec; 4 interrupts.
-	if ran < 2*12+4 {
-		t.Errorf("conformance suite ran %d tests, want at least %d\n%s", ran, 2*12+4, text)
+	if ran < want {
+		t.Errorf("%s ran %d tests, want at least %d\n%s", module, ran, want, text)
 	}
 }
 

@@ -33,10 +33,13 @@ type Kernel struct {
 
 	cell atomic.Pointer[cellPublisher] // output of the running cell, nil between cells
 
-	mu      sync.Mutex
-	cancel  context.CancelFunc // cancels the running cell
-	stop    chan struct{}      // closed by a shutdown request
-	stopped bool
+	queue *requestQueue // shell requests waiting for the running cell
+
+	mu           sync.Mutex
+	cancel       context.CancelFunc // cancels the running cell
+	cellReceived time.Time          // when the running cell's request was received
+	stop         chan struct{}      // closed by a shutdown request
+	stopped      bool
 
 	// State of the shell goroutine.
 	count      int       // execution count of the last counted cell
@@ -67,7 +70,7 @@ func New(conn Connection, opts ...Option) (*Kernel, error) {
 	if err := conn.check(false); err != nil {
 		return nil, fmt.Errorf("connection: %w", err)
 	}
-	socks, err := bind(&conn, k.log)
+	socks, err := bind(&conn, k.log, k.shedNotice)
 	if err != nil {
 		return nil, err
 	}
@@ -120,9 +123,9 @@ const progressAfter = 500 * time.Millisecond
 // stopGrace is how long a stopping kernel waits for its running cell.
 const stopGrace = 2 * time.Second
 
-// lingerIOPub is how long a stopping kernel waits for its last iopub
-// messages to leave: zmq4 sends them from a queue that Close discards.
-const lingerIOPub = 50 * time.Millisecond
+// lingerIOPub is how long a stopping kernel waits, at most, for its last
+// iopub messages to leave.
+const lingerIOPub = time.Second
 
 // Serve runs cells of rt until a shutdown_request arrives or ctx is done,
 // then closes the kernel's sockets (rt stays open: close it after). A
@@ -141,17 +144,18 @@ func (k *Kernel) Serve(ctx context.Context, rt script.Runtime) error {
 	k.publish(nil, "status", statusContent{"starting"})
 
 	queue := newRequestQueue()
+	k.queue = queue
 	var readers, shell sync.WaitGroup
 	readers.Go(func() {
 		k.receive(k.socks.shell, "shell", func(r *request) {
 			if r.Header.MsgType == "interrupt_request" {
-				k.handle(r) // at once: queued, it would wait for the cell it stops
+				k.handleAside(r) // at once: queued, it would wait for the cell it stops
 				return
 			}
 			queue.push(r)
 		})
 	})
-	readers.Go(func() { k.receive(k.socks.control, "control", k.handle) })
+	readers.Go(func() { k.receive(k.socks.control, "control", k.handleAside) })
 	readers.Go(func() {
 		k.receive(k.socks.stdin, "stdin", func(r *request) {
 			k.log.Info("ignored a message on stdin", "msg_type", r.Header.MsgType)
@@ -182,7 +186,6 @@ func (k *Kernel) Serve(ctx context.Context, rt script.Runtime) error {
 		// the kernel stops without it.
 		k.log.Warn("the running cell did not stop; stopping without it", "after", stopGrace)
 	}
-	time.Sleep(lingerIOPub)
 	k.Close()
 	readers.Wait()
 	k.log.Info("kernel stopped")
@@ -191,17 +194,23 @@ func (k *Kernel) Serve(ctx context.Context, rt script.Runtime) error {
 
 // Interrupt stops the running cell, if any, as an interrupt_request does.
 // Wire SIGINT to it.
-func (k *Kernel) Interrupt() {
+func (k *Kernel) Interrupt() { k.interruptReceived(time.Now()) }
+
+// interruptReceived stops the running cell if its request was received
+// by the time at: an interrupt that comes as its cell ends does not stop
+// the next one.
+func (k *Kernel) interruptReceived(at time.Time) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.cancel != nil {
+	if k.cancel != nil && !k.cellReceived.After(at) {
 		k.cancel()
 	}
 }
 
-// Close closes the kernel's sockets. Serve calls it when it returns.
+// Close closes the kernel's sockets, after up to lingerIOPub for what
+// iopub still has to send. Serve calls it when it returns.
 func (k *Kernel) Close() error {
-	return k.socks.close()
+	return k.socks.close(lingerIOPub)
 }
 
 // shutdown makes Serve return.

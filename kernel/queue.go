@@ -3,6 +3,7 @@ package kernel
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // requestQueue is the shell's queue of requests. It never blocks the
@@ -12,6 +13,7 @@ import (
 type requestQueue struct {
 	mu    sync.Mutex
 	items []*request
+	last  time.Time     // when the last request was pushed
 	ready chan struct{} // holds a token while items is not empty
 }
 
@@ -21,6 +23,7 @@ func newRequestQueue() *requestQueue { return &requestQueue{ready: make(chan str
 func (q *requestQueue) push(r *request) {
 	q.mu.Lock()
 	q.items = append(q.items, r)
+	q.last = time.Now()
 	q.mu.Unlock()
 	select {
 	case q.ready <- struct{}{}:
@@ -52,5 +55,32 @@ func (q *requestQueue) pop(ctx context.Context) (*request, bool) {
 		case <-ctx.Done():
 			return nil, false
 		}
+	}
+}
+
+// settle waits until no request has been pushed for quiet, or for at most
+// limit. Requests a frontend sent together arrive together: once the
+// queue has been quiet for a moment, those that were on their way have
+// been read.
+func (q *requestQueue) settle(quiet, limit time.Duration) {
+	end := time.Now().Add(limit)
+	since := time.Now()
+	for {
+		q.mu.Lock()
+		if q.last.After(since) {
+			since = q.last
+		}
+		q.mu.Unlock()
+		wait := time.Until(since.Add(quiet))
+		if wait <= 0 {
+			return
+		}
+		if left := time.Until(end); left < wait {
+			if left > 0 {
+				time.Sleep(left)
+			}
+			return
+		}
+		time.Sleep(wait)
 	}
 }
