@@ -196,7 +196,7 @@ var microprotocols = map[string]*microprotocol{
 		},
 	},
 	"Histogram": {
-		own: ownNumbers, table: numericColumn,
+		own: ownNumbers, table: binnedColumn,
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
 			if e.plan != nil {
 				return histogramCells(ctx, e, p)
@@ -296,7 +296,7 @@ var microprotocols = map[string]*microprotocol{
 	"StatisticsFrequency": {
 		own: ownLabels,
 		table: func(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
-			return tableLabels(t, rows, ds, 1, "StatisticsFrequency")
+			return labelColumns(t, ds, 1, "StatisticsFrequency")
 		},
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
 			if e.plan != nil {
@@ -320,7 +320,7 @@ var microprotocols = map[string]*microprotocol{
 	"StatisticsContingency": {
 		own: ownLabelPairs,
 		table: func(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
-			return tableLabels(t, rows, ds, 2, "StatisticsContingency")
+			return labelColumns(t, ds, 2, "StatisticsContingency")
 		},
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
 			if e.plan != nil {
@@ -395,6 +395,18 @@ func numericColumn(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) 
 	}
 	x, err := tableNumbers(t, rows, ds.Column)
 	return &input{x: x}, err
+}
+
+// binnedColumn checks the column of a dataset-backed histogram, whose
+// counts are the sizes of the release plan's bins (planRelease).
+func binnedColumn(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
+	if ds.Column == "" {
+		return nil, bad("dataset.column: missing")
+	}
+	if _, err := t.NumericColumn(ds.Column); err != nil {
+		return nil, bad("%v", err)
+	}
+	return &input{}, nil
 }
 
 // splitPairLabels splits the union of both columns' labels, told apart
