@@ -124,6 +124,12 @@ func ownRows(data any, limit int) (*input, error) {
 		if width >= 0 && len(r) != width {
 			return nil, bad("data[%d]: row of %d numbers, earlier rows have %d", i, len(r), width)
 		}
+		if len(r) > maxRegressors+1 {
+			return nil, bad("data[%d]: row of %d numbers; a regression takes y and at most %d regressors", i, len(r), maxRegressors)
+		}
+		if len(r)*len(list) > limit {
+			return nil, bad("data: %d rows of %d numbers exceed this node's limit of %d values", len(list), len(r), limit)
+		}
 		width = len(r)
 		row := make([]float64, len(r)-1)
 		for j, v := range r {
@@ -203,6 +209,9 @@ func ownLabels(data any, limit int) (*input, error) {
 			return nil, bad("data[%d]: expected a category (string or number), got %s", i, jsonType(e))
 		}
 		in.counts[s]++
+		if len(in.counts) > maxLabels {
+			return nil, bad("data: more than %d distinct categories", maxLabels)
+		}
 	}
 	return in, nil
 }
@@ -233,6 +242,9 @@ func ownLabelPairs(data any, limit int) (*input, error) {
 			return nil, bad("data[%d]: categories must be strings or numbers", i)
 		}
 		in.pairCounts[[2]string{a, b}]++
+		if len(in.pairCounts) > maxLabels {
+			return nil, bad("data: more than %d distinct pairs of categories", maxLabels)
+		}
 	}
 	return in, nil
 }

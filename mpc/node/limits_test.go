@@ -105,3 +105,59 @@ func TestSlowBodyIsCut(t *testing.T) {
 		}
 	}
 }
+
+// TestShapeCapsBeforeWork sends small requests of hostile shape (a
+// regression 16,000 columns wide, all one name; rows 1,001 numbers wide;
+// 100,000 histogram edges; 200,000 distinct categories): each is refused
+// with a 400 that names the cap, the node's memory stays bounded, and the
+// federation still answers.
+func TestShapeCapsBeforeWork(t *testing.T) {
+	fed := startFederation(t, nil)
+	a := fed.Nodes[0]
+	_, compute := secIDs(t, a.URL)
+	repeated := make([]any, 16000)
+	for i := range repeated {
+		repeated[i] = "age"
+	}
+	wide := make([]any, 3)
+	for i := range wide {
+		row := make([]any, 1001)
+		for j := range row {
+			row[j] = float64(i*j%7) + 0.5
+		}
+		wide[i] = row
+	}
+	edges := make([]any, 100_000)
+	for i := range edges {
+		edges[i] = float64(i)
+	}
+	labels := make([]any, 200_000)
+	for i := range labels {
+		labels[i] = fmt.Sprintf("L%d", i)
+	}
+	network := map[string]any{"nodes": fed.URLs(), "uuid": secUUID(t), "myself": 0}
+	cases := []struct {
+		name string
+		kw   map[string]any
+		want string
+	}{
+		{"16,000 repeated columns", map[string]any{"microprotocol": "Regression", "dataset": map[string]any{"table": "patients", "columns": repeated}}, "at most 101"},
+		{"a column named twice", map[string]any{"microprotocol": "Regression", "dataset": map[string]any{"table": "patients", "columns": []any{"age", "bmi", "age"}}}, "named twice"},
+		{"rows 1,001 wide", map[string]any{"microprotocol": "Regression", "data": wide, "network": network}, "at most 100 regressors"},
+		{"100,000 edges", map[string]any{"microprotocol": "Histogram", "dataset": map[string]any{"table": "patients", "column": "age"}, "parameters": map[string]any{"edges": edges}}, "at most 10001"},
+		{"200,000 categories", map[string]any{"microprotocol": "StatisticsFrequency", "data": labels, "network": network}, "distinct categories"},
+	}
+	before := rssMB(a.Pid())
+	for _, tc := range cases {
+		ans := secCall(t, http.MethodPatch, a.URL+"/representation/"+compute, secKwargs(t, tc.kw))
+		if ans.status != http.StatusBadRequest || !strings.Contains(string(ans.body), tc.want) {
+			t.Errorf("%s: %d %.300s, want a 400 saying %q", tc.name, ans.status, ans.body, tc.want)
+		}
+	}
+	after := rssMB(a.Pid())
+	t.Logf("RSS %.1f MB before, %.1f MB after the hostile shapes", before, after)
+	if after > before+150 {
+		t.Errorf("RSS grew from %.1f MB to %.1f MB, want at most +150 MB", before, after)
+	}
+	secExpectFedCount(t, fed, pooled(t).Rows)
+}

@@ -18,10 +18,13 @@ type params struct {
 
 // numberList reads a list of numbers, or one number as a list of one (as
 // R's httr sends c(0.5)).
-func numberList(v any, what string) ([]float64, error) {
+func numberList(v any, what string, max int) ([]float64, error) {
 	list, ok := oneOrList(v)
 	if !ok {
 		return nil, bad("parameters.%s: expected a list of numbers, got %s", what, jsonType(v))
+	}
+	if len(list) > max {
+		return nil, bad("parameters.%s: %d numbers; at most %d", what, len(list), max)
 	}
 	out := make([]float64, len(list))
 	for i, e := range list {
@@ -59,7 +62,7 @@ func (n *Node) parseParams(mp string, raw map[string]any) (*params, error) {
 		if !ok {
 			return nil, bad("parameters.probabilities: missing (e.g. [0.25, 0.5, 0.75])")
 		}
-		probs, err := numberList(v, "probabilities")
+		probs, err := numberList(v, "probabilities", maxProbabilities)
 		if err != nil {
 			return nil, err
 		}
@@ -80,7 +83,7 @@ func (n *Node) parseParams(mp string, raw map[string]any) (*params, error) {
 			if _, both := raw["bins"]; both {
 				return nil, bad("parameters: give edges, or bins and range, not both")
 			}
-			edges, err := numberList(e, "edges")
+			edges, err := numberList(e, "edges", maxEdges)
 			if err != nil {
 				return nil, err
 			}
@@ -90,7 +93,7 @@ func (n *Node) parseParams(mp string, raw map[string]any) (*params, error) {
 			if !ok || b != math.Trunc(b) || b < 1 || b > 10000 {
 				return nil, bad("parameters.bins: expected a whole number of bins from 1 to 10000 (with range), or give edges")
 			}
-			r, err := numberList(raw["range"], "range")
+			r, err := numberList(raw["range"], "range", 2)
 			if err != nil || len(r) != 2 {
 				return nil, bad("parameters.range: expected [low, high] with bins")
 			}

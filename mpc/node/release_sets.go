@@ -76,7 +76,10 @@ func planRelease(mp string, t *stats.Table, ix *rowIndex, rows []bool, ds *Datas
 		if len(cols) != 1 {
 			return plan, nil
 		}
-		names, groups := ix.groups(cols[0], plan.cohort)
+		names, groups, err := ix.groups(cols[0], plan.cohort)
+		if err != nil {
+			return nil, err
+		}
 		plan.cells = map[string]*roaring.Bitmap{}
 		for k, bm := range groups {
 			if bm != nil {
@@ -87,7 +90,10 @@ func planRelease(mp string, t *stats.Table, ix *rowIndex, rows []bool, ds *Datas
 		if len(cols) != 2 {
 			return plan, nil
 		}
-		namesA, namesB, pairs := ix.pairs(cols[0], cols[1], plan.cohort)
+		namesA, namesB, pairs, err := ix.pairs(cols[0], cols[1], plan.cohort)
+		if err != nil {
+			return nil, err
+		}
 		plan.pairs = map[[2]string]*roaring.Bitmap{}
 		for k, bm := range pairs {
 			if bm != nil {

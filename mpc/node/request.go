@@ -203,11 +203,19 @@ func parseDatasetRef(v any) (*DatasetRef, error) {
 			if !ok {
 				return nil, bad("dataset.columns: expected a list of column names, got %s", jsonType(x))
 			}
+			if len(list) > maxColumns {
+				return nil, bad("dataset.columns: %d columns; at most %d (a regression takes up to %d regressors)", len(list), maxColumns, maxRegressors)
+			}
+			seen := make(map[string]bool, len(list))
 			for i, c := range list {
 				s, ok := c.(string)
 				if !ok {
 					return nil, bad("dataset.columns[%d]: expected a column name, got %s", i, jsonType(c))
 				}
+				if seen[s] {
+					return nil, bad("dataset.columns[%d]: %q is named twice", i, s)
+				}
+				seen[s] = true
 				ref.Columns = append(ref.Columns, s)
 			}
 		default:

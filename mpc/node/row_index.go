@@ -184,6 +184,7 @@ func (ix *rowIndex) cohort(rows []bool, cols []*stats.Column) *roaring.Bitmap {
 		bm.AddRange(0, uint64(ix.t.Rows))
 	} else {
 		bm = bitmapOf(ix.t.Rows, func(i int) bool { return rows[i] })
+		bm.RunOptimize() // a filter often keeps runs of rows: cheaper to compare
 	}
 	for _, c := range cols {
 		if m := ix.column(c).missing; m != nil {
@@ -204,7 +205,7 @@ func (ix *rowIndex) within(bm, cohort *roaring.Bitmap) *roaring.Bitmap {
 
 // groups splits the cohort by the values of c: their names and the rows
 // of each (nil where the cohort has none).
-func (ix *rowIndex) groups(c *stats.Column, cohort *roaring.Bitmap) ([]string, []*roaring.Bitmap) {
+func (ix *rowIndex) groups(c *stats.Column, cohort *roaring.Bitmap) ([]string, []*roaring.Bitmap, error) {
 	if cr := ix.column(c); cr.exact {
 		out := make([]*roaring.Bitmap, len(cr.rows))
 		for g, bm := range cr.rows {
@@ -212,22 +213,47 @@ func (ix *rowIndex) groups(c *stats.Column, cohort *roaring.Bitmap) ([]string, [
 				out[g] = r
 			}
 		}
-		return cr.names, out
+		return cr.names, out, nil
 	}
-	code, names, _ := valueCodes(c, math.MaxInt)
-	return names, groupRows(cohort, len(names), code)
+	code, names, err := labelCodes(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return names, groupRows(cohort, len(names), code), nil
+}
+
+// labelCodes numbers the values of a column of many values as categories,
+// up to maxLabels of them.
+func labelCodes(c *stats.Column) (func(i int) int, []string, error) {
+	code, names, _ := valueCodes(c, maxLabels)
+	if code == nil {
+		return nil, nil, bad("column %q has more than %d distinct values: too many categories for a table of counts", c.Name, maxLabels)
+	}
+	return code, names, nil
 }
 
 // pairs splits the cohort by the values of a and b: the names of each and
 // the rows of each pair, indexed by ia·len(namesB)+ib.
-func (ix *rowIndex) pairs(a, b *stats.Column, cohort *roaring.Bitmap) (namesA, namesB []string, out []*roaring.Bitmap) {
+func (ix *rowIndex) pairs(a, b *stats.Column, cohort *roaring.Bitmap) (namesA, namesB []string, out []*roaring.Bitmap, err error) {
 	if !ix.column(a).exact || !ix.column(b).exact {
-		codeA, namesA, _ := valueCodes(a, math.MaxInt)
-		codeB, namesB, _ := valueCodes(b, math.MaxInt)
+		codeA, namesA, err := labelCodes(a)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		codeB, namesB, err := labelCodes(b)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := crosstabCells(a, b, len(namesA), len(namesB)); err != nil {
+			return nil, nil, nil, err
+		}
 		nb := len(namesB)
-		return namesA, namesB, groupRows(cohort, len(namesA)*nb, func(i int) int { return codeA(i)*nb + codeB(i) })
+		return namesA, namesB, groupRows(cohort, len(namesA)*nb, func(i int) int { return codeA(i)*nb + codeB(i) }), nil
 	}
-	namesA, byA := ix.groups(a, cohort)
+	if err := crosstabCells(a, b, len(ix.column(a).names), len(ix.column(b).names)); err != nil {
+		return nil, nil, nil, err
+	}
+	namesA, byA, _ := ix.groups(a, cohort)
 	cb := ix.column(b)
 	namesB = cb.names
 	out = make([]*roaring.Bitmap, len(namesA)*len(namesB))
@@ -241,7 +267,15 @@ func (ix *rowIndex) pairs(a, b *stats.Column, cohort *roaring.Bitmap) (namesA, n
 			}
 		}
 	}
-	return namesA, namesB, out
+	return namesA, namesB, out, nil
+}
+
+// crosstabCells refuses a crosstab of more than maxLabels cells.
+func crosstabCells(a, b *stats.Column, na, nb int) error {
+	if na*nb > maxLabels {
+		return bad("columns %q and %q: %d × %d categories: more than %d cells for a crosstab", a.Name, b.Name, na, nb, maxLabels)
+	}
+	return nil
 }
 
 // bins puts the cohort's rows of numeric column c into histogram bins

@@ -91,8 +91,8 @@ func TestRowIndexMatchesAPass(t *testing.T) {
 				}
 			}
 		}
-		names, groups := ix.groups(few, cohort)
-		_, namesC, pairs := ix.pairs(few, cat, cohort)
+		names, groups, _ := ix.groups(few, cohort)
+		_, namesC, pairs, _ := ix.pairs(few, cat, cohort)
 		for g, name := range names {
 			want := roaring.New()
 			eachRow(cohort, func(i uint32) {
