@@ -1,11 +1,13 @@
 package node_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -160,4 +162,60 @@ func TestShapeCapsBeforeWork(t *testing.T) {
 		t.Errorf("RSS grew from %.1f MB to %.1f MB, want at most +150 MB", before, after)
 	}
 	secExpectFedCount(t, fed, pooled(t).Rows)
+}
+
+// TestStoreQuotaPerAnalyst fills one analyst's share of a node's store
+// (bytes of uploads, then the number of objects): that analyst gets a 429
+// naming the quota, the node's memory stays bounded, and another analyst
+// still uploads and computes.
+func TestStoreQuotaPerAnalyst(t *testing.T) {
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(tokens, []byte("alice token-of-alice-0123456789\nbob token-of-bob-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fed := startFederation(t, func(file, text string) string {
+		if file == "hospital-a.toml" {
+			return strings.Replace(text, "[policy]\n", "[policy]\nanalysts = [\"token-file:"+tokens+"\"]\n", 1)
+		}
+		return text
+	})
+	a := fed.Nodes[0]
+	upload := func(who string, body []byte) secAnswer {
+		return secCall(t, http.MethodPut, a.URL+"/representations", body, "Authorization", "Bearer token-of-"+who+"-0123456789")
+	}
+	big, _ := json.Marshal(map[string]any{"args": []any{strings.Repeat("x", 12<<20)}, "kwargs": map[string]any{}})
+	before := rssMB(a.Pid())
+	for i, want := range []int{200, 200, 429} {
+		if got := upload("alice", big); got.status != want {
+			t.Fatalf("alice's upload %d of 12 MB: %d %.200s, want %d", i+1, got.status, got.body, want)
+		} else if want == 429 && !strings.Contains(string(got.body), "MiB an analyst") {
+			t.Errorf("alice over her byte quota: %s", got.body)
+		}
+	}
+	small := []byte(`{"args":[1.5],"kwargs":{}}`)
+	over := 0
+	for range 1000 {
+		if upload("alice", small).status == http.StatusTooManyRequests {
+			over++
+		}
+	}
+	if over != 2 { // 2 large + 998 small fill her 1,000 objects
+		t.Errorf("alice's 1,000 small uploads after two large ones: %d refused, want 2", over)
+	}
+	after := rssMB(a.Pid())
+	t.Logf("RSS %.1f MB before, %.1f MB after alice's uploads", before, after)
+	if after > before+200 {
+		t.Errorf("RSS grew from %.1f to %.1f MB, want at most +200 MB", before, after)
+	}
+	if got := upload("bob", small); got.status != http.StatusOK {
+		t.Errorf("bob's upload while alice is over quota: %d %s", got.status, got.body)
+	}
+	_, compute := secIDs(t, a.URL)
+	kw := secKwargs(t, map[string]any{"microprotocol": "Count", "dataset": map[string]any{"table": "patients"}})
+	if got := secCall(t, http.MethodPatch, a.URL+"/representation/"+compute, kw, "Authorization", "Bearer token-of-bob-0123456789"); got.status != http.StatusOK {
+		t.Errorf("bob's count while alice is over quota: %d %s", got.status, got.body)
+	}
+	if got := secCall(t, http.MethodPatch, a.URL+"/representation/"+compute, kw, "Authorization", "Bearer token-of-alice-0123456789"); got.status != http.StatusTooManyRequests {
+		t.Errorf("alice's count with a full share: %d %s, want 429 before the computation", got.status, got.body)
+	}
 }

@@ -73,6 +73,7 @@ var service = map[string]any{"namespace": "federatedsecure", "protocol": "Simon"
 type callBody struct {
 	Args   []any
 	Kwargs map[string]any
+	size   int64 // bytes read
 }
 
 // decodeBody reads an FSC request body. A missing or empty body, and args
@@ -87,7 +88,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request) (callBody, error) {
 		}
 		return out, errorf(http.StatusBadRequest, "read request body: %v", err)
 	}
-	return parseBody(data)
+	body, err := parseBody(data)
+	body.size = int64(len(data))
+	return body, err
 }
 
 // parseBody decodes the bytes of an FSC request body: an object whose args
@@ -296,9 +299,9 @@ func (n *Node) handleUpload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusBadRequest, "args: upload takes exactly one object, got %d", len(body.Args)))
 		return
 	}
-	id, err := n.store.put(&object{kind: kindUpload, value: body.Args[0]}, false)
+	id, err := n.store.put(&object{kind: kindUpload, value: body.Args[0], owner: requesterOf(r), size: body.size}, false)
 	if err != nil {
-		writeError(w, errorf(http.StatusServiceUnavailable, "%v", err))
+		writeError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"type": "uuid", "uuid": id})
@@ -396,14 +399,19 @@ func (n *Node) handleCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Requester = requesterOf(r) // web pages of origins not allowed never get here (allowOrigins)
+	if err := n.store.room(req.Requester); err != nil {
+		n.refuseMalformed(body.Kwargs, err) // before the computation: its result could not be kept
+		writeError(w, err)
+		return
+	}
 	result, err := n.compute(r.Context(), req)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	id, err := n.store.put(&object{kind: kindResult, value: result}, false)
+	id, err := n.store.put(&object{kind: kindResult, value: result, owner: req.Requester}, false)
 	if err != nil {
-		writeError(w, errorf(http.StatusServiceUnavailable, "%v", err))
+		writeError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"type": "uuid", "uuid": id})

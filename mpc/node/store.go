@@ -3,6 +3,7 @@ package node
 import (
 	"crypto/rand"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -28,10 +29,14 @@ type object struct {
 	name    string // member name, for kindMember
 	value   any    // result or upload
 	expires time.Time
+	owner   string // the analyst whose request made it
+	size    int64  // bytes of the request body, for uploads
 }
 
 // store holds the objects that REST handles name. Results and uploads are
-// freed on download or release, or after ttl; their number is bounded.
+// freed on download or release, or after ttl. Their number is bounded, in
+// all and for each analyst, and so are the bytes of uploads, so that one
+// client cannot starve the others.
 // Of an object freed by its download only the uuid is kept, until the
 // object's ttl would have ended (at most max of them), so that releasing
 // it afterwards is no error.
@@ -42,10 +47,26 @@ type store struct {
 	ttl     time.Duration
 	max     int
 	last    time.Time
+	held    map[string]quota // by owner
+	bytes   int64            // of every upload held
 }
 
+// quota is what one analyst holds.
+type quota struct {
+	objects int
+	bytes   int64
+}
+
+// Store quotas: an analyst's share of the store's objects, and the bytes
+// of uploads one analyst and all of them may hold.
+const (
+	maxObjectsPerAnalyst     = 1000
+	maxUploadBytesPerAnalyst = 32 << 20
+	maxUploadBytes           = 128 << 20
+)
+
 func newStore(ttl time.Duration, max int) *store {
-	return &store{objects: map[string]*object{}, gone: map[string]time.Time{}, ttl: ttl, max: max}
+	return &store{objects: map[string]*object{}, gone: map[string]time.Time{}, ttl: ttl, max: max, held: map[string]quota{}}
 }
 
 func newUUID() string {
@@ -58,20 +79,55 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-// put stores o under a new uuid; permanent objects never expire.
+// room says whether owner may store one more result.
+func (s *store) room(owner string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q := s.held[owner]; q.objects >= maxObjectsPerAnalyst {
+		return errorf(http.StatusTooManyRequests, "you hold %d results and uploads not yet downloaded (at most %d an analyst); download or release some first", q.objects, maxObjectsPerAnalyst)
+	}
+	return nil
+}
+
+// put stores o under a new uuid; permanent objects never expire. A full
+// store is a 503, an analyst over quota a 429.
 func (s *store) put(o *object, permanent bool) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweepLocked()
 	if !permanent {
-		if len(s.objects) >= s.max {
-			return "", fmt.Errorf("this node holds %d objects not yet downloaded; download or release some first", len(s.objects))
+		q := s.held[o.owner]
+		switch {
+		case q.objects >= maxObjectsPerAnalyst:
+			return "", errorf(http.StatusTooManyRequests, "you hold %d results and uploads not yet downloaded (at most %d an analyst); download or release some first", q.objects, maxObjectsPerAnalyst)
+		case q.bytes+o.size > maxUploadBytesPerAnalyst:
+			return "", errorf(http.StatusTooManyRequests, "your uploads not yet used hold %d MiB (at most %d MiB an analyst); release some first", q.bytes>>20, maxUploadBytesPerAnalyst>>20)
+		case len(s.objects) >= s.max:
+			return "", errorf(http.StatusServiceUnavailable, "this node holds %d objects not yet downloaded; download or release some first", len(s.objects))
+		case s.bytes+o.size > maxUploadBytes:
+			return "", errorf(http.StatusServiceUnavailable, "this node holds %d MiB of uploads (at most %d MiB); try again later", s.bytes>>20, maxUploadBytes>>20)
 		}
 		o.expires = time.Now().Add(s.ttl)
+		s.held[o.owner] = quota{q.objects + 1, q.bytes + o.size}
+		s.bytes += o.size
 	}
 	id := newUUID()
 	s.objects[id] = o
 	return id, nil
+}
+
+// dropLocked frees a result or upload.
+func (s *store) dropLocked(id string, o *object) {
+	delete(s.objects, id)
+	q := s.held[o.owner]
+	q.objects--
+	q.bytes -= o.size
+	if q.objects <= 0 {
+		delete(s.held, o.owner)
+	} else {
+		s.held[o.owner] = q
+	}
+	s.bytes -= o.size
 }
 
 func (s *store) get(id string) (*object, bool) {
@@ -79,7 +135,7 @@ func (s *store) get(id string) (*object, bool) {
 	defer s.mu.Unlock()
 	o, ok := s.objects[id]
 	if ok && !o.expires.IsZero() && time.Now().After(o.expires) {
-		delete(s.objects, id)
+		s.dropLocked(id, o)
 		return nil, false
 	}
 	return o, ok
@@ -91,7 +147,7 @@ func (s *store) release(id string) bool {
 	defer s.mu.Unlock()
 	o, ok := s.objects[id]
 	if ok && !o.expires.IsZero() {
-		delete(s.objects, id)
+		s.dropLocked(id, o)
 	}
 	return ok
 }
@@ -105,7 +161,7 @@ func (s *store) downloaded(id string) {
 	if !ok || o.expires.IsZero() {
 		return
 	}
-	delete(s.objects, id)
+	s.dropLocked(id, o)
 	if len(s.gone) >= s.max {
 		s.sweepGoneLocked(time.Now())
 	}
@@ -152,7 +208,7 @@ func (s *store) sweepLocked() {
 	s.last = now
 	for id, o := range s.objects {
 		if !o.expires.IsZero() && now.After(o.expires) {
-			delete(s.objects, id)
+			s.dropLocked(id, o)
 		}
 	}
 	s.sweepGoneLocked(now)
