@@ -37,7 +37,7 @@ func (b *bench) node(memRuns int) error {
 		return err
 	}
 	startup := time.Since(start)
-	rss := rssMB(alone.Nodes[0].Pid())
+	rss := alone.Nodes[0].RSSMB()
 	alone.Stop()
 	b.add(title, headTarget, fmt.Sprintf("node start with a %d-row × 9-column CSV, to first /healthz", b.rows), "≤ 1.5 s", fmt.Sprintf("%.2f s", startup.Seconds()))
 	b.add(title, headTarget, fmt.Sprintf("node RSS after loading %d rows × 9 columns", b.rows), "≤ 200 MB", fmt.Sprintf("%.1f MB", rss))
@@ -70,7 +70,7 @@ func (b *bench) node(memRuns int) error {
 
 	before := make([]float64, 3)
 	for i, p := range fed.Nodes {
-		before[i] = rssMB(p.Pid())
+		before[i] = p.RSSMB()
 	}
 	t0 := time.Now()
 	mem := together(fed.URLs(), "bench-memory", "SecureSum", func(int) any { return values })
@@ -83,7 +83,7 @@ func (b *bench) node(memRuns int) error {
 	time.Sleep(time.Second)
 	var growth []string
 	for i, p := range fed.Nodes {
-		growth = append(growth, fmt.Sprintf("%+.1f MB", rssMB(p.Pid())-before[i]))
+		growth = append(growth, fmt.Sprintf("%+.1f MB", p.RSSMB()-before[i]))
 	}
 	b.add(title, headTarget, fmt.Sprintf("RSS growth after %d sequential computations (per node)", memRuns), "≤ 10 MB", strings.Join(growth, ", ")+fmt.Sprintf(" (%.1f s)", took.Seconds()))
 	return nil

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -108,6 +109,21 @@ func (p *Proc) Kill() {
 
 // Pid returns the process id.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// RSSMB returns the process's resident set size in MB (Linux), or -1.
+func (p *Proc) RSSMB() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid()))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return -1
+}
 
 // FreePorts returns n TCP ports on 127.0.0.1 that were free a moment ago,
 // outside the ephemeral range.

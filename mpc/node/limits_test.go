@@ -8,28 +8,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fsc-kernel/fsc-kernel/mpc"
 )
-
-// rssMB reads a process's resident set size (Linux), or -1.
-func rssMB(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return -1
-}
 
 // TestHugeInputIsNotEchoed sends names of 10 MB where a column, a table
 // and a microprotocol belong: each gets a short error, the node's memory
@@ -39,7 +23,7 @@ func TestHugeInputIsNotEchoed(t *testing.T) {
 	a := fed.Nodes[0]
 	_, compute := secIDs(t, a.URL)
 	huge := strings.Repeat("x", 10<<20)
-	before := rssMB(a.Pid())
+	before := a.RSSMB()
 	for _, kw := range []map[string]any{
 		{"microprotocol": "SecureSum", "dataset": map[string]any{"table": "patients", "column": huge}},
 		{"microprotocol": "SecureSum", "dataset": map[string]any{"table": huge, "column": "age"}},
@@ -54,7 +38,7 @@ func TestHugeInputIsNotEchoed(t *testing.T) {
 			t.Errorf("a 10 MB name: a %d-byte error body (%.100s…), want at most 4 KB", len(ans.body), ans.body)
 		}
 	}
-	after := rssMB(a.Pid())
+	after := a.RSSMB()
 	t.Logf("RSS %.1f MB before, %.1f MB after four 10 MB names", before, after)
 	if after > before+120 {
 		t.Errorf("RSS grew from %.1f MB to %.1f MB on four 10 MB names, want at most +120 MB", before, after)
@@ -149,14 +133,14 @@ func TestShapeCapsBeforeWork(t *testing.T) {
 		{"100,000 edges", map[string]any{"microprotocol": "Histogram", "dataset": map[string]any{"table": "patients", "column": "age"}, "parameters": map[string]any{"edges": edges}}, "at most 10001"},
 		{"200,000 categories", map[string]any{"microprotocol": "StatisticsFrequency", "data": labels, "network": network}, "distinct categories"},
 	}
-	before := rssMB(a.Pid())
+	before := a.RSSMB()
 	for _, tc := range cases {
 		ans := secCall(t, http.MethodPatch, a.URL+"/representation/"+compute, secKwargs(t, tc.kw))
 		if ans.status != http.StatusBadRequest || !strings.Contains(string(ans.body), tc.want) {
 			t.Errorf("%s: %d %.300s, want a 400 saying %q", tc.name, ans.status, ans.body, tc.want)
 		}
 	}
-	after := rssMB(a.Pid())
+	after := a.RSSMB()
 	t.Logf("RSS %.1f MB before, %.1f MB after the hostile shapes", before, after)
 	if after > before+150 {
 		t.Errorf("RSS grew from %.1f MB to %.1f MB, want at most +150 MB", before, after)
@@ -184,7 +168,7 @@ func TestStoreQuotaPerAnalyst(t *testing.T) {
 		return secCall(t, http.MethodPut, a.URL+"/representations", body, "Authorization", "Bearer token-of-"+who+"-0123456789")
 	}
 	big, _ := json.Marshal(map[string]any{"args": []any{strings.Repeat("x", 12<<20)}, "kwargs": map[string]any{}})
-	before := rssMB(a.Pid())
+	before := a.RSSMB()
 	for i, want := range []int{200, 200, 429} {
 		if got := upload("alice", big); got.status != want {
 			t.Fatalf("alice's upload %d of 12 MB: %d %.200s, want %d", i+1, got.status, got.body, want)
@@ -202,7 +186,7 @@ func TestStoreQuotaPerAnalyst(t *testing.T) {
 	if over != 2 { // 2 large + 998 small fill her 1,000 objects
 		t.Errorf("alice's 1,000 small uploads after two large ones: %d refused, want 2", over)
 	}
-	after := rssMB(a.Pid())
+	after := a.RSSMB()
 	t.Logf("RSS %.1f MB before, %.1f MB after alice's uploads", before, after)
 	if after > before+200 {
 		t.Errorf("RSS grew from %.1f to %.1f MB, want at most +200 MB", before, after)
