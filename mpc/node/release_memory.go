@@ -164,7 +164,7 @@ func (t *tableMemory) load() error {
 	}
 	good := int64(len(memoryMagic))
 	for n := 1; ; n++ {
-		e, size, err := readEntry(r)
+		e, kind, size, err := readEntry(r)
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -180,43 +180,65 @@ func (t *tableMemory) load() error {
 			return fmt.Errorf("release memory %s: record %d: %w; the node will not start without its memory", t.path, n, err)
 		}
 		good += size
+		if kind == kindCancel {
+			t.cancelled(e)
+			continue
+		}
 		t.add(e)
 	}
 	_, err = f.Seek(good, io.SeekStart)
 	return err
 }
 
+// Record kinds: a released set, a refused one (a probe), and the cancel of
+// a release whose computation released nothing (it turns into a probe).
+const (
+	kindRelease byte = iota
+	kindProbe
+	kindCancel
+)
+
 // readEntry reads one record: kind (1 byte), unix nanoseconds (8), length
 // (4), the bitmap, and a CRC-32 of all that.
-func readEntry(r io.Reader) (*memoryEntry, int64, error) {
+func readEntry(r io.Reader) (*memoryEntry, byte, int64, error) {
 	var head [13]byte
 	if _, err := io.ReadFull(r, head[:1]); err != nil {
-		return nil, 0, err // io.EOF at a record boundary
+		return nil, 0, 0, err // io.EOF at a record boundary
 	}
 	if _, err := io.ReadFull(r, head[1:]); err != nil {
-		return nil, 0, io.ErrUnexpectedEOF
+		return nil, 0, 0, io.ErrUnexpectedEOF
 	}
 	size := binary.LittleEndian.Uint32(head[9:])
-	if head[0] > 1 || size > maxStoredSet {
-		return nil, 0, fmt.Errorf("kind %d, %d bytes: corrupt", head[0], size)
+	if head[0] > kindCancel || size > maxStoredSet {
+		return nil, 0, 0, fmt.Errorf("kind %d, %d bytes: corrupt", head[0], size)
 	}
 	body := make([]byte, size+4)
 	if _, err := io.ReadFull(r, body); err != nil {
-		return nil, 0, io.ErrUnexpectedEOF
+		return nil, 0, 0, io.ErrUnexpectedEOF
 	}
 	crc := crc32.NewIEEE()
 	crc.Write(head[:])
 	crc.Write(body[:size])
 	if crc.Sum32() != binary.LittleEndian.Uint32(body[size:]) {
-		return nil, 0, errors.New("checksum mismatch: corrupt")
+		return nil, 0, 0, errors.New("checksum mismatch: corrupt")
 	}
 	bm := roaring.New()
 	if _, err := bm.ReadFrom(bytes.NewReader(body[:size])); err != nil {
-		return nil, 0, fmt.Errorf("bitmap: %w", err)
+		return nil, 0, 0, fmt.Errorf("bitmap: %w", err)
 	}
-	e := &memoryEntry{rows: bm, card: bm.GetCardinality(), probe: head[0] == 1,
+	e := &memoryEntry{rows: bm, card: bm.GetCardinality(), probe: head[0] == kindProbe,
 		at: time.Unix(0, int64(binary.LittleEndian.Uint64(head[1:]))).UTC()}
-	return e, int64(len(head)) + int64(len(body)), nil
+	return e, head[0], int64(len(head)) + int64(len(body)), nil
+}
+
+// cancelled turns the release a cancel record names back into a probe.
+func (t *tableMemory) cancelled(c *memoryEntry) {
+	for _, e := range t.byCard[c.card] {
+		if !e.probe && e.rows.Equals(c.rows) {
+			e.probe = true
+			return
+		}
+	}
 }
 
 // add indexes an entry (the caller holds the lock or owns t).
@@ -226,28 +248,10 @@ func (t *tableMemory) add(e *memoryEntry) {
 	t.count++
 }
 
-// remove takes a pending entry out again.
-func (t *tableMemory) remove(e *memoryEntry) {
-	list := t.byCard[e.card]
-	for i, x := range list {
-		if x == e {
-			list[i] = list[len(list)-1]
-			t.byCard[e.card] = list[:len(list)-1]
-			break
-		}
-	}
-	if len(t.byCard[e.card]) == 0 {
-		delete(t.byCard, e.card)
-	}
-	t.count--
-}
-
-// writeEntry appends e to the file and syncs it.
-func (t *tableMemory) writeEntry(e *memoryEntry, data []byte) error {
+// writeEntry appends a record of e to the file and syncs it.
+func (t *tableMemory) writeEntry(e *memoryEntry, kind byte, data []byte) error {
 	var head [13]byte
-	if e.probe {
-		head[0] = 1
-	}
+	head[0] = kind
 	binary.LittleEndian.PutUint64(head[1:], uint64(e.at.UnixNano()))
 	binary.LittleEndian.PutUint32(head[9:], uint32(len(data)))
 	crc := crc32.NewIEEE()
@@ -362,7 +366,7 @@ func (t *tableMemory) remember(rows *roaring.Bitmap, card uint64) {
 		return
 	}
 	e, data := newEntry(rows, card, true)
-	if err := t.writeEntry(e, data); err == nil {
+	if err := t.writeEntry(e, kindProbe, data); err == nil {
 		t.add(e)
 	}
 }
@@ -418,30 +422,38 @@ func kindOf(what string) string {
 	return what
 }
 
-// reserve checks sets and, when each may be released, holds them (so a
-// concurrent computation is checked against them) until commit or cancel.
-// A refused set is remembered as a probe.
+// reserve checks sets and, when each may be released, remembers them at
+// once, on disk too, before anything is computed: a node that fails or
+// stops in the middle of a computation has remembered what it may have
+// released. Until commit or cancel they are held, so a concurrent
+// computation is checked against them. A refused set is remembered as a
+// probe.
 func (t *tableMemory) reserve(sets []releaseSet) (*reservation, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if r := t.checkLocked(sets, true); r != nil {
 		return nil, r
 	}
-	res := &reservation{t: t}
+	var fresh []releaseSet
 	for _, s := range sets {
-		card := s.rows.GetCardinality()
-		if t.same(s.rows, card, true) {
-			continue // remembered already
+		if !t.same(s.rows, s.rows.GetCardinality(), true) {
+			fresh = append(fresh, s) // the others are remembered already
 		}
-		if t.count >= t.max {
-			for _, x := range res.entries {
-				t.remove(x)
-			}
+	}
+	if t.count+len(fresh) > t.max {
+		return nil, &refusal{
+			analyst: "refused: a member node's release memory is full; its owner must raise policy.max_releases",
+			detail:  fmt.Sprintf("table %s: release memory holds %d sets (policy.max_releases)", t.table, t.count)}
+	}
+	res := &reservation{t: t}
+	for _, s := range fresh {
+		e, data := newEntry(s.rows, s.rows.GetCardinality(), false)
+		if err := t.writeEntry(e, kindRelease, data); err != nil {
+			res.cancelLocked()
 			return nil, &refusal{
-				analyst: "refused: a member node's release memory is full; its owner must raise policy.max_releases",
-				detail:  fmt.Sprintf("table %s: release memory holds %d sets (policy.max_releases)", t.table, t.count)}
+				analyst: "refused: a member node cannot write its release memory; its owner must look at its log",
+				detail:  fmt.Sprintf("table %s: release memory %s: %v", t.table, t.path, err)}
 		}
-		e, data := newEntry(s.rows, card, false)
 		e.held = true
 		t.add(e)
 		res.entries = append(res.entries, e)
@@ -450,32 +462,35 @@ func (t *tableMemory) reserve(sets []releaseSet) (*reservation, error) {
 	return res, nil
 }
 
-// commit makes the reservation's sets permanent.
-func (r *reservation) commit() error {
-	if r == nil {
-		return nil
-	}
-	r.t.mu.Lock()
-	defer r.t.mu.Unlock()
-	for i, e := range r.entries {
-		e.held = false
-		if err := r.t.writeEntry(e, r.data[i]); err != nil {
-			return fmt.Errorf("release memory %s: %w", r.t.path, err)
-		}
-	}
-	r.entries = nil
-	return nil
-}
-
-// cancel drops the reservation's sets: nothing was released.
-func (r *reservation) cancel() {
+// commit ends the hold: the sets were released.
+func (r *reservation) commit() {
 	if r == nil {
 		return
 	}
 	r.t.mu.Lock()
 	defer r.t.mu.Unlock()
 	for _, e := range r.entries {
-		r.t.remove(e)
+		e.held = false
+	}
+	r.entries = nil
+}
+
+// cancel ends the hold of a computation that released nothing: its sets
+// stay remembered as probes (on disk by a cancel record), like sets that
+// were refused.
+func (r *reservation) cancel() {
+	if r == nil {
+		return
+	}
+	r.t.mu.Lock()
+	defer r.t.mu.Unlock()
+	r.cancelLocked()
+}
+
+func (r *reservation) cancelLocked() {
+	for i, e := range r.entries {
+		e.held, e.probe = false, true
+		_ = r.t.writeEntry(e, kindCancel, r.data[i]) // lost, it leaves a release: the safe side
 	}
 	r.entries = nil
 }

@@ -22,15 +22,15 @@ type releasePlan struct {
 	res   *reservation
 }
 
-// commit makes what the computation released permanent in the memory.
-func (p *releasePlan) commit() error {
-	if p == nil {
-		return nil
+// commit says the computation released what it reserved.
+func (p *releasePlan) commit() {
+	if p != nil {
+		p.res.commit()
 	}
-	return p.res.commit()
 }
 
-// cancel forgets what the computation had reserved: nothing was released.
+// cancel says the computation released nothing: what it reserved stays
+// remembered as probes.
 func (p *releasePlan) cancel() {
 	if p != nil {
 		p.res.cancel()
