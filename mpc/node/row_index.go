@@ -25,12 +25,12 @@ type rowIndex struct {
 	t    *stats.Table
 	mu   sync.Mutex
 	cols map[*stats.Column]*columnRows
+	gaps map[*stats.Column]*roaring.Bitmap // missing rows, nil for none
 }
 
 // columnRows is the index of one column.
 type columnRows struct {
-	once    sync.Once
-	missing *roaring.Bitmap // nil when none
+	once sync.Once
 	// exact: each group is one value, named in names (a level, or a
 	// number's shortest decimal), with its rows. Otherwise (a numeric
 	// column of many values) group holds each row's group, whose values
@@ -49,7 +49,7 @@ const groupsPerColumn = 1024
 const missingGroup = math.MaxUint16
 
 func newRowIndex(t *stats.Table) *rowIndex {
-	return &rowIndex{t: t, cols: map[*stats.Column]*columnRows{}}
+	return &rowIndex{t: t, cols: map[*stats.Column]*columnRows{}, gaps: map[*stats.Column]*roaring.Bitmap{}}
 }
 
 // column returns c's index, building it on first use.
@@ -63,6 +63,25 @@ func (ix *rowIndex) column(c *stats.Column) *columnRows {
 	ix.mu.Unlock()
 	cr.once.Do(func() { cr.build(c, ix.t.Rows) })
 	return cr
+}
+
+// missing returns the rows in which c lacks a value (nil when none),
+// without building c's value groups.
+func (ix *rowIndex) missing(c *stats.Column) *roaring.Bitmap {
+	ix.mu.Lock()
+	m, ok := ix.gaps[c]
+	ix.mu.Unlock()
+	if ok {
+		return m
+	}
+	m = bitmapOf(ix.t.Rows, func(i int) bool { return !complete([]*stats.Column{c}, nil, i) })
+	if m.IsEmpty() {
+		m = nil
+	}
+	ix.mu.Lock()
+	ix.gaps[c] = m
+	ix.mu.Unlock()
+	return m
 }
 
 func (cr *columnRows) build(c *stats.Column, n int) {
@@ -83,9 +102,6 @@ func (cr *columnRows) build(c *stats.Column, n int) {
 			cr.group[i] = uint16(g)
 			cr.hi[g] = max(cr.hi[g], v)
 		}
-		if m := bitmapOf(n, func(i int) bool { return cr.group[i] == missingGroup }); !m.IsEmpty() {
-			cr.missing = m
-		}
 		return
 	}
 	cr.exact, cr.names, cr.lo, cr.hi = true, names, num, num
@@ -98,7 +114,7 @@ func (cr *columnRows) build(c *stats.Column, n int) {
 		}
 		return k
 	})
-	cr.missing, cr.rows = groups[k], groups[:k]
+	cr.rows = groups[:k] // groups[k]: rows without a value
 	for g, bm := range cr.rows {
 		if bm == nil {
 			cr.rows[g] = roaring.New()
@@ -187,7 +203,7 @@ func (ix *rowIndex) cohort(rows []bool, cols []*stats.Column) *roaring.Bitmap {
 		bm.RunOptimize() // a filter often keeps runs of rows: cheaper to compare
 	}
 	for _, c := range cols {
-		if m := ix.column(c).missing; m != nil {
+		if m := ix.missing(c); m != nil {
 			bm.AndNot(m)
 		}
 	}
