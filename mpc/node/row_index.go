@@ -26,6 +26,8 @@ type rowIndex struct {
 	mu   sync.Mutex
 	cols map[*stats.Column]*columnRows
 	gaps map[*stats.Column]*roaring.Bitmap // missing rows, nil for none
+	// pairCells: the whole table's rows in each cell of a crosstab.
+	pairCells map[[2]*stats.Column][]*roaring.Bitmap
 }
 
 // columnRows is the index of one column.
@@ -49,7 +51,8 @@ const groupsPerColumn = 1024
 const missingGroup = math.MaxUint16
 
 func newRowIndex(t *stats.Table) *rowIndex {
-	return &rowIndex{t: t, cols: map[*stats.Column]*columnRows{}, gaps: map[*stats.Column]*roaring.Bitmap{}}
+	return &rowIndex{t: t, cols: map[*stats.Column]*columnRows{}, gaps: map[*stats.Column]*roaring.Bitmap{},
+		pairCells: map[[2]*stats.Column][]*roaring.Bitmap{}}
 }
 
 // column returns c's index, building it on first use.
@@ -266,24 +269,47 @@ func (ix *rowIndex) pairs(a, b *stats.Column, cohort *roaring.Bitmap) (namesA, n
 		nb := len(namesB)
 		return namesA, namesB, groupRows(cohort, len(namesA)*nb, func(i int) int { return codeA(i)*nb + codeB(i) }), nil
 	}
-	if err := crosstabCells(a, b, len(ix.column(a).names), len(ix.column(b).names)); err != nil {
+	ca, cb := ix.column(a), ix.column(b)
+	if err := crosstabCells(a, b, len(ca.names), len(cb.names)); err != nil {
 		return nil, nil, nil, err
 	}
-	namesA, byA, _ := ix.groups(a, cohort)
-	cb := ix.column(b)
-	namesB = cb.names
-	out = make([]*roaring.Bitmap, len(namesA)*len(namesB))
-	for i, ra := range byA {
-		if ra == nil {
-			continue
-		}
-		for j, rb := range cb.rows {
-			if r := roaring.And(ra, rb); !r.IsEmpty() {
-				out[i*len(namesB)+j] = r
-			}
+	whole := ix.pairRows(a, b)
+	out = make([]*roaring.Bitmap, len(whole))
+	for k, bm := range whole {
+		if r := ix.within(bm, cohort); !r.IsEmpty() {
+			out[k] = r
 		}
 	}
-	return namesA, namesB, out, nil
+	return ca.names, cb.names, out, nil
+}
+
+// maxCachedPairs bounds the column pairs whose cells the index keeps.
+const maxCachedPairs = 16
+
+// pairRows returns the rows of the whole table in each cell of two
+// columns of few values, kept for later crosstabs (up to maxCachedPairs
+// pairs of columns).
+func (ix *rowIndex) pairRows(a, b *stats.Column) []*roaring.Bitmap {
+	key := [2]*stats.Column{a, b}
+	ix.mu.Lock()
+	cells, ok := ix.pairCells[key]
+	ix.mu.Unlock()
+	if ok {
+		return cells
+	}
+	ca, cb := ix.column(a), ix.column(b)
+	cells = make([]*roaring.Bitmap, len(ca.rows)*len(cb.rows))
+	for i, ra := range ca.rows {
+		for j, rb := range cb.rows {
+			cells[i*len(cb.rows)+j] = roaring.And(ra, rb)
+		}
+	}
+	ix.mu.Lock()
+	if len(ix.pairCells) < maxCachedPairs {
+		ix.pairCells[key] = cells
+	}
+	ix.mu.Unlock()
+	return cells
 }
 
 // crosstabCells refuses a crosstab of more than maxLabels cells.
