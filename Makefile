@@ -14,7 +14,7 @@ build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 deps:
-	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.24 or newer (https://go.dev/dl) and put it on PATH"; exit 1; }
+	@command -v $(GO) >/dev/null || { echo "Go is missing: install Go 1.26.8 or newer (https://go.dev/dl) and put it on PATH"; exit 1; }
 	$(GO) mod download
 
 # The tests drive the kernel with Debian's Jupyter: jupyter_client, the
