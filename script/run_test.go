@@ -56,6 +56,18 @@ func TestKernelRun(t *testing.T) {
 	if err == nil || !strings.Contains(string(printed), "InputError") || !strings.Contains(string(printed), "no_such_column") {
 		t.Errorf("a failing study: %v\n%s", err, printed)
 	}
+	// Errors name the study file and line, in both languages.
+	for name, src := range map[string]string{
+		"broken.lua": "local x = 1\nlocal y = nil + 1\n",
+		"broken.py":  "x = 1\ny = None + 1\n",
+	} {
+		file := filepath.Join(dir, name)
+		os.WriteFile(file, []byte(src), 0o644)
+		printed, err := exec.Command(kernel, "run", file, "--node", fed.Nodes[0].URL, "--out", filepath.Join(dir, "broken.json")).CombinedOutput()
+		if err == nil || !strings.Contains(string(printed), name) || !strings.Contains(string(printed), "2") || strings.Contains(string(printed), "cell") {
+			t.Errorf("%s: %v, want an error naming the file and line 2:\n%s", name, err, printed)
+		}
+	}
 }
 
 // TestPythonStudyMatchesLua runs the pilot study in both languages: the

@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"time"
 )
 
@@ -76,7 +79,24 @@ func RunStudy(ctx context.Context, path, url, token string, out Output) (*Report
 	for _, m := range info.Members {
 		rep.Provenance.Members = append(rep.Provenance.Members, NodeInfo{Name: m.Name, URL: m.API})
 	}
-	return rep, runErr
+	return rep, inStudy(runErr, filepath.Base(path))
+}
+
+var (
+	luaChunkLine = regexp.MustCompile(`\bcell:(\d+)`)
+	pyLine       = regexp.MustCompile(`\(line (\d+)\)`)
+)
+
+// inStudy names the study file where a runtime's error names the cell:
+// "cell:2:" becomes "pilot.lua:2:", "(line 2)" becomes "(pilot.py, line 2)".
+func inStudy(err error, file string) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	msg := luaChunkLine.ReplaceAllString(e.Msg, file+":$1")
+	msg = pyLine.ReplaceAllString(msg, "("+file+", line $1)")
+	return &Error{Kind: e.Kind, Msg: strings.ReplaceAll(msg, "<cell>", file)}
 }
 
 // Write writes the report as indented JSON.
