@@ -31,6 +31,10 @@ type Computation struct {
 	Parameters    map[string]any  `json:"parameters,omitempty"`
 	Network       string          `json:"network,omitempty"`
 	Seconds       float64         `json:"seconds"`
+	// Outcome is "ok", "refused" (a disclosure rule; Error says which),
+	// "failed" or "cancelled".
+	Outcome string `json:"outcome"`
+	Error   string `json:"error,omitempty"`
 }
 
 // Env is what the DSL's functions run against: the analyst's node, where
@@ -93,14 +97,23 @@ func (e *Env) compute(ctx context.Context, r client.Request) (map[string]any, er
 	if r.Network != nil {
 		c.Network = r.Network.UUID
 	}
+	c.Outcome = "ok"
+	switch {
+	case err != nil && ctx.Err() != nil:
+		err = ctx.Err()
+		c.Outcome, c.Error = "cancelled", err.Error()
+	case err != nil:
+		err = typed(err)
+		c.Outcome, c.Error = "failed", err.Error()
+		if te, ok := err.(*Error); ok && te.Kind == DisclosureError {
+			c.Outcome = "refused"
+		}
+	}
 	e.mu.Lock()
 	e.computations = append(e.computations, c)
 	e.mu.Unlock()
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, typed(err)
+		return nil, err
 	}
 	return res.Result, nil
 }

@@ -56,6 +56,32 @@ func TestKernelRun(t *testing.T) {
 	if err == nil || !strings.Contains(string(printed), "InputError") || !strings.Contains(string(printed), "no_such_column") {
 		t.Errorf("a failing study: %v\n%s", err, printed)
 	}
+	// results.json marks a failed study and each computation's outcome.
+	mixed := filepath.Join(dir, "mixed.lua")
+	os.WriteFile(mixed, []byte(`local t = fsc.table("patients")
+fsc.output("n", t:count())
+local ok = pcall(function() return t:where("age >= 94"):count() end)
+fsc.output("refused", not ok)
+fsc.output("never", t:mean("no_such_column"))
+`), 0o644)
+	out := filepath.Join(dir, "mixed.json")
+	exec.Command(kernel, "run", mixed, "--node", fed.Nodes[0].URL, "--out", out).Run()
+	var rep struct {
+		Status, Error string
+		Provenance    struct{ Computations []struct{ Outcome, Error string } }
+	}
+	raw, _ := os.ReadFile(out)
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatalf("results of a failed study: %v\n%s", err, raw)
+	}
+	var outcomes []string
+	for _, c := range rep.Provenance.Computations {
+		outcomes = append(outcomes, c.Outcome)
+	}
+	if rep.Status != "failed" || !strings.Contains(rep.Error, "InputError") || strings.Join(outcomes, " ") != "ok refused failed" {
+		t.Errorf("results of a study with a refusal and a failure: status %q, error %q, outcomes %v\n%s", rep.Status, rep.Error, outcomes, raw)
+	}
+
 	// Errors name the study file and line, in both languages.
 	for name, src := range map[string]string{
 		"broken.lua": "local x = 1\nlocal y = nil + 1\n",

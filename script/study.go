@@ -17,6 +17,10 @@ import (
 // Report is what `fsc-kernel run` writes: the study's named results and
 // where they came from.
 type Report struct {
+	// Status is "ok" when the study ran to its end, else "failed", with
+	// the typed error that stopped it in Error.
+	Status     string         `json:"status"`
+	Error      string         `json:"error,omitempty"`
 	Results    map[string]any `json:"results"`
 	Provenance Provenance     `json:"provenance"`
 }
@@ -79,7 +83,12 @@ func RunStudy(ctx context.Context, path, url, token string, out Output) (*Report
 	for _, m := range info.Members {
 		rep.Provenance.Members = append(rep.Provenance.Members, NodeInfo{Name: m.Name, URL: m.API})
 	}
-	return rep, inStudy(runErr, filepath.Base(path))
+	runErr = inStudy(runErr, filepath.Base(path))
+	rep.Status = "ok"
+	if runErr != nil {
+		rep.Status, rep.Error = "failed", runErr.Error()
+	}
+	return rep, runErr
 }
 
 var (
