@@ -58,6 +58,9 @@ func run(bin, kernel, study, dir string) error {
 	if err != nil {
 		return err
 	}
+	if err := fedrun.CheckPortsFree(configs); err != nil {
+		return err
+	}
 	fmt.Printf("starting the example federation (logs in %s)\n", filepath.Join(dir, ".local"))
 	fed, err := fedrun.StartConfigs(bin, configs, filepath.Join(dir, ".local"))
 	if err != nil {
