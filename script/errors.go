@@ -10,7 +10,8 @@ import (
 // Error is an error an analyst can act on. Kind is one of the DSL's typed
 // error names: InputError (bad column, filter or data), DisclosureError (a
 // node's policy refused: the message names the node and the rule) or
-// PeerError (a node failed or timed out: the message names it).
+// PeerError (a node failed or timed out: the message names it) or
+// UnreachableError (the analyst's own node does not answer at all).
 type Error struct {
 	Kind string
 	Msg  string
@@ -20,10 +21,14 @@ func (e *Error) Error() string { return e.Kind + ": " + e.Msg }
 
 // The DSL's error kinds.
 const (
-	InputError      = "InputError"
-	DisclosureError = "DisclosureError"
-	PeerError       = "PeerError"
+	InputError       = "InputError"
+	DisclosureError  = "DisclosureError"
+	PeerError        = "PeerError"
+	UnreachableError = "UnreachableError"
 )
+
+// errorKinds lists the DSL's error kinds, as both languages name them.
+var errorKinds = []string{InputError, DisclosureError, PeerError, UnreachableError}
 
 // typed turns a client error into the DSL's typed error.
 func typed(err error) error {
@@ -33,6 +38,10 @@ func typed(err error) error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var ue *client.UnreachableError
+	if errors.As(err, &ue) {
+		return &Error{Kind: UnreachableError, Msg: ue.Error()}
 	}
 	var ce *client.Error
 	if errors.As(err, &ce) {

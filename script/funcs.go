@@ -422,7 +422,10 @@ func connect(ctx context.Context, e *Env, _ any, a Args) (any, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &Error{Kind: PeerError, Msg: "connect: the node at " + url + " does not answer: " + typed(err).(*Error).Msg}
+		if te := typed(err).(*Error); te.Kind != UnreachableError {
+			return nil, &Error{Kind: PeerError, Msg: "connect: the node at " + url + " does not answer: " + te.Msg}
+		}
+		return nil, typed(err)
 	}
 	e.Client = c
 	return &Node{URL: url}, nil

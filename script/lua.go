@@ -48,7 +48,7 @@ func (l *Lua) newState() *lua.LState {
 			return 1
 		}))
 	}
-	for _, kind := range []string{InputError, DisclosureError, PeerError} {
+	for _, kind := range errorKinds {
 		fsc.RawSetString(kind, lua.LString(kind))
 	}
 	L.SetGlobal("fsc", fsc)

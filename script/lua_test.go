@@ -75,8 +75,8 @@ func TestLuaCellsShowTrailingValues(t *testing.T) {
 	}
 	_, err := l.Execute(ctx, `fsc.connect("http://127.0.0.1:1")`)
 	var e *script.Error
-	if !errors.As(err, &e) || e.Kind != script.PeerError || !strings.Contains(e.Msg, "127.0.0.1:1") {
-		t.Errorf("connect to no node: %v, want a PeerError naming the URL", err)
+	if !errors.As(err, &e) || e.Kind != script.UnreachableError || !strings.Contains(e.Msg, "127.0.0.1:1") || !strings.Contains(e.Msg, "is fsc-node running") {
+		t.Errorf("connect to no node: %v, want an UnreachableError naming the URL and asking whether fsc-node runs", err)
 	}
 	if out := run(`node:table("patients"):count()`); out["text/plain"] != fmt.Sprint(all.Rows) {
 		t.Errorf("a failed connect changed the node: %v", out)

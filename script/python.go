@@ -150,7 +150,7 @@ func (ip *pyInterp) fscModule() *py.ModuleImpl {
 	for _, f := range Methods(OnTable) {
 		fmt.Fprintf(&doc, "  t.%s\n", f.Doc)
 	}
-	doc.WriteString("\nErrors: fsc.InputError, fsc.DisclosureError, fsc.PeerError (all fsc.Error).")
+	doc.WriteString("\nErrors: fsc.InputError, fsc.DisclosureError, fsc.PeerError, fsc.UnreachableError (all fsc.Error).")
 	return &py.ModuleImpl{Info: py.ModuleInfo{Name: "fsc", Doc: doc.String()}, Globals: g}
 }
 

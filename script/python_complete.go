@@ -101,7 +101,7 @@ func pyChainBefore(rs []rune, end int) string {
 }
 
 func pyStaticFscNames() []string {
-	names := []string{"Table", "Node", "Result", "Error", InputError, DisclosureError, PeerError}
+	names := append([]string{"Table", "Node", "Result", "Error"}, errorKinds...)
 	for _, f := range Methods("") {
 		names = append(names, f.Name)
 	}

@@ -92,7 +92,7 @@ func installPyGaps() {
 			add(t, "__name__", py.String(t.Name))
 		}
 	}
-	for _, t := range []*py.Type{pyFscError, pyRecursionError, pyJSONDecodeError, pyErrorTypes[InputError], pyErrorTypes[DisclosureError], pyErrorTypes[PeerError]} {
+	for _, t := range []*py.Type{pyFscError, pyRecursionError, pyJSONDecodeError, pyErrorTypes[InputError], pyErrorTypes[DisclosureError], pyErrorTypes[PeerError], pyUnreachableError} {
 		add(t, "__name__", py.String(t.Name))
 	}
 }

@@ -192,9 +192,9 @@ func TestPythonStatisticsEqualPlaintext(t *testing.T) {
 	if got := s.number(t, `node.table("patients").count()`); got != float64(all.Rows) {
 		t.Errorf("node.table count = %v, want %d", got, all.Rows)
 	}
-	s.run(t, "try:\n    fsc.connect('http://127.0.0.1:1')\n    caught = ''\nexcept fsc.PeerError as e:\n    caught = str(e)")
-	if got, _ := s.value(t, "caught").(string); !strings.Contains(got, "127.0.0.1:1") {
-		t.Errorf("connect to no node raised %q, want a PeerError naming the URL", got)
+	s.run(t, "try:\n    fsc.connect('127.0.0.1:1')\n    caught = ''\nexcept fsc.UnreachableError as e:\n    caught = str(e)")
+	if got, _ := s.value(t, "caught").(string); !strings.Contains(got, "http://127.0.0.1:1") || !strings.Contains(got, "is fsc-node running") || strings.Contains(got, "dial tcp") {
+		t.Errorf("connect to no node (a URL without http://) raised %q, want an UnreachableError naming the URL in plain words", got)
 	}
 
 	if got := s.number(t, "t.count()"); got != float64(all.Rows) {
@@ -462,7 +462,7 @@ func TestPythonCells(t *testing.T) {
 		{"import numpy", "ImportError", "numpy"},
 		{"import sys\nsys.exit(3)", "SystemExit", "3 (line 2)"},
 		{"input()", "RuntimeError", "input()"},
-		{"fsc.table('patients').count()", script.PeerError, "127.0.0.1:1"},
+		{"fsc.table('patients').count()", script.UnreachableError, "your node at http://127.0.0.1:1 is not answering"},
 		{"fsc.table(3)", script.InputError, "table: name: expected a string, got int"},
 		{"fsc.table()", script.InputError, "table: missing argument name"},
 		{"fsc.table('p').quantile('age', 'median')", script.InputError, "quantile: probabilities: expected a list of numbers, got str"},

@@ -25,13 +25,15 @@ var (
 	pyStreamType = py.NewType("TextIO", "A text stream writing to the notebook's (or study's) output.")
 
 	// pyFscError is the base of the DSL's typed errors, fsc.Error.
-	pyFscError = py.ExceptionType.NewType("Error", "An error of the fsc DSL: InputError, DisclosureError or PeerError.", nil, nil)
+	pyFscError = py.ExceptionType.NewType("Error", "An error of the fsc DSL: InputError, DisclosureError, PeerError or UnreachableError.", nil, nil)
 	// pyErrorTypes are the DSL's typed errors by kind.
 	pyErrorTypes = map[string]*py.Type{
-		InputError:      pyFscError.NewType(InputError, "A bad column, filter or data (fsc.InputError).", nil, nil),
-		DisclosureError: pyFscError.NewType(DisclosureError, "A node's disclosure policy refused the computation; the message names the node and the rule (fsc.DisclosureError).", nil, nil),
-		PeerError:       pyFscError.NewType(PeerError, "A node failed or timed out; the message names it (fsc.PeerError).", nil, nil),
+		InputError:       pyFscError.NewType(InputError, "A bad column, filter or data (fsc.InputError).", nil, nil),
+		DisclosureError:  pyFscError.NewType(DisclosureError, "A node's disclosure policy refused the computation; the message names the node and the rule (fsc.DisclosureError).", nil, nil),
+		PeerError:        pyFscError.NewType(PeerError, "A node failed or timed out; the message names it (fsc.PeerError).", nil, nil),
 	}
+	// pyUnreachableError is a PeerError: the analyst's own node.
+	pyUnreachableError = pyErrorTypes[PeerError].NewType(UnreachableError, "Your own node does not answer: is fsc-node running at FSC_NODE? (fsc.UnreachableError, a PeerError).", nil, nil)
 	// pyRecursionError is CPython's RecursionError, which gpython lacks.
 	pyRecursionError = py.RuntimeError.NewType("RecursionError", "Recursion limit exceeded.", nil, nil)
 	// pyJSONDecodeError is json.JSONDecodeError.
@@ -42,6 +44,7 @@ var (
 var pyReceiverTypes = map[string]*py.Type{OnTable: pyTableType, OnNode: pyNodeType}
 
 func init() {
+	pyErrorTypes[UnreachableError] = pyUnreachableError
 	for on, t := range pyReceiverTypes {
 		for _, f := range Methods(on) {
 			t.Dict[f.Name] = newPyFunc(f, nil)
@@ -106,7 +109,7 @@ func init() {
 	// Subtypes of gpython's (ready) types inherit its READY flag and would
 	// never get their MRO: clear it so TypeMakeReady readies them.
 	for _, t := range []*py.Type{pyFscError, pyErrorTypes[InputError], pyErrorTypes[DisclosureError], pyErrorTypes[PeerError],
-		pyRecursionError, pyJSONDecodeError} {
+		pyUnreachableError, pyRecursionError, pyJSONDecodeError} {
 		t.Flags &^= py.TPFLAGS_READY
 	}
 	if err := py.TypeMakeReady(); err != nil {

@@ -29,8 +29,24 @@ type Client struct {
 
 // New returns a client of the node at url.
 func New(url string) *Client {
+	if !strings.Contains(url, "://") {
+		url = "http://" + url // "127.0.0.1:15501" means the node there
+	}
 	return &Client{URL: strings.TrimRight(url, "/"), HTTP: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second}}}
 }
+
+// UnreachableError is a node that did not answer at all: nothing listens
+// at its URL, or the connection failed.
+type UnreachableError struct {
+	URL string
+	Err error // the network's own error, for logs
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("your node at %s is not answering: is fsc-node running there? (the URL comes from FSC_NODE or --node)", e.URL)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // Error is an error answer of the node: its HTTP status and message.
 type Error struct {
@@ -90,7 +106,7 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (map[str
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, bytes.NewReader(data))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("the node URL %q is not a URL such as http://127.0.0.1:15501", c.URL)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if c.Token != "" {
@@ -101,7 +117,7 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (map[str
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		return nil, fmt.Errorf("node %s: %w", c.URL, err)
+		return nil, &UnreachableError{URL: c.URL, Err: err}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
