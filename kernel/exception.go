@@ -17,15 +17,16 @@ type errorContent struct {
 }
 
 // errorOf describes what Execute returned: a typed DSL error or a
-// language's exception by its name, an interrupted cell as
-// KeyboardInterrupt. The traceback is short: the error's lines, with the
-// line of the cell where the message names one, never a Go stack.
-func errorOf(err error) errorContent {
+// language's exception by its name, an interrupted cell by the name its
+// language gives it (interrupted). The traceback is short: the error's
+// lines, with the line of the cell where the message names one, never a
+// Go stack.
+func errorOf(err error, interrupted string) errorContent {
 	var e errorContent
 	var se *script.Error
 	switch {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		e.Ename, e.Evalue = "KeyboardInterrupt", "interrupted"
+		e.Ename, e.Evalue = interrupted, "interrupted"
 		if msg := err.Error(); msg != context.Canceled.Error() && msg != context.DeadlineExceeded.Error() {
 			e.Evalue += ": " + msg // e.g. the Python session had to restart
 		}

@@ -95,7 +95,7 @@ func (k *Kernel) run(ctx context.Context, req executeRequest, n int, out *cellPu
 	}
 	result, err := k.rt.Execute(ctx, req.Code)
 	if err != nil {
-		e := errorOf(err)
+		e := errorOf(err, k.rt.Language().Interrupted)
 		out.publish("error", e)
 		reply.Status, reply.errorContent = "error", &e
 		return reply, nil

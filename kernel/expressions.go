@@ -13,7 +13,7 @@ func (k *Kernel) userExpressions(ctx context.Context, exprs map[string]string) m
 	for _, name := range slices.Sorted(maps.Keys(exprs)) {
 		data, err := k.rt.Execute(ctx, exprs[name])
 		if err != nil {
-			e := errorOf(err)
+			e := errorOf(err, k.rt.Language().Interrupted)
 			out[name] = struct {
 				Status string `json:"status"`
 				errorContent

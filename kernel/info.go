@@ -33,22 +33,16 @@ type helpLink struct {
 
 // newKernelInfo describes the kernel and its language.
 func newKernelInfo(l script.LanguageInfo, version string) kernelInfo {
-	exporter, syntax, example := "script", l.Version+", gopher-lua", `fsc.table("patients"):mean("age")`
-	manual := helpLink{"Lua 5.1 manual", "https://www.lua.org/manual/5.1/"}
-	if l.Name == "python" {
-		exporter, syntax, example = "python", "Python "+l.Version+" syntax, gpython", `fsc.table("patients").mean("age")`
-		manual = helpLink{"Python " + l.Version + " documentation", "https://docs.python.org/" + l.Version + "/"}
-	}
 	return kernelInfo{
 		Status:                "ok",
 		ProtocolVersion:       protocolVersion,
 		Implementation:        "fsc-kernel",
 		ImplementationVersion: version,
 		LanguageInfo: languageInfo{Name: l.Name, Version: l.Version, Mimetype: l.Mimetype, FileExtension: l.FileExtension,
-			PygmentsLexer: l.PygmentsLexer, CodemirrorMode: l.CodemirrorMode, NbconvertExporter: exporter},
-		Banner: "fsc-kernel " + version + " (" + syntax + "): Federated Secure Computing.\n" +
-			"fsc is imported: " + example + " computes over every member of the federation; values never leave the nodes.",
-		HelpLinks: []helpLink{{"fsc-kernel", "https://github.com/fsc-kernel/fsc-kernel"}, manual},
+			PygmentsLexer: l.PygmentsLexer, CodemirrorMode: l.CodemirrorMode, NbconvertExporter: l.Exporter},
+		Banner: "fsc-kernel " + version + " (" + l.Syntax + "): Federated Secure Computing.\n" +
+			"fsc is imported: " + l.Example + " computes over every member of the federation; values never leave the nodes.",
+		HelpLinks: []helpLink{{"fsc-kernel", "https://github.com/fsc-kernel/fsc-kernel"}, {l.ManualText, l.ManualURL}},
 	}
 }
 

@@ -27,22 +27,25 @@ var cells = map[string]map[string]string{
 		"update":  `fsc.update_display(fsc.html("<b>2</b>"), "d")`,
 		"clear":   "fsc.clear_output()",
 		"partial": "for i = 1, 3 do",
+		// interrupted is the error name of an interrupted cell.
+		"interrupted": "interrupted",
 	},
 	"python": {
-		"result":  "1+1",
-		"print":   `print("hello")`,
-		"error":   "undefined_name",
-		"slowErr": "import time\ntime.sleep(0.2)\n1/0",
-		"set":     "x = 41",
-		"get":     "x + 1",
-		"forever": "while True: pass",
-		"many":    "for i in range(1000):\n    print(i)",
-		"flood":   "s = 'x' * 999\nfor i in range(1200):\n    print(s)",
-		"display": `fsc.display(fsc.html("<b>x</b>"))`,
-		"shown":   `fsc.display(fsc.html("<b>1</b>"), display_id="d")`,
-		"update":  `fsc.update_display(fsc.html("<b>2</b>"), "d")`,
-		"clear":   "fsc.clear_output()",
-		"partial": "for i in range(3):",
+		"result":      "1+1",
+		"print":       `print("hello")`,
+		"error":       "undefined_name",
+		"slowErr":     "import time\ntime.sleep(0.2)\n1/0",
+		"set":         "x = 41",
+		"get":         "x + 1",
+		"forever":     "while True: pass",
+		"many":        "for i in range(1000):\n    print(i)",
+		"flood":       "s = 'x' * 999\nfor i in range(1200):\n    print(s)",
+		"display":     `fsc.display(fsc.html("<b>x</b>"))`,
+		"shown":       `fsc.display(fsc.html("<b>1</b>"), display_id="d")`,
+		"update":      `fsc.update_display(fsc.html("<b>2</b>"), "d")`,
+		"clear":       "fsc.clear_output()",
+		"partial":     "for i in range(3):",
+		"interrupted": "KeyboardInterrupt",
 	},
 }
 
@@ -331,10 +334,10 @@ func TestInterrupt(t *testing.T) {
 			})
 		}
 		r := contentOf(reply)
-		if r["status"] != "error" || r["ename"] != "KeyboardInterrupt" || r["evalue"] == "" {
+		if r["status"] != "error" || r["ename"] != cell["interrupted"] || r["evalue"] == "" {
 			t.Errorf("interrupted cell: %v", r)
 		}
-		if errs := ofType(c.iopub(id), "error"); len(errs) != 1 || contentOf(errs[0])["ename"] != "KeyboardInterrupt" {
+		if errs := ofType(c.iopub(id), "error"); len(errs) != 1 || contentOf(errs[0])["ename"] != cell["interrupted"] {
 			t.Errorf("error messages of the interrupted cell: %d", len(errs))
 		}
 		// The namespace survives.
@@ -364,7 +367,7 @@ func TestInterrupt(t *testing.T) {
 				return reply != nil
 			})
 		}
-		if r := contentOf(reply); r["ename"] != "KeyboardInterrupt" {
+		if r := contentOf(reply); r["ename"] != cell["interrupted"] {
 			t.Errorf("interrupted by shell: %v", r)
 		}
 	})
@@ -388,7 +391,7 @@ func TestInterruptMethod(t *testing.T) {
 			return reply != nil
 		})
 	}
-	if c := contentOf(reply); c["ename"] != "KeyboardInterrupt" {
+	if c := contentOf(reply); c["ename"] != cells["lua"]["interrupted"] {
 		t.Errorf("reply %v", c)
 	}
 }

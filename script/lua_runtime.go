@@ -191,7 +191,10 @@ func (l *Lua) IsComplete(code string) (string, string) {
 
 // Language describes Lua for kernel_info.
 func (l *Lua) Language() LanguageInfo {
-	return LanguageInfo{Name: "lua", Version: strings.TrimPrefix(lua.LuaVersion, "Lua "), Mimetype: "text/x-lua", FileExtension: ".lua", PygmentsLexer: "lua", CodemirrorMode: "lua"}
+	v := strings.TrimPrefix(lua.LuaVersion, "Lua ")
+	return LanguageInfo{Name: "lua", Version: v, Mimetype: "text/x-lua", FileExtension: ".lua", PygmentsLexer: "lua", CodemirrorMode: "lua",
+		Exporter: "script", Syntax: v + ", gopher-lua", Example: `fsc.table("patients"):mean("age")`,
+		ManualText: "Lua 5.1 manual", ManualURL: "https://www.lua.org/manual/5.1/", Interrupted: "interrupted"}
 }
 
 var _ Runtime = (*Lua)(nil)

@@ -490,7 +490,9 @@ func (p *Python) isClosed() bool {
 // Language describes gpython's Python for kernel_info.
 func (p *Python) Language() LanguageInfo {
 	return LanguageInfo{Name: "python", Version: pyVersion, Mimetype: "text/x-python", FileExtension: ".py",
-		PygmentsLexer: "ipython3", CodemirrorMode: "python"}
+		PygmentsLexer: "ipython3", CodemirrorMode: "python",
+		Exporter: "python", Syntax: "Python " + pyVersion + " syntax, gpython", Example: `fsc.table("patients").mean("age")`,
+		ManualText: "Python " + pyVersion + " documentation", ManualURL: "https://docs.python.org/" + pyVersion + "/", Interrupted: "KeyboardInterrupt"}
 }
 
 // pySortedKeys returns a dict's keys in order.

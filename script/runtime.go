@@ -29,6 +29,15 @@ type Runtime interface {
 // LanguageInfo is what a kernel reports of its language.
 type LanguageInfo struct {
 	Name, Version, Mimetype, FileExtension, PygmentsLexer, CodemirrorMode string
+	// Exporter is nbconvert's exporter for the language's notebooks.
+	Exporter string
+	// Syntax and Example describe the language in the kernel's banner.
+	Syntax, Example string
+	// ManualText and ManualURL link the language's own manual.
+	ManualText, ManualURL string
+	// Interrupted names the error of an interrupted cell, as the language
+	// names it (Python's KeyboardInterrupt).
+	Interrupted string
 }
 
 // Display is how a value shows: its MIME bundle.
