@@ -33,6 +33,14 @@ func startKernel(t testing.TB, lang, key string) *testKernel {
 	return startKernelOn(t, lang, Connection{Transport: "tcp", IP: "127.0.0.1", Key: key})
 }
 
+// newRuntime starts the runtime of a language, as fsc-kernel does.
+func newRuntime(lang string, env *script.Env) (script.Runtime, error) {
+	if lang == "lua" {
+		return script.NewLua(env), nil
+	}
+	return script.NewPython(env)
+}
+
 func startKernelOn(t testing.TB, lang string, conn Connection) *testKernel {
 	t.Helper()
 	logs := &syncBuffer{}

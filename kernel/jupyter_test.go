@@ -92,7 +92,10 @@ func jupyterEnv(t *testing.T, node string) []string {
 	if err := json.Unmarshal(out, &specs); err != nil {
 		t.Fatalf("jupyter kernelspec list: %v\n%s", err, out)
 	}
-	for _, s := range Specs {
+	for _, s := range []Spec{
+		{Name: "fsc", DisplayName: "FSC (Python)", Language: "python"},
+		{Name: "fsc-lua", DisplayName: "FSC (Lua)", Language: "lua"},
+	} {
 		k, ok := specs.Kernelspecs[s.Name]
 		if !ok {
 			t.Fatalf("jupyter kernelspec list does not show %s: %s", s.Name, out)

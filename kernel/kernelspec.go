@@ -21,12 +21,6 @@ type Spec struct {
 	Name, DisplayName, Language string
 }
 
-// Specs are the kernelspecs `fsc-kernel install` writes.
-var Specs = []Spec{
-	{Name: "fsc", DisplayName: "FSC (Python)", Language: "python"},
-	{Name: "fsc-lua", DisplayName: "FSC (Lua)", Language: "lua"},
-}
-
 // Where says where kernelspecs go, as `jupyter kernelspec install` does:
 // User (the default) is the user's Jupyter data directory, honouring
 // JUPYTER_DATA_DIR; SysPrefix is the active Python environment's prefix;
@@ -92,11 +86,11 @@ type kernelJSON struct {
 	Metadata      map[string]any    `json:"metadata"`
 }
 
-// Install writes every kernelspec of Specs under w: kernel.json, which
+// Install writes each of specs under w: kernel.json, which
 // runs binary (made absolute) as `binary kernel --language L
 // {connection_file}`, with FSC_NODE set to node when node is not empty,
 // and the logos. It returns the directories written.
-func Install(w Where, binary, node string) ([]string, error) {
+func Install(w Where, binary, node string, specs []Spec) ([]string, error) {
 	bin, err := filepath.Abs(binary)
 	if err != nil {
 		return nil, fmt.Errorf("install: %w", err)
@@ -113,7 +107,7 @@ func Install(w Where, binary, node string) ([]string, error) {
 		return nil, err
 	}
 	var dirs []string
-	for _, s := range Specs {
+	for _, s := range specs {
 		k := kernelJSON{
 			Argv:          []string{bin, "kernel", "--language", s.Language, "{connection_file}"},
 			DisplayName:   s.DisplayName,

@@ -28,6 +28,18 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/script"
 )
 
+// languages are the kernels this binary offers: each one's kernelspec and
+// how its runtime starts.
+var languages = []struct {
+	spec  kernel.Spec
+	start func(*script.Env) (script.Runtime, error)
+}{
+	{kernel.Spec{Name: "fsc", DisplayName: "FSC (Python)", Language: "python"},
+		func(env *script.Env) (script.Runtime, error) { return script.NewPython(env) }},
+	{kernel.Spec{Name: "fsc-lua", DisplayName: "FSC (Lua)", Language: "lua"},
+		func(env *script.Env) (script.Runtime, error) { return script.NewLua(env), nil }},
+}
+
 // version is the version of fsc-kernel.
 const version = "0.1.0"
 
@@ -86,7 +98,11 @@ func install(args []string) error {
 	if err != nil {
 		return fmt.Errorf("install: cannot find this binary: %w", err)
 	}
-	dirs, err := kernel.Install(w, self, *node)
+	specs := make([]kernel.Spec, len(languages))
+	for i, l := range languages {
+		specs[i] = l.spec
+	}
+	dirs, err := kernel.Install(w, self, *node, specs)
 	if err != nil {
 		return err
 	}
@@ -122,7 +138,12 @@ func runKernel(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	return kernel.Run(ctx, *lang, fs.Arg(0), nodeURL(*node), os.Getenv("FSC_TOKEN"), kernel.WithVersion(version))
+	for _, l := range languages {
+		if l.spec.Language == *lang {
+			return kernel.Run(ctx, l.start, fs.Arg(0), nodeURL(*node), os.Getenv("FSC_TOKEN"), kernel.WithVersion(version))
+		}
+	}
+	return fmt.Errorf("kernel: unknown language %q (python or lua)", *lang)
 }
 
 func runStudy(args []string) error {
