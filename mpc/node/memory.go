@@ -1,47 +1,29 @@
 package node
 
 import (
-	"context"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
-	"time"
 )
 
+// memoryHeadroom is the garbage a node lets pile up beside its datasets.
+// Go's own pacing lets the heap double before it collects, which next to a
+// large dataset means hundreds of megabytes held for nothing.
+const memoryHeadroom = 64 << 20
+
 // settleMemory returns what loading the datasets left behind to the
-// operating system.
+// operating system, then sets the runtime's soft memory limit to the
+// datasets' live heap plus memoryHeadroom (unless the owner set
+// GOMEMLIMIT): the collector then runs when that much garbage has piled
+// up, and a large computation may still go past the limit.
 func settleMemory() {
 	runtime.GC()
 	debug.FreeOSMemory()
-}
-
-// Garbage a node lets pile up before it collects, and how often it looks.
-// Go's own pacing lets the heap double, which next to a large dataset means
-// hundreds of megabytes held for nothing; collecting on every few megabytes
-// instead would make each big computation pay for many collections (each
-// marks the whole dataset). So the pacing is left alone while work runs,
-// and a steward collects small piles between computations.
-const (
-	gcPile  = 4 << 20
-	gcEvery = 200 * time.Millisecond
-)
-
-// steward collects garbage when more than gcPile bytes of it have piled up
-// since the last collection, until ctx ends.
-func steward(ctx context.Context) {
-	samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
-	t := time.NewTicker(gcEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		metrics.Read(samples)
-		live, objects := samples[0].Value.Uint64(), samples[1].Value.Uint64()
-		if objects > live+gcPile {
-			runtime.GC()
-		}
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
 	}
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(live)
+	debug.SetMemoryLimit(int64(live[0].Value.Uint64()) + memoryHeadroom)
 }

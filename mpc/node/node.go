@@ -196,7 +196,6 @@ func (n *Node) peerClient(party string) *http.Client {
 func (n *Node) Serve(ctx context.Context) error {
 	var servers []*http.Server
 	errc := make(chan error, 2)
-	go steward(ctx)
 	start := func(addr string, h http.Handler, tlsCfg *tls.Config, what string) error {
 		ln, err := net.Listen("tcp", addr)
 		if errors.Is(err, syscall.EADDRINUSE) {
