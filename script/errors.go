@@ -13,11 +13,15 @@ import (
 // PeerError (a node failed or timed out: the message names it) or
 // UnreachableError (the analyst's own node does not answer at all).
 type Error struct {
-	Kind string
-	Msg  string
+	Kind  string
+	Msg   string
+	cause error // what the node or the network said, for errors.Is/As
 }
 
 func (e *Error) Error() string { return e.Kind + ": " + e.Msg }
+
+// Unwrap returns the error this one was made from, if any.
+func (e *Error) Unwrap() error { return e.cause }
 
 // The DSL's error kinds.
 const (
@@ -41,20 +45,22 @@ func typed(err error) error {
 	}
 	var ue *client.UnreachableError
 	if errors.As(err, &ue) {
-		return &Error{Kind: UnreachableError, Msg: ue.Error()}
+		return &Error{Kind: UnreachableError, Msg: ue.Error(), cause: err}
 	}
 	var ce *client.Error
 	if errors.As(err, &ce) {
 		switch {
 		case ce.Refused():
-			return &Error{Kind: DisclosureError, Msg: ce.Message}
+			return &Error{Kind: DisclosureError, Msg: ce.Message, cause: err}
 		case ce.PeerFailed() || ce.Status >= 500:
-			return &Error{Kind: PeerError, Msg: ce.Message}
-		case ce.Status >= 400 && ce.Status != http.StatusUnauthorized:
-			return &Error{Kind: InputError, Msg: ce.Message}
+			return &Error{Kind: PeerError, Msg: ce.Message, cause: err}
+		case ce.Status == http.StatusUnauthorized:
+			return &Error{Kind: InputError, Msg: "your node did not accept you: " + ce.Message + " (set FSC_TOKEN to the token its owner gave you)", cause: err}
+		case ce.Status >= 400:
+			return &Error{Kind: InputError, Msg: ce.Message, cause: err}
 		}
 	}
-	return &Error{Kind: PeerError, Msg: err.Error()}
+	return &Error{Kind: PeerError, Msg: err.Error(), cause: err}
 }
 
 func inputError(format string, args ...any) error {

@@ -529,7 +529,8 @@ out`)
 	}
 
 	info := s.Language()
-	if info != (script.LanguageInfo{Name: "python", Version: "3.4", Mimetype: "text/x-python", FileExtension: ".py", PygmentsLexer: "ipython3", CodemirrorMode: "python"}) {
+	if info.Name != "python" || info.Version != "3.4" || info.Mimetype != "text/x-python" || info.FileExtension != ".py" ||
+		info.PygmentsLexer != "ipython3" || info.CodemirrorMode != "python" || info.Exporter != "python" || info.Interrupted != "KeyboardInterrupt" {
 		t.Errorf("language: %+v", info)
 	}
 }

@@ -34,8 +34,11 @@ func TestMomentsOfSortedRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ua, _ := a.Univariate(sorted[0], sorted[len(sorted)-1])
-		ub, _ := b.Univariate(sorted[0], sorted[len(sorted)-1])
+		ua, errA := a.Univariate(sorted[0], sorted[len(sorted)-1])
+		ub, errB := b.Univariate(sorted[0], sorted[len(sorted)-1])
+		if errA != nil || errB != nil || len(ua) == 0 || len(ua) != len(ub) {
+			t.Fatalf("univariate keys: %d unsorted (%v), %d sorted (%v)", len(ua), errA, len(ub), errB)
+		}
 		for k, va := range ua {
 			fa, okA := va.(float64)
 			fb, okB := ub[k].(float64)
