@@ -264,7 +264,7 @@ var Funcs = []*Func{
 			if err != nil {
 				return nil, err
 			}
-			return r["count"], nil
+			return counts(r["count"]), nil
 		}},
 	onColumn("sum", "sum(column): the sum of a numeric column over every member.", "SecureSum", "sum"),
 	onColumn("mean", "mean(column): the mean of a numeric column.", "Moments", "mean"),
@@ -323,7 +323,7 @@ var Funcs = []*Func{
 			if err != nil {
 				return nil, err
 			}
-			return newRich("frequencies of "+str(a, "column"), asMap(r["histogram"])), nil
+			return newRich("frequencies of "+str(a, "column"), counts(asMap(r["histogram"])).(map[string]any)), nil
 		}},
 	{Name: "crosstab", On: OnTable, Doc: "crosstab(a, b): the count of each pair of categories.",
 		Params: []Param{{Name: "a", Kind: String}, {Name: "b", Kind: String}},
@@ -333,7 +333,7 @@ var Funcs = []*Func{
 			if err != nil {
 				return nil, err
 			}
-			return newRich(str(a, "a")+" × "+str(a, "b"), asMap(r["table"])), nil
+			return newRich(str(a, "a")+" × "+str(a, "b"), counts(asMap(r["table"])).(map[string]any)), nil
 		}},
 	bivariate("cor", "cor(x, y): Pearson's correlation of two numeric columns.", "correlation_coefficient"),
 	bivariate("cov", "cov(x, y): the sample covariance of two numeric columns.", "covariance"),
@@ -377,6 +377,8 @@ func Repr(v any) string {
 			return fmt.Sprintf("%.0f", x)
 		}
 		return fmt.Sprintf("%.10g", x)
+	case int64:
+		return fmt.Sprint(x)
 	case string:
 		return fmt.Sprintf("%q", x)
 	case []any:

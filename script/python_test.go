@@ -1,12 +1,16 @@
 package script_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"slices"
 	"sort"
 	"strings"
@@ -199,6 +203,14 @@ func TestPythonStatisticsEqualPlaintext(t *testing.T) {
 
 	if got := s.number(t, "t.count()"); got != float64(all.Rows) {
 		t.Errorf("count = %v, want %d", got, all.Rows)
+	}
+	// Counts are Python ints: range() takes them, and they print as ints.
+	s.run(t, "n = t.count()\nkinds = [isinstance(v, int) for v in [n, t.histogram('age', bins=[0, 50, 120])['counts'][0], t.frequency('sex')['F']]]\nsteps = len(range(n))\nshown = str(n)")
+	if got := fmt.Sprint(s.value(t, "kinds")); got != "[true true true]" {
+		t.Errorf("the types of a count, a histogram count and a frequency: %s, want int", got)
+	}
+	if got := s.value(t, "shown"); got != fmt.Sprint(all.Rows) {
+		t.Errorf("str(t.count()) = %v, want %d", got, all.Rows)
 	}
 	if got := s.number(t, `t.count("age")`); got != float64(len(age)) {
 		t.Errorf("count(age) = %v, want %d", got, len(age))
@@ -538,7 +550,7 @@ out`)
 // pyGaps are what gpython lacks, each with CPython 3.11's answer
 // (/usr/bin/python3: print(EXPR)): str.format and format specifications,
 // f-strings, round, json, the text of floats, str.join/upper/lower, sorted
-// of tuples, isinstance of subclasses.
+// of tuples, isinstance of subclasses, printf-style % formatting.
 var pyGaps = []struct{ expr, cpython string }{
 	{"\"{}\".format(1)", "1"},
 	{"\"{0} {1} {0}\".format(\"a\", \"b\")", "a b a"},
@@ -668,6 +680,25 @@ var pyGaps = []struct{ expr, cpython string }{
 	{"sorted([[1, 2], [1], [0, 5]])", "[[0, 5], [1], [1, 2]]"},
 	{"sorted([3, 1.5, 2])", "[1.5, 2, 3]"},
 	{"isinstance(True, int)", "True"},
+	// printf-style formatting, str % args
+	{"\"%d %i %u\" % (5, -6, 7)", "5 -6 7"},
+	{"\"%d\" % 5.9", "5"},
+	{"\"%5.1f|%-8.3f|%08.2f\" % (2.25, 3.14159, -1.5)", "  2.2|3.142   |-0001.50"},
+	{"\"%e %E\" % (12345.678, 0.000123)", "1.234568e+04 1.230000E-04"},
+	{"\"%g %g %g %G\" % (0.0001, 1234567.0, 100.0, 1e-10)", "0.0001 1.23457e+06 100 1E-10"},
+	{"\"%s %r %a\" % (\"a\", \"b\", \"c\")", "a 'b' 'c'"},
+	{"\"%x %X %#x %#o %o\" % (255, 255, 255, 8, 8)", "ff FF 0xff 0o10 10"},
+	{"\"%%|%c%c\" % (65, \"z\")", "%|Az"},
+	{"\"%(a)s-%(b)05d\" % {\"a\": \"x\", \"b\": 3}", "x-00003"},
+	{"\"%s\" % [1, 2.5, \"x\"]", "[1, 2.5, 'x']"},
+	{"\"%-5s|%5s|%.2s\" % (\"ab\", \"cd\", \"xyz\")", "ab   |   cd|xy"},
+	{"\"%+d % d %+.1f\" % (3, 4, 2.0)", "+3  4 +2.0"},
+	{"\"%*d|%-*d|%.*f\" % (5, 42, 4, 7, 2, 3.14159)", "   42|7   |3.14"},
+	{"\"%s\" % (1.0,)", "1.0"},
+	{"\"%.3g|%10.4e\" % (2.0 / 3, 1234.5)", "0.667|1.2345e+03"},
+	{"\"%f %F\" % (float(\"inf\"), float(\"nan\"))", "inf NAN"},
+	{"\"%s and %s\" % (True, None)", "True and None"},
+	{"\"%d items\" % 10 ** 20", "100000000000000000000 items"},
 }
 
 func TestPythonGapsMatchCPython(t *testing.T) {
@@ -683,6 +714,12 @@ func TestPythonGapsMatchCPython(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ code, kind string }{
+		{`"%d" % "x"`, "TypeError"},
+		{`"%d %d" % (1,)`, "TypeError"},
+		{`"%d" % (1, 2)`, "TypeError"},
+		{`"%q" % 1`, "ValueError"},
+		{`"%(a)s" % 1`, "TypeError"},
+		{`"%x" % 1.5`, "TypeError"},
 		{`"{} {1}".format(1, 2)`, "ValueError"},
 		{`"{:d}".format(1.5)`, "ValueError"},
 		{`"{:s}".format(1)`, "ValueError"},
@@ -899,6 +936,31 @@ func TestPythonCompleteInspect(t *testing.T) {
 		status, indent := s.IsComplete(c.code)
 		if status != c.status || indent != c.indent {
 			t.Errorf("IsComplete(%q) = %s %q, want %s %q", c.code, status, indent, c.status, c.indent)
+		}
+	}
+}
+
+// TestPyGapsTableIsCPython runs every expression of the pyGaps table under
+// Debian's CPython (/usr/bin/python3): the table's answers are CPython's.
+func TestPyGapsTableIsCPython(t *testing.T) {
+	exprs := make([]string, len(pyGaps))
+	for i, c := range pyGaps {
+		exprs[i] = c.expr
+	}
+	in, _ := json.Marshal(exprs)
+	cmd := exec.Command("/usr/bin/python3", "-c", "import sys, json\nprint(json.dumps([str(eval(e)) for e in json.load(sys.stdin)]))")
+	cmd.Stdin = bytes.NewReader(in)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("/usr/bin/python3 (make test-deps installs it): %v", err)
+	}
+	var got []string
+	if err := json.Unmarshal(out, &got); err != nil || len(got) != len(pyGaps) {
+		t.Fatalf("CPython's answers: %v %s", err, out)
+	}
+	for i, c := range pyGaps {
+		if got[i] != c.cpython {
+			t.Errorf("%s: the table says %q, CPython says %q", c.expr, c.cpython, got[i])
 		}
 	}
 }

@@ -28,9 +28,9 @@ var (
 	pyFscError = py.ExceptionType.NewType("Error", "An error of the fsc DSL: InputError, DisclosureError, PeerError or UnreachableError.", nil, nil)
 	// pyErrorTypes are the DSL's typed errors by kind.
 	pyErrorTypes = map[string]*py.Type{
-		InputError:       pyFscError.NewType(InputError, "A bad column, filter or data (fsc.InputError).", nil, nil),
-		DisclosureError:  pyFscError.NewType(DisclosureError, "A node's disclosure policy refused the computation; the message names the node and the rule (fsc.DisclosureError).", nil, nil),
-		PeerError:        pyFscError.NewType(PeerError, "A node failed or timed out; the message names it (fsc.PeerError).", nil, nil),
+		InputError:      pyFscError.NewType(InputError, "A bad column, filter or data (fsc.InputError).", nil, nil),
+		DisclosureError: pyFscError.NewType(DisclosureError, "A node's disclosure policy refused the computation; the message names the node and the rule (fsc.DisclosureError).", nil, nil),
+		PeerError:       pyFscError.NewType(PeerError, "A node failed or timed out; the message names it (fsc.PeerError).", nil, nil),
 	}
 	// pyUnreachableError is a PeerError: the analyst's own node.
 	pyUnreachableError = pyErrorTypes[PeerError].NewType(UnreachableError, "Your own node does not answer: is fsc-node running at FSC_NODE? (fsc.UnreachableError, a PeerError).", nil, nil)

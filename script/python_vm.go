@@ -73,6 +73,26 @@ func init() {
 			return next(v, arg)
 		}
 	}
+	for _, op := range []vm.OpCode{vm.BINARY_MODULO, vm.INPLACE_MODULO} {
+		next := gpyJumpTable[op]
+		gpyJumpTable[op] = func(v *vm.Vm, arg int32) error {
+			f := *(**py.Frame)(unsafe.Pointer(v))
+			if f == nil || len(f.Stack) < 2 {
+				return next(v, arg)
+			}
+			format, ok := f.Stack[len(f.Stack)-2].(py.String)
+			if !ok {
+				return next(v, arg)
+			}
+			out, err := pyPercent(string(format), f.Stack[len(f.Stack)-1])
+			if err != nil {
+				return err
+			}
+			f.Stack = f.Stack[:len(f.Stack)-1]
+			f.Stack[len(f.Stack)-1] = out
+			return nil
+		}
+	}
 	for _, op := range []vm.OpCode{vm.CALL_FUNCTION, vm.CALL_FUNCTION_VAR, vm.CALL_FUNCTION_KW, vm.CALL_FUNCTION_VAR_KW} {
 		next := gpyJumpTable[op]
 		gpyJumpTable[op] = func(v *vm.Vm, arg int32) error {

@@ -26,6 +26,7 @@ type Rich struct {
 func (r *Rich) String() string { return r.MIME["text/plain"] }
 
 func newRich(title string, fields map[string]any) *Rich {
+	fields = withCounts(fields)
 	r := &Rich{Title: title, Fields: fields}
 	r.MIME = map[string]string{"text/plain": title + " " + Repr(fields), "text/html": htmlTable(title, fields)}
 	return r
@@ -44,8 +45,14 @@ func floats(v any) []float64 {
 	list, _ := v.([]any)
 	out := make([]float64, 0, len(list))
 	for _, x := range list {
-		f, _ := x.(float64)
-		out = append(out, f)
+		switch f := x.(type) {
+		case float64:
+			out = append(out, f)
+		case int64:
+			out = append(out, float64(f))
+		default:
+			out = append(out, 0)
+		}
 	}
 	return out
 }

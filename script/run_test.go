@@ -68,7 +68,9 @@ fsc.output("never", t:mean("no_such_column"))
 	exec.Command(kernel, "run", mixed, "--node", fed.Nodes[0].URL, "--out", out).Run()
 	var rep struct {
 		Status, Error string
-		Provenance    struct{ Computations []struct{ Outcome, Error string } }
+		Provenance    struct {
+			Computations []struct{ Outcome, Error string }
+		}
 	}
 	raw, _ := os.ReadFile(out)
 	if err := json.Unmarshal(raw, &rep); err != nil {
