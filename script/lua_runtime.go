@@ -147,25 +147,96 @@ func (l *Lua) Complete(code string, cursor int) ([]string, int, int) {
 	return slices.Compact(out), start, end
 }
 
-// Inspect documents the fsc function or method at cursor, or shows the
-// type and value of the global variable there.
+// Inspect documents the fsc function or method at cursor (or, after an
+// opening parenthesis, the one being called), or shows the type and value
+// of the global variable there. fsc.name is a module function; x:name a
+// method of what x holds (a table or the node), a table's by default.
 func (l *Lua) Inspect(code string, cursor int) (string, bool) {
 	r := []rune(code)
-	_, _, start, _ := token(code, cursor)
+	cursor = min(max(cursor, 0), len(r))
+	qual, _, start, _ := token(code, cursor)
 	end := start
-	for end < len(r) && (r[end] == '_' || unicode.IsLetter(r[end]) || unicode.IsDigit(r[end])) {
+	for end < len(r) && luaWordRune(r[end]) {
 		end++
 	}
 	name := string(r[start:end])
-	for _, f := range Funcs {
-		if f.Name == name {
-			return f.Doc, true
+	if name == "" {
+		call := luaCallee(r, cursor)
+		if call < 0 {
+			return "", false
+		}
+		qual, _, start, _ = token(code, call)
+		name = string(r[start:call])
+	}
+	if name == "" {
+		return "", false
+	}
+	on, method := "", strings.HasSuffix(qual, ":")
+	if method {
+		on = OnTable
+		if ud, ok := l.L.GetGlobal(strings.TrimSuffix(qual, ":")).(*lua.LUserData); ok && receiver(ud.Value) != "" {
+			on = receiver(ud.Value)
 		}
 	}
-	if v := l.L.GetGlobal(name); v != lua.LNil && name != "" {
+	if qual == "fsc." || method {
+		for _, f := range Funcs {
+			if f.Name == name && f.On == on {
+				return luaDoc(f), true
+			}
+		}
+		return "", false
+	}
+	if v := l.L.GetGlobal(name); v != lua.LNil {
 		return fmt.Sprintf("%s: %s\n\n%s", name, v.Type(), luaString(l.L, v)), true
 	}
+	for _, f := range Funcs {
+		if f.Name == name && f.On == "" {
+			return luaDoc(f), true
+		}
+	}
 	return "", false
+}
+
+// luaDoc is a function's documentation as Lua calls it.
+func luaDoc(f *Func) string {
+	if f.On != "" {
+		return strings.ToLower(f.On[:1]) + ":" + f.Doc
+	}
+	return "fsc." + f.Doc
+}
+
+func luaWordRune(c rune) bool { return c == '_' || unicode.IsLetter(c) || unicode.IsDigit(c) }
+
+// luaCallee is the position just after the name of the function whose
+// call the cursor is in (its unclosed parenthesis on the same line), or -1.
+func luaCallee(r []rune, cursor int) int {
+	depth := 0
+	for i := cursor - 1; i >= 0; i-- {
+		switch r[i] {
+		case ')', ']', '}':
+			depth++
+		case '[', '{':
+			depth--
+		case '(':
+			if depth > 0 {
+				depth--
+				continue
+			}
+			j := i
+			for j > 0 && (r[j-1] == ' ' || r[j-1] == '\t') {
+				j--
+			}
+			if j > 0 && luaWordRune(r[j-1]) {
+				return j
+			}
+			return -1
+		case '\n':
+			if depth == 0 {
+				return -1
+			}
+		}
+	}
+	return -1
 }
 
 // IsComplete parses code: input that ends inside a construct is

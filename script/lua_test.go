@@ -172,8 +172,23 @@ func TestLuaCompleteInspectIsComplete(t *testing.T) {
 	if matches, _, _ = l.Complete("t:me", 4); !slices.Contains(matches, "mean") || !slices.Contains(matches, "median") {
 		t.Errorf("t:me: %v", matches)
 	}
-	if doc, ok := l.Inspect("t:median(", 4); !ok || !strings.Contains(doc, "type 7") {
-		t.Errorf("inspect median: %q %v", doc, ok)
+	for _, c := range []struct {
+		code   string
+		cursor int
+		want   string
+	}{
+		{"t:median(", 4, "t:median(column)"},       // on the name
+		{"t:median(", 9, "t:median(column)"},       // after the parenthesis
+		{"x = t:median( ", 14, "t:median(column)"}, // inside the call
+		{"fsc.median(", 6, "fsc.median(values"},    // the module function, not the method
+		{"fsc.median(", 11, "fsc.median(values"},   // after its parenthesis
+		{"fsc.table(", 10, "fsc.table("},           // the function being called
+		{"t:count(t:mean(", 15, "t:mean(column)"},  // the innermost call
+		{"t:mean(\"age\") + t:sum(", 22, "t:sum("}, // a call after a closed one
+	} {
+		if doc, ok := l.Inspect(c.code, c.cursor); !ok || !strings.HasPrefix(doc, c.want) {
+			t.Errorf("inspect %q at %d: %q %v, want the documentation of %s", c.code, c.cursor, doc, ok, c.want)
+		}
 	}
 	l.Execute(context.Background(), "answer = 42")
 	if doc, ok := l.Inspect("answer", 3); !ok || doc != "answer: number\n\n42" {
