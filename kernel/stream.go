@@ -34,7 +34,12 @@ type cellPublisher struct {
 	written  int  // bytes of text accepted
 	capped   bool // streamCap was reached
 	progress string
-	ended    bool
+	// shown counts the outputs the cell shows since its last clear; alone
+	// says the open progress display is the only one, so that it can be
+	// cleared away rather than left blank in the notebook.
+	shown int
+	alone bool
+	ended bool
 }
 
 // streamContent is the content of a stream message.
@@ -96,6 +101,7 @@ func (c *cellPublisher) flushLocked() {
 	text := c.pending.String()
 	c.pending.Reset()
 	c.send("stream", streamContent{Name: c.name, Text: text})
+	c.shown, c.alone = c.shown+1, false
 }
 
 // publish sends a message of the cell after the text printed before it.
@@ -107,6 +113,12 @@ func (c *cellPublisher) publish(msgType string, content any) {
 	}
 	c.flushLocked()
 	c.send(msgType, content)
+	switch msgType {
+	case "clear_output":
+		c.shown = 0
+	case "display_data", "execute_result", "error":
+		c.shown, c.alone = c.shown+1, false
+	}
 }
 
 // display shows a MIME bundle now (display_data).
@@ -132,7 +144,9 @@ func (c *cellPublisher) clear(wait bool) {
 
 // showProgress shows how a running computation is doing: the first call
 // displays text under a new display id, later ones update that display,
-// and done blanks it so that the result takes its place.
+// and done removes it (clear_output) when it is the cell's only output, so
+// that the result takes its place and the notebook keeps no empty output,
+// or else blanks it.
 func (c *cellPublisher) showProgress(text string, done bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -144,17 +158,26 @@ func (c *cellPublisher) showProgress(text string, done bool) {
 }
 
 func (c *cellPublisher) progressLocked(text string, done bool) {
+	if done && c.alone {
+		c.send("clear_output", struct {
+			Wait bool `json:"wait"`
+		}{false})
+		c.progress, c.shown, c.alone = "", 0, false
+		return
+	}
 	msgType := "update_display_data"
 	if c.progress == "" {
 		c.progress = newUUID()
 		msgType = "display_data"
+		c.alone = c.shown == 0
+		c.shown++
 	}
 	if done {
 		text = ""
 	}
 	c.send(msgType, displayContent{Data: map[string]string{"text/plain": text}, Transient: map[string]string{"display_id": c.progress}})
 	if done {
-		c.progress = ""
+		c.progress, c.alone = "", false
 	}
 }
 

@@ -83,13 +83,28 @@ func TestCellPublisherProgress(t *testing.T) {
 	c.end()
 	got := r.list()
 	id := func(i int) string { return got[i][strings.LastIndex(got[i], ":")+1:] }
-	if len(got) != 5 || id(0) != id(1) || id(1) != id(2) || id(3) == id(0) || id(3) != id(4) {
+	if len(got) != 5 || id(0) != id(1) || id(3) == id(0) {
 		t.Fatalf("sent %q", got)
 	}
+	// The cell's only output: cleared away, not left blank in the notebook.
 	for i, prefix := range []string{"display_data {map[text/plain:one]", "update_display_data {map[text/plain:two]",
-		"update_display_data {map[text/plain:]", "display_data {map[text/plain:three]", "update_display_data {map[text/plain:]"} {
+		"clear_output {false}", "display_data {map[text/plain:three]", "clear_output {false}"} {
 		if !strings.HasPrefix(got[i], prefix) {
 			t.Errorf("message %d: %s, want %s...", i, got[i], prefix)
 		}
+	}
+
+	// After printed text, the progress display is blanked: clearing would
+	// take the text away too.
+	r = &recorder{}
+	c = &cellPublisher{send: r.send}
+	c.stream("stdout", "before\n")
+	c.showProgress("one", false)
+	c.showProgress("x", true)
+	c.end()
+	got = r.list()
+	if len(got) != 3 || !strings.HasPrefix(got[0], "stream") || !strings.HasPrefix(got[1], "display_data {map[text/plain:one]") ||
+		!strings.HasPrefix(got[2], "update_display_data {map[text/plain:]") {
+		t.Errorf("after text: sent %q", got)
 	}
 }

@@ -3,6 +3,7 @@ package script
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,23 +77,29 @@ func (e *Env) display(mime map[string]string, id string, update bool) {
 func (e *Env) compute(ctx context.Context, r client.Request) (map[string]any, error) {
 	start := time.Now()
 	done := make(chan struct{})
-	if e.Out.Progress != nil {
+	shown := make(chan struct{}) // the progress display has ended
+	if e.Out.Progress == nil {
+		close(shown)
+	} else {
 		after := e.Out.ProgressAfter
 		if after <= 0 {
 			after = time.Second
 		}
 		go func() {
+			defer close(shown)
 			select {
 			case <-done:
 			case <-time.After(after):
-				e.Out.Progress(r.Microprotocol+" running", false)
+				what := statistic(r)
+				e.Out.Progress("computing "+what+" with every member…", false)
 				<-done
-				e.Out.Progress(r.Microprotocol+" done", true)
+				e.Out.Progress(what+" done", true)
 			}
 		}()
 	}
 	res, err := e.Client.Compute(ctx, r)
 	close(done)
+	<-shown
 	c := Computation{Microprotocol: r.Microprotocol, Dataset: r.Dataset, Parameters: r.Parameters, Seconds: time.Since(start).Seconds()}
 	if r.Network != nil {
 		c.Network = r.Network.UUID
@@ -136,3 +143,31 @@ func (e *Env) Results() (map[string]any, []string, []Computation) {
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// statNames are the statistics as an analyst calls them.
+var statNames = map[string]string{
+	"SecureSum": "the sum", "Count": "the count", "MinimumMaximum": "the minimum and maximum",
+	"SecureMedian": "the median", "Moments": "the moments", "Quantiles": "the quantiles",
+	"StatisticsUnivariate": "the summary", "StatisticsBivariate": "the correlation",
+	"StatisticsFrequency": "the frequency table", "StatisticsContingency": "the crosstab",
+	"Histogram": "the histogram", "Regression": "the regression",
+	"SetIntersection": "the set intersection", "SetIntersectionSize": "the size of the set intersection",
+}
+
+// statistic names what a request computes, and of which columns.
+func statistic(r client.Request) string {
+	what, ok := statNames[r.Microprotocol]
+	if !ok {
+		what = r.Microprotocol
+	}
+	if ds := r.Dataset; ds != nil {
+		cols := ds.Columns
+		if ds.Column != "" {
+			cols = append([]string{ds.Column}, cols...)
+		}
+		if len(cols) > 0 {
+			what += " of " + strings.Join(cols, ", ")
+		}
+	}
+	return what
+}

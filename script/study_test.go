@@ -3,10 +3,13 @@ package script_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
 	"github.com/fsc-kernel/fsc-kernel/script"
@@ -144,4 +147,32 @@ func errorsAs(err error, target **script.Error) bool {
 		*target = e
 	}
 	return ok
+}
+
+// TestProgressNamesTheStatistic: a computation that takes longer than
+// ProgressAfter shows which statistic of which column runs, then ends the
+// display.
+func TestProgressNamesTheStatistic(t *testing.T) {
+	fed := federation(t)
+	var mu sync.Mutex
+	var shown []string
+	env := script.NewEnv(fed.Nodes[0].URL, "", script.Output{
+		Stdout:        func(string) {},
+		ProgressAfter: time.Nanosecond,
+		Progress: func(text string, done bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			shown = append(shown, fmt.Sprintf("%s|%v", text, done))
+		},
+	})
+	l := script.NewLua(env)
+	defer l.Close()
+	if _, err := l.Execute(context.Background(), `fsc.table("patients"):median("age")`); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(shown) != 2 || !strings.HasPrefix(shown[0], "computing the median of age") || !strings.HasSuffix(shown[1], "|true") {
+		t.Errorf("progress shown: %q, want the median of age, then done", shown)
+	}
 }
