@@ -3,12 +3,10 @@ package mpc
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 )
@@ -43,7 +41,7 @@ func (t *HTTPTransport) Send(ctx context.Context, m *Message) error {
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err := t.Client(m.To).Do(req)
 	if err != nil {
-		return unwrapURLError(err)
+		return PlainNetError(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNoContent {
@@ -68,16 +66,6 @@ func (e *refusal) Error() string {
 
 func (e *refusal) Is(target error) bool {
 	return target == ErrRejected && e.status >= 400 && e.status < 500
-}
-
-// unwrapURLError drops the method and URL that net/http puts around an
-// error, which the caller reports with the party's name instead.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // MessageHandler returns the handler of PeerMessagePath for hub.

@@ -213,7 +213,7 @@ func (s *Session) Recv(ctx context.Context, from, step string) ([]byte, error) {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("waiting for %s at step %s: %w", from, step, context.Cause(ctx))
 		case <-timer.C:
-			return nil, &PeerError{Party: from, Step: step, Err: fmt.Errorf("no message within %v", s.Timeout)}
+			return nil, &PeerError{Party: from, Step: step, Err: fmt.Errorf("did not answer within %v", s.Timeout)}
 		case <-probes:
 			if err := s.probe(ctx, from); err != nil {
 				s.hub.mu.Lock()

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/fsc-kernel/fsc-kernel/mpc"
@@ -86,14 +85,6 @@ func ruleDetail(err error) string {
 		return ae.Detail
 	}
 	return ""
-}
-
-func unwrapURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // publicReason is what the other parties are told when this party stops a

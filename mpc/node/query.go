@@ -263,7 +263,7 @@ func (n *Node) askOne(ctx context.Context, party string, body []byte) (int, stri
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := n.peerClient(party).Do(req)
 	if err != nil {
-		return http.StatusBadGateway, fmt.Sprintf("%s could not be reached: %v", party, unwrapURL(err)), 0
+		return http.StatusBadGateway, fmt.Sprintf("%s could not be reached: %v", party, mpc.PlainNetError(err)), 0
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {

@@ -31,8 +31,12 @@ func TestKilledMemberRestartsAtOnce(t *testing.T) {
 		// The leader dials the dead member's peer port while it is down.
 		for range 3 {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			if err := count(ctx); err == nil {
+			err := count(ctx)
+			if err == nil {
 				t.Fatalf("round %d: a count answered with hospital-b down", round)
+			}
+			if msg := err.Error(); round == 0 && (!strings.Contains(msg, "hospital-b could not be reached: nothing listens there") || strings.Contains(msg, "dial tcp")) {
+				t.Errorf("a member down: %q, want it named in plain words", msg)
 			}
 			cancel()
 		}
