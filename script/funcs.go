@@ -323,7 +323,7 @@ var Funcs = []*Func{
 			if err != nil {
 				return nil, err
 			}
-			return newRich("frequencies of "+str(a, "column"), counts(asMap(r["histogram"])).(map[string]any)), nil
+			return frequencyRich(str(a, "column"), counts(asMap(r["histogram"])).(map[string]any)), nil
 		}},
 	{Name: "crosstab", On: OnTable, Doc: "crosstab(a, b): the count of each pair of categories.",
 		Params: []Param{{Name: "a", Kind: String}, {Name: "b", Kind: String}},
@@ -333,7 +333,7 @@ var Funcs = []*Func{
 			if err != nil {
 				return nil, err
 			}
-			return newRich(str(a, "a")+" × "+str(a, "b"), counts(asMap(r["table"])).(map[string]any)), nil
+			return crosstabRich(str(a, "a"), str(a, "b"), counts(asMap(r["table"])).(map[string]any)), nil
 		}},
 	bivariate("cor", "cor(x, y): Pearson's correlation of two numeric columns.", "correlation_coefficient"),
 	bivariate("cov", "cov(x, y): the sample covariance of two numeric columns.", "covariance"),
@@ -346,7 +346,7 @@ var Funcs = []*Func{
 			if err != nil {
 				return nil, err
 			}
-			return newRich("OLS of "+str(a, "y"), r), nil
+			return olsRich(str(a, "y"), append([]string{"(Intercept)"}, xs...), r), nil
 		}},
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/fsc-kernel/fsc-kernel/script"
 	"github.com/fsc-kernel/fsc-kernel/stats"
@@ -344,6 +345,46 @@ func TestPythonStatisticsEqualPlaintext(t *testing.T) {
 	}
 	if got := s.number(t, "m.samples"); got != float64(n) {
 		t.Errorf("ols samples = %v, want %d", got, n)
+	}
+	// Standard errors, p-values and 95% intervals from the pooled fit:
+	// se = sqrt(σ² (X'X)⁻¹), p = 2 P(T_df > |t|), b ± t_.975 se.
+	var fit, resid mat.VecDense
+	fit.MulVec(X, &beta)
+	resid.SubVec(mat.NewVecDense(n, yx[0]), &fit)
+	df := float64(n - 3)
+	s2 := mat.Dot(&resid, &resid) / df
+	var xtx, inv mat.Dense
+	xtx.Mul(X.T(), X)
+	if err := inv.Inverse(&xtx); err != nil {
+		t.Fatal(err)
+	}
+	tdist := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}
+	for i, term := range []string{"(Intercept)", "age", "dose"} {
+		se := math.Sqrt(s2 * inv.At(i, i))
+		p := 2 * tdist.Survival(math.Abs(beta.AtVec(i)/se))
+		lo := beta.AtVec(i) - tdist.Quantile(0.975)*se
+		if got := s.number(t, `m["p_values"]["`+term+`"]`); !pyNear(got, p, 1e-6) {
+			t.Errorf("ols p-value %s = %v, want %v", term, got, p)
+		}
+		if got := s.number(t, `m["conf_int"]["`+term+`"][0]`); !pyNear(got, lo, 1e-8) {
+			t.Errorf("ols 95%% interval of %s starts at %v, want %v", term, got, lo)
+		}
+	}
+	// The display reads as R's summary(lm); the crosstab is a grid.
+	mime = s.run(t, "m")
+	for _, want := range []string{"<th>(Intercept)</th>", "<th>Pr(&gt;|t|)</th>", "<th>2.5 %</th>", "Residual standard error", "F-statistic"} {
+		if !strings.Contains(mime["text/html"], want) {
+			t.Errorf("ols display lacks %q:\n%s", want, mime["text/html"])
+		}
+	}
+	if !strings.Contains(mime["text/plain"], "Pr(>|t|)") || !strings.Contains(mime["text/plain"], "dose") {
+		t.Errorf("ols text:\n%s", mime["text/plain"])
+	}
+	mime = s.run(t, `t.crosstab("sex", "response")`)
+	for _, want := range []string{"<th>F</th>", "<th>M</th>", "<th>CR</th>", "<th>total</th>"} {
+		if !strings.Contains(mime["text/html"], want) {
+			t.Errorf("crosstab display lacks %q:\n%s", want, mime["text/html"])
+		}
 	}
 
 	// where, chained.
