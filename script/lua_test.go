@@ -50,7 +50,7 @@ func TestLuaCellsShowTrailingValues(t *testing.T) {
 		t.Errorf("summary shows %v, want an HTML table", out)
 	}
 	out = run(`t:histogram("age", {bins = {0, 40, 60, 80, 120}})`)
-	if !strings.Contains(out["image/svg+xml"], "<rect") || !strings.HasPrefix(out["image/png"], "iVBORw0KGgo") {
+	if !strings.Contains(out["image/svg+xml"], "<svg") || !strings.Contains(out["image/svg+xml"], "histogram of age") || !strings.HasPrefix(out["image/png"], "iVBORw0KGgo") {
 		t.Errorf("histogram shows %v, want a picture (SVG and PNG)", out)
 	}
 	run(`h = t:histogram("age", {bins = {0, 40, 60, 80, 120}})`)
