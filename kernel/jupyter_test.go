@@ -435,11 +435,35 @@ func notebookChecks(t *testing.T, all *stats.Table) map[string]func(cellShown) e
 			return err
 		}
 		for cat, n := range response {
-			if !strings.Contains(v, fmt.Sprintf("%q: %v", cat, n)) && !strings.Contains(v, fmt.Sprintf("'%s': %v", cat, n)) {
-				return fmt.Errorf("shows %q, want %s: %v", v, cat, n)
+			if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(cat) + ` +` + fmt.Sprint(n) + ` `).MatchString(v) {
+				return fmt.Errorf("shows %q, want a row %s %v", v, cat, n)
 			}
 		}
-		return html("<table>")(s)
+		return html("<table>", "<th>response</th>", "<th>%</th>")(s)
+	}
+	sexTox := map[string]int{}
+	sexCol, _ := all.Column("sex")
+	toxCol, _ := all.Column("toxicity")
+	for i := range all.Rows {
+		if sexCol.Cat[i] >= 0 && !math.IsNaN(toxCol.Num[i]) {
+			sexTox[sexCol.Levels[sexCol.Cat[i]]+fmt.Sprint(toxCol.Num[i])]++
+		}
+	}
+	crosstabCheck := func(s cellShown) error {
+		if err := html("<th>F</th>", "<th>M</th>", "<th>0</th>", "<th>1</th>", "<th>total</th>")(s); err != nil {
+			return err
+		}
+		v, err := s.plainValue()
+		if err != nil {
+			return err
+		}
+		for _, sex := range []string{"F", "M"} {
+			row := fmt.Sprintf("%s +%d +%d +%d", sex, sexTox[sex+"0"], sexTox[sex+"1"], sexTox[sex+"0"]+sexTox[sex+"1"])
+			if !regexp.MustCompile(`(?m)^` + row + `$`).MatchString(v) {
+				return fmt.Errorf("shows %q, want a row %q", v, row)
+			}
+		}
+		return nil
 	}
 	q := func(v []float64, ps ...float64) []float64 {
 		out := make([]float64, len(ps))
@@ -491,11 +515,11 @@ except fsc.DisclosureError as e:
 		`t = fsc.table("patients")
 t.count()`: number(count(""), 0),
 		`t.where("toxicity == 1").count()`:                 number(count("toxicity == 1"), 0),
-		`t.crosstab("sex", "toxicity")`:                    html("<table>"),
+		`t.crosstab("sex", "toxicity")`:                    crosstabCheck,
 		`t.median("survival_months")`:                      number(stats.QuantileSorted(survival, 0.5), 0),
 		`t.quantile("survival_months", [0.25, 0.5, 0.75])`: list(q(survival, 0.25, 0.5, 0.75)),
 		`fit = t.ols("survival_months", ["age", "dose"])
-fit`: html("<table>", "coefficients"),
+fit`: html("<th>(Intercept)</th>", "<th>Estimate</th>", "<th>Pr(&gt;|t|)</th>", "<th>2.5 %</th>", "<th>97.5 %</th>", "F-statistic"),
 		`print("R² = %.4f" % fit["r_squared"])`: printed(fmt.Sprintf("R² = %.4f", rSquared)),
 		// secure-sum
 		`info = fsc.connect().info()
