@@ -236,12 +236,14 @@ func (n *Node) Serve(ctx context.Context) error {
 			}
 			clientTLS = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 		}
-		if err := start(n.cfg.Listen, n.clientRoutes(), clientTLS, "client"); err != nil {
+		// The peer API first: once the client API answers (/healthz), the
+		// node takes part in computations.
+		if err := start(n.cfg.PeerListen, browserGuard(n.peerRoutes()), mpc.ServerTLS(n.identity, n.pins), "peer"); err != nil {
 			return err
 		}
-		if err := start(n.cfg.PeerListen, browserGuard(n.peerRoutes()), mpc.ServerTLS(n.identity, n.pins), "peer"); err != nil {
+		if err := start(n.cfg.Listen, n.clientRoutes(), clientTLS, "client"); err != nil {
 			for _, s := range servers {
-				_ = s.Close() // the client API must not run without its peers
+				_ = s.Close()
 			}
 			return err
 		}
