@@ -36,12 +36,13 @@ func EncodeWide(v []*big.Int, bits int) ([]uint64, error) {
 	modulus := new(big.Int).Lsh(big.NewInt(1), uint(64*limbs))
 	out := make([]uint64, limbs*len(v))
 	buf := make([]byte, 8*limbs)
+	limit := new(big.Int).Lsh(big.NewInt(1), uint(bits))
 	t := new(big.Int)
 	for i, x := range v {
 		if x == nil {
 			return nil, fmt.Errorf("wide integer %d is missing", i)
 		}
-		if x.CmpAbs(new(big.Int).Lsh(big.NewInt(1), uint(bits))) >= 0 {
+		if x.CmpAbs(limit) >= 0 {
 			return nil, fmt.Errorf("wide integer %d is too large: it must lie below 2^%d in magnitude", i, bits)
 		}
 		t.Set(x)
