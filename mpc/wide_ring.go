@@ -64,6 +64,12 @@ func AddWideInto(dst, src []uint64, limbs int) {
 // SubWideInto subtracts src from dst, both vectors of wide elements of
 // limbs words, element by element modulo 2^(64·limbs).
 func SubWideInto(dst, src []uint64, limbs int) {
+	if limbs == 1 {
+		for i := range dst {
+			dst[i] -= src[i]
+		}
+		return
+	}
 	for e := 0; e+limbs <= len(dst); e += limbs {
 		var borrow uint64
 		for j := e; j < e+limbs; j++ {
