@@ -5,13 +5,16 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/big"
 	"slices"
 )
 
 // Combiner runs a statistic's sums and decisions over a session. It has
 // the method set of stats.Combiner (mpc does not import stats): Sum is the
-// secure sum of fixed-point reals, revealed to the deciders only; Decide
-// sends the first decider's vector to every party that is not a decider.
+// secure sum of fixed-point reals and SumWide the exact secure sum of wide
+// integers, each revealed to the deciders only and opening the totals
+// alone; Decide sends the first decider's vector to every party that is
+// not a decider.
 type Combiner struct {
 	Session *Session
 	// Deciders are the parties that see totals; every party when all of
@@ -29,11 +32,28 @@ func (c *Combiner) Sum(ctx context.Context, v []float64) ([]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: aggregate cannot be shared: %w", c.Session.Self, err)
 	}
-	total, err := SecureSum(ctx, c.Session, enc, c.Deciders)
+	total, err := SecureSumWide(ctx, c.Session, enc, WordsPerReal, c.Deciders)
 	if err != nil || total == nil {
 		return nil, err
 	}
 	return DecodeReals(total)
+}
+
+// SumWide adds integers exactly across the parties: every party passes
+// as many integers, each below 2^bits in magnitude, with the same bits.
+// The exact totals come back at deciders only, nil elsewhere. Each integer
+// travels as one wide element (EncodeWide) of the secure sum, so what is
+// opened is each total and nothing else.
+func (c *Combiner) SumWide(ctx context.Context, v []*big.Int, bits int) ([]*big.Int, error) {
+	enc, err := EncodeWide(v, bits)
+	if err != nil {
+		return nil, fmt.Errorf("%s: aggregate cannot be shared: %w", c.Session.Self, err)
+	}
+	total, err := SecureSumWide(ctx, c.Session, enc, WideLimbs(bits), c.Deciders)
+	if err != nil || total == nil {
+		return nil, err
+	}
+	return DecodeWide(total, bits)
 }
 
 // Decider reports whether this party sees totals.

@@ -1,5 +1,7 @@
 // Package mpc is the secure multi-party computation engine: additive secret
-// sharing over Z_2^64, fixed-point encoding of reals, sessions that bind every
+// sharing over Z_2^64 and over the wide rings Z_2^(64·w), whose sums carry
+// from word to word and open exact totals of wide integers and of
+// fixed-point reals and nothing else, sessions that bind every
 // message to (session, step, sender, receiver), the transports that carry
 // those messages between parties, and the protocols that run over a session.
 //

@@ -10,25 +10,7 @@ import (
 // len(secret) elements, uniformly random from rng except the last, whose
 // element-wise sum (mod 2^64) is secret. rng must be a CSPRNG.
 func Split(rng io.Reader, secret []uint64, n int) ([][]uint64, error) {
-	if n < 1 {
-		return nil, fmt.Errorf("split: need at least one share, got %d", n)
-	}
-	shares := make([][]uint64, n)
-	last := append([]uint64(nil), secret...)
-	buf := make([]byte, 8*len(secret))
-	for i := 0; i < n-1; i++ {
-		if _, err := io.ReadFull(rng, buf); err != nil {
-			return nil, fmt.Errorf("split: random source: %w", err)
-		}
-		s := make([]uint64, len(secret))
-		for j := range s {
-			s[j] = binary.LittleEndian.Uint64(buf[8*j:])
-			last[j] -= s[j]
-		}
-		shares[i] = s
-	}
-	shares[n-1] = last
-	return shares, nil
+	return SplitWide(rng, secret, 1, n)
 }
 
 // AddInto adds src to dst element-wise modulo 2^64.

@@ -3,22 +3,41 @@ package mpc
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 )
 
-// SecureSum adds every party's vector x (all of the same length) and reveals
-// the total to the parties listed in reveal only; the others get nil.
-//
-// Two rounds: each party splits x into one additive share per party and
-// sends each other party its share; each party adds the shares it holds into
-// a partial sum and sends that to every party in reveal, who add the
-// partials. A share is uniformly random, and a partial sum is uniformly
-// random to anyone missing another party's partial, so no party learns more
-// than the total, and the parties outside reveal learn nothing.
+// SecureSum adds every party's vector x (all of the same length) over
+// Z_2^64 and reveals the total to the parties listed in reveal only; the
+// others get nil. It is SecureSumWide with one limb.
 func SecureSum(ctx context.Context, s *Session, x []uint64, reveal []string) ([]uint64, error) {
+	return secureSumWide(ctx, s, s, x, 1, reveal)
+}
+
+// SecureSumWide adds every party's vector x of wide elements of limbs
+// words each (all of the same length and width) over Z_2^(64·limbs), with
+// carries, and reveals the total to the parties listed in reveal only;
+// the others get nil.
+//
+// Two rounds: each party splits x into one additive share per party
+// (SplitWide) and sends each other party its share; each party adds the
+// shares it holds into a partial sum and sends that to every party in
+// reveal, who add the partials. A share is uniformly random in the whole
+// ring of wide elements, and so is a partial sum to anyone missing
+// another party's partial: what a party receives is uniformly random but
+// for the total, so no party learns more than the total, and the parties
+// outside reveal learn nothing. In particular no sum of a limb on its own
+// is formed or opened: a fixed-point real's integer and fractional parts
+// are never seen apart.
+func SecureSumWide(ctx context.Context, s *Session, x []uint64, limbs int, reveal []string) ([]uint64, error) {
+	return secureSumWide(ctx, s, s, x, limbs, reveal)
+}
+
+// secureSumWide is SecureSumWide with the shares drawn from rng.
+func secureSumWide(ctx context.Context, s *Session, rng io.Reader, x []uint64, limbs int, reveal []string) ([]uint64, error) {
 	step := s.Step("sum")
-	shares, err := Split(s, x, len(s.Parties))
+	shares, err := SplitWide(rng, x, limbs, len(s.Parties))
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +53,7 @@ func SecureSum(ctx context.Context, s *Session, x []uint64, reveal []string) ([]
 			if err != nil {
 				return err
 			}
-			AddInto(partial, v)
+			AddWideInto(partial, v, limbs)
 			return nil
 		})
 	if err != nil {
@@ -59,7 +78,7 @@ func SecureSum(ctx context.Context, s *Session, x []uint64, reveal []string) ([]
 			if err != nil {
 				return err
 			}
-			AddInto(total, v)
+			AddWideInto(total, v, limbs)
 			return nil
 		})
 	if err != nil {

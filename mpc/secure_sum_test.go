@@ -126,7 +126,7 @@ func TestSecureSumRealsWithinPrecision(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			sum, err := SecureSum(context.Background(), s, enc, parties) // everyone learns it
+			sum, err := SecureSumWide(context.Background(), s, enc, WordsPerReal, parties) // everyone learns it
 			if err != nil {
 				return nil, err
 			}

@@ -9,7 +9,7 @@ import (
 
 // Bivariate returns the FSC reference's StatisticsBivariate result for the
 // pairs (x[i], y[i]) of every party, at a deciding party (nil elsewhere). It
-// adds one local aggregate across the parties with one Combiner.Sum: the
+// adds one local aggregate across the parties with one Combiner.SumWide: the
 // count and the sums Σ(x-shiftX), Σ(y-shiftY), Σ(x-shiftX)², Σ(y-shiftY)²
 // and Σ(x-shiftX)(y-shiftY). shiftX and shiftY are public values every party
 // passes alike (0 when nothing better is known); as in Moments they bound
@@ -101,29 +101,25 @@ func Bivariate(ctx context.Context, c Combiner, x, y []float64, shiftX, shiftY f
 	if err := c.Check("cohort", []float64{n}); err != nil {
 		return nil, fmt.Errorf("bivariate: %w", err)
 	}
-	vec, err := newWideVec()
-	if err != nil {
-		return nil, fmt.Errorf("bivariate: %w", err)
-	}
+	vec := newWideVec(momWindow)
 	vec.count(n)
 	for i, s := range sums {
 		what := [...]string{"Σ(x-shiftX)", "Σ(y-shiftY)", "Σ(x-shiftX)²", "Σ(y-shiftY)²", "Σ(x-shiftX)(y-shiftY)"}[i]
-		if err := vec.real(s, momWindow, what); err != nil {
+		if err := vec.real(s, what); err != nil {
 			return nil, fmt.Errorf("bivariate: %w", err)
 		}
 	}
-	total, err := c.Sum(ctx, vec.v)
+	r, err := vec.combine(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("bivariate: %w", err)
 	}
-	if !c.Decider() {
+	if r == nil {
 		return nil, nil
 	}
-	r := &wideReader{v: total}
 	n = r.count()
 	var t [5]*big.Float // Σx', Σy', Σx'², Σy'², Σx'y' with x' = x-shiftX, y' = y-shiftY
 	for i := range t {
-		t[i] = r.real(momWindow)
+		t[i] = r.real()
 	}
 	if err := r.done(); err != nil {
 		return nil, fmt.Errorf("bivariate: %w", err)

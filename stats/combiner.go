@@ -1,6 +1,9 @@
 package stats
 
-import "context"
+import (
+	"context"
+	"math/big"
+)
 
 // Combiner is how one party running a statistic works with the others.
 // The mpc engine provides one over a secure session; tests provide one that
@@ -13,6 +16,11 @@ type Combiner interface {
 	// the others. Counts are exact; reals are carried with the engine's
 	// fixed-point precision.
 	Sum(ctx context.Context, v []float64) ([]float64, error)
+	// SumWide adds integers exactly across all parties: every party passes
+	// as many integers, each below 2^bits in magnitude, and the same bits.
+	// The exact totals return to the deciding parties, nil to the others;
+	// nothing but the totals is revealed to anyone.
+	SumWide(ctx context.Context, v []*big.Int, bits int) ([]*big.Int, error)
 	// Decide makes a deciding party's v public to every party: each party
 	// returns it. Parties that do not decide pass nil. Statistics use it to
 	// say where a search goes next.

@@ -2,165 +2,11 @@ package stats
 
 import (
 	"context"
-	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"math"
 	"math/big"
-	"math/rand/v2"
 )
-
-// Moments, Bivariate and OLS send their real-valued aggregates through
-// Combiner.Sum as "wide" numbers, so that the secure sum's fixed point
-// (2^-32 resolution, |value| < 2^55) costs neither range nor precision.
-//
-// A party's aggregate v is held exactly as a big.Float and written as
-// integer digits d_j with v ≈ Σ_j d_j·2^(low+20j) over a fixed, public
-// window of weights; what lies below the lowest weight (at most 2^(low-1))
-// is dropped. Integers below 2^53 pass the fixed point exactly, so the
-// decider reassembles the exact sum of every party's aggregate (rounded to
-// 768 bits). Digits are rounded to nearest (|d_j| ≤ 2^19) and then masked:
-// each party moves a fresh random multiple r·2^20 (|r| ≤ 2^26, from a
-// CSPRNG) from digit j+1 to digit j, which leaves its value unchanged.
-// Unmasked, the per-digit totals would show where the parties' digits
-// carried, a little more than the total; masked, each carry count (at most
-// m/2+1 for m parties) is hidden under a sum of the other parties' uniform
-// integers: statistical distance at most (m/2+1)/2^27 per digit, about 2e-4
-// over the 859 digits of Moments' vector with 64 parties, 2e-5 with 3.
-// Every masked digit stays below 2^47, so the totals over up to 64 parties
-// stay below 2^53. (A secure sum over a multi-word ring in the engine would
-// carry such numbers with no leak at all.)
-const (
-	wideBits = 20
-	wideMask = 1 << 26
-	widePrec = 768 // bits of the big.Float arithmetic
-)
-
-// wideWindow is a public range of digit weights: 2^low, 2^(low+wideBits), ...
-type wideWindow struct{ low, digits int }
-
-var (
-	// momWindow carries any finite local sum of float64 values: magnitudes
-	// below 2^1039, resolution 2^-1100 (below the smallest float64 product
-	// of interest). 107 digits.
-	momWindow = wideWindow{low: -1100, digits: 107}
-	// quadWindow carries sums of values and of products of two values when
-	// there are many of them (regression): magnitudes below 2^439 ≈ 1e132,
-	// resolution 2^-400 ≈ 4e-121. 42 digits.
-	quadWindow = wideWindow{low: -400, digits: 42}
-)
-
-// limitExp is the binary exponent of the magnitude a party's value must stay
-// below, so that its top digit stays within ±2^(wideBits-1).
-func (w wideWindow) limitExp() int { return w.low + wideBits*(w.digits-1) + wideBits - 1 }
-
-// wideVec is the vector one party contributes: exact counts and wide reals,
-// in an order every party follows.
-type wideVec struct {
-	v   []float64
-	rng *rand.Rand
-}
-
-func newWideVec() (*wideVec, error) {
-	var seed [32]byte
-	if _, err := crand.Read(seed[:]); err != nil {
-		return nil, fmt.Errorf("random masks: %w", err)
-	}
-	return &wideVec{rng: rand.New(rand.NewChaCha8(seed))}, nil
-}
-
-// count appends an exact count.
-func (b *wideVec) count(n float64) { b.v = append(b.v, n) }
-
-// real appends x as masked digits of window w; what names x in the error
-// returned when x lies outside the window.
-func (b *wideVec) real(x *big.Float, w wideWindow, what string) error {
-	if x.IsInf() {
-		return fmt.Errorf("%s is not finite", what)
-	}
-	if x.Sign() != 0 && x.MantExp(nil) > w.limitExp() {
-		f, _ := x.Float64()
-		return fmt.Errorf("%s is too large to carry (|%.3g| ≥ 2^%d): the values, or their distance from the shift, are too large", what, f, w.limitExp())
-	}
-	r := momNew().Set(x)
-	q, t := momNew(), momNew()
-	d := make([]float64, w.digits)
-	for j := w.digits - 1; j >= 0; j-- {
-		e := w.low + wideBits*j
-		f, _ := q.SetMantExp(r, -e).Float64()
-		d[j] = math.Round(f)
-		r.Sub(r, t.SetMantExp(t.SetFloat64(d[j]), e)) // exact
-	}
-	for j := 0; j+1 < len(d); j++ {
-		m := float64(b.rng.Int64N(2*wideMask+1) - wideMask)
-		d[j] += m * (1 << wideBits)
-		d[j+1] -= m
-	}
-	b.v = append(b.v, d...)
-	return nil
-}
-
-// wideReader reads a combined wide vector in the order it was written.
-type wideReader struct {
-	v   []float64
-	i   int
-	err error
-}
-
-func (r *wideReader) next(k int) []float64 {
-	if r.err != nil {
-		return nil
-	}
-	if r.i+k > len(r.v) {
-		r.err = fmt.Errorf("combined vector has %d values, want at least %d", len(r.v), r.i+k)
-		return nil
-	}
-	s := r.v[r.i : r.i+k]
-	r.i += k
-	for _, x := range s {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			r.err = fmt.Errorf("combined vector holds %v at %d", x, r.i)
-			return nil
-		}
-	}
-	return s
-}
-
-// count reads an exact count.
-func (r *wideReader) count() float64 {
-	s := r.next(1)
-	if s == nil {
-		return 0
-	}
-	return s[0]
-}
-
-// exactPrec is a precision at which the total of a wide real of window w
-// is exact: its digits are integers below 2^53 in magnitude at weights
-// 2^low .. 2^(low+wideBits·(digits-1)), so every partial sum fits.
-func (w wideWindow) exactPrec() uint { return uint(wideBits*w.digits + 64) }
-
-// real reads the total of a wide real of window w, exactly: the masks
-// cancel to the last bit, so the total depends only on what the parties
-// contributed, never on the masks drawn (no noise that varies between
-// runs).
-func (r *wideReader) real(w wideWindow) *big.Float {
-	prec := w.exactPrec()
-	sum, t := new(big.Float).SetPrec(prec), new(big.Float).SetPrec(prec)
-	d := r.next(w.digits)
-	for j := len(d) - 1; j >= 0; j-- {
-		sum.Add(sum, t.SetMantExp(t.SetFloat64(math.Round(d[j])), w.low+wideBits*j))
-	}
-	return sum
-}
-
-// done reports a read error or values left over.
-func (r *wideReader) done() error {
-	if r.err == nil && r.i != len(r.v) {
-		r.err = fmt.Errorf("combined vector has %d values, want %d", len(r.v), r.i)
-	}
-	return r.err
-}
 
 // momBlock is how many values are added plainly before their sum goes
 // into a compensated accumulator; 2^-53·momBlock bounds a block's relative
@@ -270,7 +116,7 @@ type MomentSums struct {
 }
 
 // Moments computes this party's local moment aggregate of x and adds it
-// across the parties with one Combiner.Sum. It returns the pooled sums at a
+// across the parties with one Combiner.SumWide. It returns the pooled sums at a
 // deciding party and nil elsewhere. NaN values are missing and skipped;
 // infinite values are an error. A party with no values contributes zeros.
 // Each party first checks its count as a "cohort" with Combiner.Check.
@@ -285,7 +131,7 @@ type MomentSums struct {
 // compensated (Neumaier) summation, which is more accurate than summing
 // (x-shift)^k directly; the conversion of those sums to sums about shift
 // (binomial expansion) is exact up to 768-bit rounding, and their transport
-// (exact integer digits: see the wide encoding above), their total and the
+// (exact integers: see wide.go), their total and the
 // decider's conversion to central sums about the pooled mean are exact, so
 // the answer never varies from run to run. So the k-th central moment
 // has relative error at most about momBlock·1e-16·Σ|x-mean|^k/|Σ(x-mean)^k|
@@ -310,7 +156,7 @@ func Moments(ctx context.Context, c Combiner, x []float64, shift float64) (*Mome
 // so a caller may compute it while other rounds run.
 type MomentsPart struct {
 	n, shift float64
-	v        []float64
+	vec      *wideVec
 }
 
 // LocalMoments computes this party's part of Moments from its own values.
@@ -437,25 +283,22 @@ func LocalMoments(x []float64, shift float64) (*MomentsPart, error) {
 	}
 	logSum, _ := logs.big() // |ln x| < 745: finite
 
-	vec, err := newWideVec()
-	if err != nil {
-		return nil, fmt.Errorf("moments: %w", err)
-	}
+	vec := newWideVec(momWindow)
 	vec.count(n)
 	vec.count(nonPos)
 	vec.count(recipOut)
 	for k := 1; k <= momMaxPower; k++ {
-		if err := vec.real(shifted[k], momWindow, fmt.Sprintf("the sum of (x-shift)^%d", k)); err != nil {
+		if err := vec.real(shifted[k], fmt.Sprintf("the sum of (x-shift)^%d", k)); err != nil {
 			return nil, fmt.Errorf("moments: %w", err)
 		}
 	}
-	if err := vec.real(recipSum, momWindow, "the sum of 1/x"); err != nil {
+	if err := vec.real(recipSum, "the sum of 1/x"); err != nil {
 		return nil, fmt.Errorf("moments: %w", err)
 	}
-	if err := vec.real(logSum, momWindow, "the sum of ln x"); err != nil {
+	if err := vec.real(logSum, "the sum of ln x"); err != nil {
 		return nil, fmt.Errorf("moments: %w", err)
 	}
-	return &MomentsPart{n: n, shift: shift, v: vec.v}, nil
+	return &MomentsPart{n: n, shift: shift, vec: vec}, nil
 }
 
 // Combine adds the parties' parts (after this party's disclosure rule has
@@ -465,22 +308,21 @@ func (p *MomentsPart) Combine(ctx context.Context, c Combiner) (*MomentSums, err
 		return nil, fmt.Errorf("moments: %w", err)
 	}
 	shift := p.shift
-	total, err := c.Sum(ctx, p.v)
+	r, err := p.vec.combine(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("moments: %w", err)
 	}
-	if !c.Decider() {
+	if r == nil {
 		return nil, nil
 	}
-	r := &wideReader{v: total}
 	m := &MomentSums{n: r.count(), nonPos: r.count(), recipOut: r.count(), shift: shift}
 	m.raw = make([]*big.Float, momMaxPower+1)
 	m.raw[0] = momF(m.n)
 	for k := 1; k <= momMaxPower; k++ {
-		m.raw[k] = r.real(momWindow)
+		m.raw[k] = r.real()
 	}
-	m.recip = r.real(momWindow)
-	m.logs = r.real(momWindow)
+	m.recip = r.real()
+	m.logs = r.real()
 	if err := r.done(); err != nil {
 		return nil, fmt.Errorf("moments: %w", err)
 	}

@@ -496,64 +496,69 @@ func TestMomentsAccessors(t *testing.T) {
 }
 
 // TestWideEncoding checks that wide reals pass a sum of integers exactly,
-// masked, whatever their magnitude, and that values out of range fail.
+// whatever their magnitude, within the width the engine is asked for,
+// and that values out of range fail.
 func TestWideEncoding(t *testing.T) {
-	values := []float64{0, 1, -1, 0.1, -2.5e-300, 1e300, math.MaxFloat64, -math.SmallestNonzeroFloat64, 123456.789, -9.87654321e-17}
+	values := []float64{0, 1, -1, 0.1, -2.5e-300, 1e300, math.MaxFloat64, -math.SmallestNonzeroFloat64, 123456.789, -9.87654321e-17, 0x1p-1101, -0x1p-1101, 0x1.8p-1100, 0x1p-401 * 3}
 	for _, w := range []wideWindow{momWindow, quadWindow} {
 		for _, v := range values {
 			x := momF(v)
+			vec := newWideVec(w)
 			if x.MantExp(nil) > w.limitExp() {
-				vec, _ := newWideVec()
-				if err := vec.real(x, w, "x"); err == nil || !strings.Contains(err.Error(), "too large") {
+				if err := vec.real(x, "x"); err == nil || !strings.Contains(err.Error(), "too large") {
 					t.Errorf("window %d: %g: error %v, want too large", w.low, v, err)
 				}
 				continue
 			}
-			sum := make([]float64, w.digits)
-			const parties = 64
-			for range parties {
-				vec, err := newWideVec()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := vec.real(x, w, "x"); err != nil {
-					t.Fatal(err)
-				}
-				for j, d := range vec.v {
-					if d != math.Trunc(d) || math.Abs(d) >= 1<<47 {
-						t.Fatalf("digit %d = %v", j, d)
-					}
-					sum[j] += d
-				}
+			if err := vec.real(x, "x"); err != nil {
+				t.Fatal(err)
 			}
-			r := &wideReader{v: sum}
-			got := r.real(w)
+			if got := vec.v[0].BitLen(); got > w.bits() {
+				t.Fatalf("window %d: %g travels as %d bits, more than %d", w.low, v, got, w.bits())
+			}
+			// What travels is x to the nearest 2^low.
+			one := momNew().SetMantExp(momF(1), w.low)
+			if d := momNew().Sub(x, momNew().Mul(momNew().SetInt(vec.v[0]), one)); d.Abs(d).Cmp(momNew().Quo(one, momF(2))) > 0 {
+				t.Fatalf("window %d: %g travels as %v·2^%d", w.low, v, vec.v[0], w.low)
+			}
+			const parties = 64
+			sum := new(big.Int)
+			for range parties {
+				sum.Add(sum, vec.v[0])
+			}
+			r := &wideReader{w: w, v: []*big.Int{sum}}
+			got := r.real()
 			if err := r.done(); err != nil {
 				t.Fatal(err)
 			}
-			want := momNew().Mul(x, momF(parties))
-			diff := momNew().Sub(got, want)
-			tol := momNew().SetMantExp(momF(parties), w.low-1)          // what the window drops
-			tol.Add(tol, momNew().SetMantExp(momNew().Abs(want), -760)) // 768-bit rounding
-			if diff.Abs(diff).Cmp(tol) > 0 {
-				t.Errorf("window %d: 64 × %g = %s, want %s", w.low, v, got.Text('g', 20), want.Text('g', 20))
+			want := new(big.Float).SetPrec(w.exactPrec()).SetInt(sum)
+			want.SetMantExp(want, w.low)
+			if got.Cmp(want) != 0 {
+				t.Errorf("window %d: 64 × %g = %s, want exactly %s", w.low, v, got.Text('g', 20), want.Text('g', 20))
 			}
 		}
 	}
-	r := &wideReader{v: []float64{1, 2}}
+	r := &wideReader{w: momWindow, v: []*big.Int{big.NewInt(1), big.NewInt(2)}}
 	r.count()
 	if err := r.done(); err == nil {
 		t.Errorf("values left over: no error")
+	}
+	r = &wideReader{w: momWindow, v: []*big.Int{big.NewInt(1)}}
+	r.count()
+	r.real()
+	if err := r.done(); err == nil {
+		t.Errorf("values missing: no error")
 	}
 }
 
 // momTestSelf is a Combiner for one party: its sums are its own.
 type momTestSelf struct{}
 
-func (momTestSelf) Sum(_ context.Context, v []float64) ([]float64, error)    { return v, nil }
-func (momTestSelf) Decide(_ context.Context, v []float64) ([]float64, error) { return v, nil }
-func (momTestSelf) Decider() bool                                            { return true }
-func (momTestSelf) Check(string, []float64) error                            { return nil }
+func (momTestSelf) Sum(_ context.Context, v []float64) ([]float64, error)              { return v, nil }
+func (momTestSelf) SumWide(_ context.Context, v []*big.Int, _ int) ([]*big.Int, error) { return v, nil }
+func (momTestSelf) Decide(_ context.Context, v []float64) ([]float64, error)           { return v, nil }
+func (momTestSelf) Decider() bool                                                      { return true }
+func (momTestSelf) Check(string, []float64) error                                      { return nil }
 
 func BenchmarkMomentsLocal1e6(b *testing.B) {
 	x := momTestSplit(13, []int{1e6}, momTestSkewed)[0]

@@ -3,6 +3,7 @@ package stats
 import (
 	"context"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 )
@@ -56,7 +57,8 @@ func TestOLSPartSelect(t *testing.T) {
 
 type olsPartEcho struct{}
 
-func (olsPartEcho) Sum(_ context.Context, v []float64) ([]float64, error)    { return v, nil }
-func (olsPartEcho) Decide(_ context.Context, v []float64) ([]float64, error) { return v, nil }
-func (olsPartEcho) Decider() bool                                            { return true }
-func (olsPartEcho) Check(string, []float64) error                            { return nil }
+func (olsPartEcho) Sum(_ context.Context, v []float64) ([]float64, error)              { return v, nil }
+func (olsPartEcho) SumWide(_ context.Context, v []*big.Int, _ int) ([]*big.Int, error) { return v, nil }
+func (olsPartEcho) Decide(_ context.Context, v []float64) ([]float64, error)           { return v, nil }
+func (olsPartEcho) Decider() bool                                                      { return true }
+func (olsPartEcho) Check(string, []float64) error                                      { return nil }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"sync"
 	"testing"
 )
@@ -19,13 +20,14 @@ type plainParties struct {
 	mu     sync.Mutex
 	round  int
 	sums   map[int][]float64
+	wide   map[int][]*big.Int
 	got    map[int]int
 	cond   *sync.Cond
 	failed error
 }
 
 func newPlainParties(m int, open bool) *plainParties {
-	p := &plainParties{m: m, open: open, sums: map[int][]float64{}, got: map[int]int{}}
+	p := &plainParties{m: m, open: open, sums: map[int][]float64{}, wide: map[int][]*big.Int{}, got: map[int]int{}}
 	p.cond = sync.NewCond(&p.mu)
 	return p
 }
@@ -74,6 +76,65 @@ func (q *plainParty) Sum(ctx context.Context, v []float64) ([]float64, error) {
 		return nil, err
 	}
 	return append([]float64(nil), s...), nil
+}
+
+// SumWide adds v exactly into this round's total, after checking it keeps
+// the engine's contract (the same width everywhere, |v| < 2^bits), and
+// waits for every party.
+func (q *plainParty) SumWide(ctx context.Context, v []*big.Int, bits int) ([]*big.Int, error) {
+	p := q.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := q.round
+	q.round++
+	fail := func(err error) ([]*big.Int, error) {
+		if p.failed == nil {
+			p.failed = err
+		}
+		p.cond.Broadcast()
+		return nil, p.failed
+	}
+	if p.failed != nil {
+		return nil, p.failed
+	}
+	for j, x := range v {
+		if x.BitLen() > bits {
+			return fail(fmt.Errorf("party %d: wide integer %d has %d bits, more than %d", q.i, j, x.BitLen(), bits))
+		}
+	}
+	// The width travels as an extra element, so parties that disagree on
+	// it fail as parties that disagree on the length.
+	s, ok := p.wide[r]
+	switch {
+	case !ok:
+		s = []*big.Int{big.NewInt(int64(bits))}
+		for _, x := range v {
+			s = append(s, new(big.Int).Set(x))
+		}
+		p.wide[r] = s
+	case len(v) != len(s)-1 || s[0].Int64() != int64(bits):
+		return fail(fmt.Errorf("party %d sent %d wide integers of %d bits in round %d, others %d of %s", q.i, len(v), bits, r, len(s)-1, s[0]))
+	default:
+		for j, x := range v {
+			s[j+1].Add(s[j+1], x)
+		}
+	}
+	p.got[r]++
+	p.cond.Broadcast()
+	for p.got[r] < p.m && p.failed == nil {
+		p.cond.Wait()
+	}
+	if p.failed != nil {
+		return nil, p.failed
+	}
+	if !q.Decider() {
+		return nil, nil
+	}
+	out := make([]*big.Int, len(v))
+	for j := range out {
+		out[j] = new(big.Int).Set(s[j+1])
+	}
+	return out, nil
 }
 
 func (q *plainParty) Decide(ctx context.Context, v []float64) ([]float64, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -77,7 +78,10 @@ func (c rankTestStrict) Sum(ctx context.Context, v []float64) ([]float64, error)
 // back as they are.
 type rankTestEcho struct{}
 
-func (rankTestEcho) Sum(ctx context.Context, v []float64) ([]float64, error)    { return v, nil }
+func (rankTestEcho) Sum(ctx context.Context, v []float64) ([]float64, error) { return v, nil }
+func (rankTestEcho) SumWide(_ context.Context, v []*big.Int, _ int) ([]*big.Int, error) {
+	return v, nil
+}
 func (rankTestEcho) Decide(ctx context.Context, v []float64) ([]float64, error) { return v, nil }
 func (rankTestEcho) Decider() bool                                              { return true }
 func (rankTestEcho) Check(string, []float64) error                              { return nil }

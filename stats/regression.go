@@ -41,7 +41,7 @@ const olsCollinearTol = 1e-14
 // value are skipped; infinite values are an error. Each party checks its
 // count of rows as a "cohort" with Combiner.Check.
 //
-// One Combiner.Sum adds the local aggregate: n, Σz and the upper triangle
+// One Combiner.SumWide adds the local aggregate: n, Σz and the upper triangle
 // of Σzzᵀ for z = (x1..xk, y), that is XᵀX with the intercept column, Xᵀy
 // and yᵀy. The decider centres them, scales the regressors to unit
 // variance, factorises their correlation matrix (gonum Cholesky) and solves
@@ -284,37 +284,33 @@ func (p *OLSPart) Combine(ctx context.Context, c Combiner, names []string) (*OLS
 	if err := c.Check("cohort", []float64{p.n}); err != nil {
 		return nil, fmt.Errorf("ols: %w", err)
 	}
-	vec, err := newWideVec()
-	if err != nil {
-		return nil, fmt.Errorf("ols: %w", err)
-	}
+	vec := newWideVec(quadWindow)
 	vec.count(p.n)
 	for _, s := range p.sums {
-		if err := vec.real(s, quadWindow, "a column sum"); err != nil {
+		if err := vec.real(s, "a column sum"); err != nil {
 			return nil, fmt.Errorf("ols: %w", err)
 		}
 	}
 	for _, s := range p.cross {
-		if err := vec.real(s, quadWindow, "a sum of products"); err != nil {
+		if err := vec.real(s, "a sum of products"); err != nil {
 			return nil, fmt.Errorf("ols: %w", err)
 		}
 	}
-	total, err := c.Sum(ctx, vec.v)
+	r, err := vec.combine(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("ols: %w", err)
 	}
-	if !c.Decider() {
+	if r == nil {
 		return nil, nil
 	}
-	r := &wideReader{v: total}
 	n := r.count()
 	raw := make([]*big.Float, q)
 	for a := range q {
-		raw[a] = r.real(quadWindow)
+		raw[a] = r.real()
 	}
 	rawCross := make([]*big.Float, q*(q+1)/2)
 	for t := range rawCross {
-		rawCross[t] = r.real(quadWindow)
+		rawCross[t] = r.real()
 	}
 	if err := r.done(); err != nil {
 		return nil, fmt.Errorf("ols: %w", err)

@@ -1,7 +1,8 @@
-// Package stats holds the statistics themselves, with no networking: the
-// columnar tables a node reads its data into, the row filters analysts write,
-// each statistic's local aggregate, how aggregates combine and how the
-// combined aggregate becomes the answer, and the disclosure rules.
+// Package stats holds the statistics themselves, with no networking and no
+// randomness: the columnar tables a node reads its data into, the row
+// filters analysts write, each statistic's local aggregate, how aggregates
+// combine and how the combined aggregate becomes the answer, and the
+// disclosure rules.
 //
 // It is not a protocol: every function here works on plain numbers, so a
 // statistic can be tested with all parties in one process.
