@@ -1,0 +1,88 @@
+package mpc
+
+import (
+	"context"
+	"fmt"
+)
+
+// Open reveals the shared vector x to every party, checked: each party
+// sends its shares to every other, and each checks that the n shares of
+// every value lie on one polynomial of degree t before it reconstructs. On
+// a failed check the session is aborted and the error (ErrInconsistent)
+// names the member that sent a false share (see Shamir). One round.
+func (sh *Shamir) Open(ctx context.Context, x []Fp) ([]Fp, error) {
+	return sh.open(ctx, sh.s.Step("shamir-open"), x, "")
+}
+
+// OpenTo reveals the shared vector x to party to alone, checked as in
+// Open; to gets the values, every other party gets nil. One round.
+func (sh *Shamir) OpenTo(ctx context.Context, x []Fp, to string) ([]Fp, error) {
+	return sh.open(ctx, sh.s.Step("shamir-open-to"), x, to)
+}
+
+// open sends this party's shares of x to every party (to == "") or to one,
+// and, at a receiver, checks and reconstructs.
+func (sh *Shamir) open(ctx context.Context, step string, x []Fp, to string) ([]Fp, error) {
+	receive := to == "" || to == sh.s.Self
+	var targets, senders []string
+	switch {
+	case to == "":
+		targets, senders = sh.s.Others(), sh.s.Others()
+	case to == sh.s.Self:
+		senders = sh.s.Others()
+	default:
+		targets = []string{to}
+	}
+	shares := make([][]Fp, sh.n)
+	shares[sh.self] = x
+	body := encodeFp(x)
+	err := exchangeTo(ctx, sh.s, step, targets, func(string) []byte { return body },
+		senders, func(p string, b []byte) error {
+			v, err := decodeFp(b, len(x))
+			if err != nil {
+				return err
+			}
+			shares[sh.index(p)] = v
+			return nil
+		})
+	if err != nil || !receive {
+		return nil, err
+	}
+	return sh.reconstruct(step, shares, sh.parity)
+}
+
+// reconstruct checks the shares of every value (shares[party][k]) against
+// rows and interpolates them at 0.
+func (sh *Shamir) reconstruct(step string, shares [][]Fp, rows [][]Fp) ([]Fp, error) {
+	m := len(shares[0])
+	out := make([]Fp, m)
+	col := make([]Fp, sh.n)
+	for k := range m {
+		for i := range sh.n {
+			col[i] = shares[i][k]
+		}
+		if !consistent(rows, col) {
+			have := make([]int, sh.n)
+			for i := range have {
+				have[i] = i
+			}
+			return nil, sh.inconsistency(step, sh.suspects(col, have))
+		}
+		var v Fp
+		for i, c := range sh.lambda {
+			v = v.Add(c.Mul(col[i]))
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// index returns the position of party p in the session.
+func (sh *Shamir) index(p string) int {
+	for i, q := range sh.s.Parties {
+		if q == p {
+			return i
+		}
+	}
+	panic(fmt.Sprintf("mpc: %s is not a party of session %s", p, sh.s.ID)) // exchangeTo only hears parties
+}
