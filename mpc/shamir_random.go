@@ -1,0 +1,88 @@
+package mpc
+
+import "context"
+
+// prepare adds at least nRand random sharings and nDouble double sharings
+// to the pools, in one round (Damgård–Nielsen): every party deals random
+// values of its own, each at degree t (and, for a double sharing, the same
+// value again at degree 2t), and the parties apply the (n−t)×n Vandermonde
+// matrix to the n dealt sharings of a block to get n−t sharings. Any n−t
+// columns of the matrix are invertible, so the n−t outputs are uniform and
+// independent given what any t parties dealt or hold: nobody knows them.
+func (sh *Shamir) prepare(ctx context.Context, nRand, nDouble int) error {
+	nRand -= len(sh.rand)
+	nDouble -= len(sh.doubleT)
+	if nRand <= 0 && nDouble <= 0 {
+		return nil
+	}
+	out := sh.n - sh.t
+	br, bd := max(0, (nRand+out-1)/out), max(0, (nDouble+out-1)/out)
+	step := sh.s.Step("shamir-random")
+	secrets := make([]Fp, br+bd)
+	if err := RandomFp(sh.s, secrets); err != nil {
+		return err
+	}
+	// Party i's message: its shares of the br random values, then of the bd
+	// double values at degree t, then at degree 2t.
+	tShares, err := sh.deal(secrets, sh.t)
+	if err != nil {
+		return err
+	}
+	dShares, err := sh.deal(secrets[br:], 2*sh.t)
+	if err != nil {
+		return err
+	}
+	msg := func(i int) []Fp { return append(grow(tShares[i]), dShares[i]...) }
+	dealt := make([][]Fp, sh.n)
+	dealt[sh.self] = msg(sh.self)
+	size := br + 2*bd
+	err = exchangeTo(ctx, sh.s, step, sh.s.Others(), func(p string) []byte { return encodeFp(msg(sh.index(p))) },
+		sh.s.Others(), func(p string, b []byte) error {
+			v, err := decodeFp(b, size)
+			dealt[sh.index(p)] = v
+			return err
+		})
+	if err != nil {
+		return err
+	}
+	extract := func(lo, hi int) []Fp {
+		res := make([]Fp, 0, (hi-lo)*out)
+		for b := lo; b < hi; b++ {
+			for _, row := range sh.vander {
+				var acc Fp
+				for i, m := range row {
+					acc = acc.Add(m.Mul(dealt[i][b]))
+				}
+				res = append(res, acc)
+			}
+		}
+		return res
+	}
+	sh.rand = append(sh.rand, extract(0, br)...)
+	sh.doubleT = append(sh.doubleT, extract(br, br+bd)...)
+	sh.double2T = append(sh.double2T, extract(br+bd, br+2*bd)...)
+	return nil
+}
+
+// grow returns a copy of v with room to grow.
+func grow(v []Fp) []Fp { return append(make([]Fp, 0, 2*len(v)), v...) }
+
+// Random returns this party's shares of m uniformly random field elements
+// that no coalition of t or fewer parties knows anything about. One round,
+// or none when the pool already holds them.
+func (sh *Shamir) Random(ctx context.Context, m int) ([]Fp, error) {
+	if err := sh.prepare(ctx, m, 0); err != nil {
+		return nil, err
+	}
+	out := sh.rand[:m:m]
+	sh.rand = sh.rand[m:]
+	return out, nil
+}
+
+// Prepare generates, in one round, the randomness that later calls will
+// use: m random sharings and d double sharings (one per multiplication). A
+// protocol that knows its needs calls it first to save rounds; without it,
+// Mul and Random generate what they need when they need it.
+func (sh *Shamir) Prepare(ctx context.Context, m, d int) error {
+	return sh.prepare(ctx, len(sh.rand)+m, len(sh.doubleT)+d)
+}
