@@ -1,0 +1,215 @@
+package mpc
+
+import (
+	"context"
+	"fmt"
+)
+
+// CompareBits bounds the operands of the comparisons: LessThan and
+// GreaterEqual take signed integers in [−2^59, 2^59), whose difference
+// then lies in (−2^60, 2^60), the range LessThanZero reads correctly.
+// Counts (below 2^40) and 48-bit integers fit with room to spare.
+const CompareBits = 59
+
+// fieldBits is the number of bits of a field element: the random mask of a
+// comparison has this many shared bits.
+const fieldBits = 61
+
+// CompareRounds is the number of message rounds one call of LessThanZero
+// (and of the comparisons built on it) takes, whatever the batch size: one
+// for random values and double sharings, two for the random bits, one to
+// open the masked value, ⌈log2 61⌉ = 6 for the bitwise comparison, and one
+// for the final exclusive or.
+const CompareRounds = 1 + 2 + 1 + 6 + 1
+
+// LessThanZero returns this party's shares of the bits [a_k < 0] for the
+// shared signed integers a (each of magnitude below 2^60, in the field as
+// a or p − |a|). The bits stay shared: open them only if the result is to
+// be seen. CompareRounds rounds for the whole batch.
+//
+// Protocol (the least-significant-bit method of Nishide and Ohta, with the
+// bitwise comparison of Catrina and de Hoogh): for a in (−p/2, p/2), y = 2a
+// mod p is even exactly when a ≥ 0, since p is odd. The parties make a
+// random r = Σ 2^i r_i from 61 shared random bits, open c = y + r mod p,
+// and use that y + r = c + w·p with w = [c < r] as integers, so that
+// lsb(y) = c_0 ⊕ r_0 ⊕ w. The mask r is uniform on [0, 2^61 − 1], so c is
+// uniform on the field up to a statistical distance of 2^−61 and shows
+// nothing of a. w, the comparison of the public c with the shared bits of
+// r, is computed by a tree of (less-than, equal) pairs: for two halves,
+// lt = lt_hi + eq_hi·lt_lo and eq = eq_hi·eq_lo, two products per node in
+// one round per level. About 181 products and 61 random bits per value.
+func (sh *Shamir) LessThanZero(ctx context.Context, a []Fp) ([]Fp, error) {
+	m := len(a)
+	if m == 0 {
+		return nil, nil
+	}
+	nBits := m * fieldBits
+	if err := sh.prepare(ctx, len(sh.rand)+nBits, len(sh.doubleT)+nBits+m*(treeProducts(fieldBits)+1)); err != nil {
+		return nil, err
+	}
+	bits, err := sh.RandomBits(ctx, nBits)
+	if err != nil {
+		return nil, err
+	}
+	masked := make([]Fp, m)
+	for k := range a {
+		r := bits[k*fieldBits : (k+1)*fieldBits]
+		var acc Fp
+		for i := fieldBits - 1; i >= 0; i-- {
+			acc = acc.Add(acc).Add(r[i])
+		}
+		masked[k] = a[k].Add(a[k]).Add(acc)
+	}
+	c, err := sh.Open(ctx, masked)
+	if err != nil {
+		return nil, err
+	}
+	w, err := sh.lessThanBits(ctx, c, bits)
+	if err != nil {
+		return nil, err
+	}
+	// lsb(y) = t ⊕ w with t = c_0 ⊕ r_0, and x ⊕ w = x + w − 2xw.
+	t := make([]Fp, m)
+	for k := range t {
+		t[k] = xorPublic(bits[k*fieldBits], uint64(c[k])&1)
+	}
+	tw, err := sh.Mul(ctx, t, w)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Fp, m)
+	for k := range out {
+		out[k] = t[k].Add(w[k]).Sub(tw[k].Add(tw[k]))
+	}
+	return out, nil
+}
+
+// LessThan returns shares of the bits [a_k < b_k] for shared signed
+// integers in [−2^59, 2^59) (see CompareBits).
+func (sh *Shamir) LessThan(ctx context.Context, a, b []Fp) ([]Fp, error) {
+	if len(a) != len(b) {
+		return nil, fmt.Errorf("less than: %d values against %d", len(a), len(b))
+	}
+	return sh.LessThanZero(ctx, SubVec(a, b))
+}
+
+// GreaterEqual returns shares of the bits [a_k ≥ b_k] for shared signed
+// integers in [−2^59, 2^59).
+func (sh *Shamir) GreaterEqual(ctx context.Context, a, b []Fp) ([]Fp, error) {
+	lt, err := sh.LessThan(ctx, a, b)
+	if err != nil {
+		return nil, err
+	}
+	return not(lt), nil
+}
+
+// GreaterEqualPublic returns shares of the bits [a_k ≥ c] for shared
+// signed integers a and a public threshold c, both in [−2^59, 2^59): a
+// count checked against min_cell, say.
+func (sh *Shamir) GreaterEqualPublic(ctx context.Context, a []Fp, c int64) ([]Fp, error) {
+	if c < -(1<<CompareBits) || c >= 1<<CompareBits {
+		return nil, fmt.Errorf("greater or equal: threshold %d outside [−2^%d, 2^%d)", c, CompareBits, CompareBits)
+	}
+	lt, err := sh.LessThanZero(ctx, AddPublic(a, NewFp(-c)))
+	if err != nil {
+		return nil, err
+	}
+	return not(lt), nil
+}
+
+// not returns shares of 1 − b.
+func not(b []Fp) []Fp {
+	out := make([]Fp, len(b))
+	for k, x := range b {
+		out[k] = Fp(1).Sub(x)
+	}
+	return out
+}
+
+// xorPublic returns shares of b ⊕ c for a shared bit b and a public bit c.
+func xorPublic(b Fp, c uint64) Fp {
+	if c == 1 {
+		return Fp(1).Sub(b)
+	}
+	return b
+}
+
+// treeProducts is the number of products lessThanBits needs per value for
+// n-bit operands: two per combined pair, one at the root.
+func treeProducts(n int) int {
+	total := 0
+	for n > 1 {
+		pairs := n / 2
+		n = pairs + n%2
+		if n == 1 {
+			total += pairs
+		} else {
+			total += 2 * pairs
+		}
+	}
+	return total
+}
+
+// lessThanBits returns shares of [c_k < r_k] for public c_k and r_k shared
+// bitwise, r_k = Σ 2^i bits[k·61 + i]. Leaves: lt_i = [c_i < r_i] =
+// (1 − c_i)·r_i and eq_i = 1 − (c_i ⊕ r_i), both local. Each level
+// combines neighbours (low, high) for all values in one Mul; ⌈log2 61⌉
+// rounds.
+func (sh *Shamir) lessThanBits(ctx context.Context, c []Fp, bits []Fp) ([]Fp, error) {
+	m := len(c)
+	width := fieldBits
+	lt := make([]Fp, m*width)
+	eq := make([]Fp, m*width)
+	for k := range m {
+		for i := range width {
+			ci := uint64(c[k]) >> i & 1
+			r := bits[k*fieldBits+i]
+			if ci == 0 {
+				lt[k*width+i] = r
+			}
+			eq[k*width+i] = Fp(1).Sub(xorPublic(r, ci))
+		}
+	}
+	for width > 1 {
+		pairs := width / 2
+		next := pairs + width%2
+		root := next == 1
+		// x·y for every pair: eq_hi·lt_lo, and eq_hi·eq_lo below the root.
+		var x, y []Fp
+		for k := range m {
+			for j := range pairs {
+				lo, hi := k*width+2*j, k*width+2*j+1
+				x = append(x, eq[hi])
+				y = append(y, lt[lo])
+				if !root {
+					x = append(x, eq[hi])
+					y = append(y, eq[lo])
+				}
+			}
+		}
+		prod, err := sh.Mul(ctx, x, y)
+		if err != nil {
+			return nil, err
+		}
+		nlt := make([]Fp, m*next)
+		neq := make([]Fp, m*next)
+		p := 0
+		for k := range m {
+			for j := range pairs {
+				hi := k*width + 2*j + 1
+				nlt[k*next+j] = lt[hi].Add(prod[p])
+				p++
+				if !root {
+					neq[k*next+j] = prod[p]
+					p++
+				}
+			}
+			if width%2 == 1 {
+				nlt[k*next+pairs] = lt[k*width+width-1]
+				neq[k*next+pairs] = eq[k*width+width-1]
+			}
+		}
+		lt, eq, width = nlt, neq, next
+	}
+	return lt, nil
+}
