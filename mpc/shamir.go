@@ -1,8 +1,10 @@
 package mpc
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"slices"
 	"strings"
@@ -34,6 +36,15 @@ import (
 // n ≥ t+3, which holds for every n ≥ 4; with 3 members it is detected and
 // the error names the two members one of whom sent it.
 //
+// The products opened inside Mul (degree 2t, no redundancy when n = 2t+1)
+// are not checked one by one; instead each party keeps a hash of every
+// product it opened and sends it with its shares at the next checked
+// opening. A member that sent different product shares to different
+// members is detected there (ErrEquivocation) before the members' shares
+// are checked, so that the members it misled are not blamed for shares it
+// made false. Without signatures no member can prove who misled whom, so
+// that error names no member.
+//
 // Not caught: a member that adds an error to its share of a product while
 // the product is being reduced in degree (an additive attack on Mul). That
 // error changes the result like a false input would, and is not seen by the
@@ -47,6 +58,8 @@ type Shamir struct {
 	parity [][]Fp // rows h with Σ_j h_j f(j+1) = 0 for every f of degree ≤ t
 	vander [][]Fp // (n−t)×n randomness extraction matrix: α_i^k, α_i = i+1
 
+	products hash.Hash // every product opened in Mul, with its step
+
 	// pools of jointly generated randomness, filled by prepare
 	rand              []Fp // random degree-t sharings
 	doubleT, double2T []Fp // the same random values, shared at degree t and 2t
@@ -57,6 +70,11 @@ type Shamir struct {
 // different shares to different members.
 var ErrInconsistent = errors.New("sent a share off the sharing polynomial (a false opening, or different shares to different members)")
 
+// ErrEquivocation marks members that disagree about the products opened
+// inside Mul since the session began: a member sent different shares of a
+// product to different members.
+var ErrEquivocation = errors.New("members disagree on the products opened in multiplications: a member sent different shares to different members")
+
 // NewShamir returns the handle of this party of s on Shamir sharing with
 // threshold t = ⌊(n−1)/2⌋. It needs n ≥ 3 parties.
 func NewShamir(s *Session) (*Shamir, error) {
@@ -64,7 +82,7 @@ func NewShamir(s *Session) (*Shamir, error) {
 	if n < 3 {
 		return nil, fmt.Errorf("honest-majority sharing needs at least 3 parties, the session has %d", n)
 	}
-	sh := &Shamir{s: s, n: n, t: (n - 1) / 2, self: slices.Index(s.Parties, s.Self)}
+	sh := &Shamir{s: s, n: n, t: (n - 1) / 2, self: slices.Index(s.Parties, s.Self), products: sha256.New()}
 	all := make([]int, n)
 	for i := range all {
 		all[i] = i
@@ -80,6 +98,9 @@ func NewShamir(s *Session) (*Shamir, error) {
 	}
 	return sh, nil
 }
+
+// A Shamir is not safe for concurrent use. Protocols that run side by side
+// each take their own, over their own Session.Sub view.
 
 // Threshold returns t, the largest coalition the sharing hides values
 // from: ⌊(n−1)/2⌋, fewer than half of the members.

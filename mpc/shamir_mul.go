@@ -39,6 +39,8 @@ func (sh *Shamir) Mul(ctx context.Context, x, y []Fp) ([]Fp, error) {
 	if err != nil {
 		return nil, err
 	}
+	sh.products.Write([]byte(step))
+	sh.products.Write(encodeFp(opened))
 	for k := range opened {
 		opened[k] = opened[k].Sub(rt[k])
 	}

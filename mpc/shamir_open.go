@@ -1,13 +1,18 @@
 package mpc
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Open reveals the shared vector x to every party, checked: each party
-// sends its shares to every other, and each checks that the n shares of
-// every value lie on one polynomial of degree t before it reconstructs. On
+// sends its shares to every other, with the hash of the products it has
+// opened in Mul, and each checks that the hashes agree and that the n
+// shares of every value lie on one polynomial of degree t before it
+// reconstructs. On
 // a failed check the session is aborted and the error (ErrInconsistent)
 // names the member that sent a false share (see Shamir). One round.
 func (sh *Shamir) Open(ctx context.Context, x []Fp) ([]Fp, error) {
@@ -35,17 +40,31 @@ func (sh *Shamir) open(ctx context.Context, step string, x []Fp, to string) ([]F
 	}
 	shares := make([][]Fp, sh.n)
 	shares[sh.self] = x
-	body := encodeFp(x)
+	mine := sh.products.Sum(nil)
+	body := append(slices.Clone(mine), encodeFp(x)...)
+	var differ []string
 	err := exchangeTo(ctx, sh.s, step, targets, func(string) []byte { return body },
 		senders, func(p string, b []byte) error {
-			v, err := decodeFp(b, len(x))
+			if len(b) < len(mine) {
+				return fmt.Errorf("opening of %d bytes, shorter than its hash", len(b))
+			}
+			v, err := decodeFp(b[len(mine):], len(x))
 			if err != nil {
 				return err
+			}
+			if !bytes.Equal(b[:len(mine)], mine) {
+				differ = append(differ, p)
 			}
 			shares[sh.index(p)] = v
 			return nil
 		})
 	if err != nil || !receive {
+		return nil, err
+	}
+	if len(differ) > 0 {
+		slices.Sort(differ)
+		err := fmt.Errorf("step %s: %w (%s opened other products than %s)", step, ErrEquivocation, strings.Join(differ, ", "), sh.s.Self)
+		sh.s.Abort(err)
 		return nil, err
 	}
 	return sh.reconstruct(step, shares, sh.parity)

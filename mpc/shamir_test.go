@@ -2,6 +2,7 @@ package mpc
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -259,12 +260,16 @@ func tamper(cheater, step string, victims []string) func(m *Message) {
 		if m.From != cheater || m.Step != step || (victims != nil && !slices.Contains(victims, m.To)) {
 			return
 		}
-		v, err := decodeFp(m.Body, len(m.Body)/8)
+		head := 0
+		if strings.HasPrefix(m.Step, "shamir-open") {
+			head = sha256.Size // the hash of the products opened so far
+		}
+		v, err := decodeFp(m.Body[head:], (len(m.Body)-head)/8)
 		if err != nil || len(v) == 0 {
 			return
 		}
 		v[0] = v[0].Add(1)
-		m.Body = encodeFp(v)
+		m.Body = append(slices.Clone(m.Body[:head]), encodeFp(v)...)
 	}
 }
 
@@ -338,7 +343,7 @@ func TestShamirMalformedShareNamed(t *testing.T) {
 	net.Tap = func(m *Message) {
 		if m.From == "p2" && m.Step == "shamir-open.1" {
 			b := slices.Clone(m.Body)
-			b[7] = 0xff
+			b[len(b)-1] = 0xff // the top byte of the last element
 			m.Body = b
 		}
 	}
@@ -350,5 +355,40 @@ func TestShamirMalformedShareNamed(t *testing.T) {
 		if !errors.As(err, &pe) || !strings.Contains(err.Error(), "p2") {
 			t.Fatalf("p%d: got %v, want a PeerError naming p2", i, err)
 		}
+	}
+}
+
+// TestShamirProductEquivocationNotBlamedOnVictim: a member that sends p0
+// a different share of a product than the others makes p0's share of the
+// product false. The hash of the opened products catches it at the next
+// opening, and p0, whose share is off through no fault of its own, is not
+// blamed for a false share.
+func TestShamirProductEquivocationNotBlamedOnVictim(t *testing.T) {
+	for _, n := range shamirSizes {
+		t.Run(fmt.Sprintf("parties=%d", n), func(t *testing.T) {
+			parties := partyNames(n)
+			cheater := parties[n-1]
+			net := NewLocalNetwork(parties...)
+			net.Tap = tamper(cheater, "shamir-mul.1", []string{"p0"})
+			_, errs := runShamir(t, n, net, func(sh *Shamir, i int) ([]Fp, error) {
+				x, err := sh.InputAll(context.Background(), []Fp{Fp(i + 2)})
+				if err != nil {
+					return nil, err
+				}
+				xy, err := sh.Mul(context.Background(), x[0], x[1])
+				if err != nil {
+					return nil, err
+				}
+				return sh.Open(context.Background(), xy)
+			})
+			for i, err := range errs[:n-1] {
+				if !errors.Is(err, ErrEquivocation) && !strings.Contains(fmt.Sprint(err), ErrEquivocation.Error()) {
+					t.Fatalf("p%d: got %v, want %v", i, err, ErrEquivocation)
+				}
+				if errors.Is(err, ErrInconsistent) || strings.Contains(err.Error(), ErrInconsistent.Error()) {
+					t.Fatalf("p%d: %v blames a member for a false share", i, err)
+				}
+			}
+		})
 	}
 }
