@@ -1,5 +1,9 @@
 // Package mpc is the secure multi-party computation engine: additive secret
-// sharing over Z_2^64, fixed-point encoding of reals, sessions that bind every
+// sharing over Z_2^64 (secure sums, private against any n−1 parties),
+// honest-majority Shamir sharing over the field 2^61−1 with multiplication,
+// random bits and comparison (Shamir, private against any coalition of
+// fewer than n/2 members, with checked openings), fixed-point encoding of
+// reals, sessions that bind every
 // message to (session, step, sender, receiver), the transports that carry
 // those messages between parties, and the protocols that run over a session.
 //
