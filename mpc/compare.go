@@ -22,10 +22,17 @@ const fieldBits = 61
 // for the final exclusive or.
 const CompareRounds = 1 + 2 + 1 + 6 + 1
 
+// CompareBatch is the most comparisons one batch holds; a longer vector
+// runs in batches of this size, one after the other, so that no message
+// exceeds MaxBody (a batch's largest message is about 1.7 kB a value with
+// 3 parties).
+const CompareBatch = 16384
+
 // LessThanZero returns this party's shares of the bits [a_k < 0] for the
 // shared signed integers a (each of magnitude below 2^60, in the field as
-// a or p − |a|). The bits stay shared: open them only if the result is to
-// be seen. CompareRounds rounds for the whole batch.
+// a or p − |a|; for a value outside that range the result is a bit, but
+// not its sign). The bits stay shared: open them only if the result is to
+// be seen. CompareRounds rounds for a batch of up to CompareBatch values.
 //
 // Protocol (the least-significant-bit method of Nishide and Ohta, with the
 // bitwise comparison of Catrina and de Hoogh): for a in (−p/2, p/2), y = 2a
@@ -39,6 +46,22 @@ const CompareRounds = 1 + 2 + 1 + 6 + 1
 // lt = lt_hi + eq_hi·lt_lo and eq = eq_hi·eq_lo, two products per node in
 // one round per level. About 181 products and 61 random bits per value.
 func (sh *Shamir) LessThanZero(ctx context.Context, a []Fp) ([]Fp, error) {
+	if len(a) <= CompareBatch {
+		return sh.lessThanZero(ctx, a)
+	}
+	out := make([]Fp, 0, len(a))
+	for lo := 0; lo < len(a); lo += CompareBatch {
+		b, err := sh.lessThanZero(ctx, a[lo:min(lo+CompareBatch, len(a))])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b...)
+	}
+	return out, nil
+}
+
+// lessThanZero is LessThanZero on at most CompareBatch values.
+func (sh *Shamir) lessThanZero(ctx context.Context, a []Fp) ([]Fp, error) {
 	m := len(a)
 	if m == 0 {
 		return nil, nil
