@@ -15,12 +15,37 @@ const CompareBits = 59
 // comparison has this many shared bits.
 const fieldBits = 61
 
-// CompareRounds is the number of message rounds one call of LessThanZero
-// (and of the comparisons built on it) takes, whatever the batch size: one
-// for random values and double sharings, two for the random bits, one to
-// open the masked value, ⌈log2 61⌉ = 6 for the bitwise comparison, and one
-// for the final exclusive or.
-const CompareRounds = 1 + 2 + 1 + 6 + 1
+// Message rounds of a batch of comparisons, whatever its size (up to
+// CompareBatch): CompareRounds for LessThanZero and the comparisons built
+// on it, of which PrepareRounds make the input-independent randomness
+// (random values and double sharings, then the random bits: a product and
+// an opening) and CompareOnlineRounds the rest (opening the masked value,
+// ⌈log2 61⌉ = 6 for the bitwise comparison, one for the final exclusive
+// or). After PrepareCompare, a comparison takes CompareOnlineRounds.
+const (
+	PrepareRounds       = 1 + 2
+	CompareOnlineRounds = 1 + 6 + 1
+	CompareRounds       = PrepareRounds + CompareOnlineRounds
+)
+
+// PrepareCompare makes, in PrepareRounds rounds, the randomness m later
+// comparisons use (61 random shared bits and 120 double sharings each),
+// so that they take CompareOnlineRounds rounds each. A protocol that runs
+// several comparisons one after another (a rank search) prepares them all
+// at once. The products of other calls (Mul) share the pool of double
+// sharings; what they take is made again when needed.
+func (sh *Shamir) PrepareCompare(ctx context.Context, m int) error {
+	nBits := m * fieldBits
+	if err := sh.prepare(ctx, len(sh.rand)+nBits, len(sh.doubleT)+nBits+m*(treeProducts(fieldBits)+1)); err != nil {
+		return err
+	}
+	bits, err := sh.RandomBits(ctx, nBits)
+	if err != nil {
+		return err
+	}
+	sh.maskBits = append(sh.maskBits, bits...)
+	return nil
+}
 
 // CompareBatch is the most comparisons one batch holds; a longer vector
 // runs in batches of this size, one after the other, so that no message
@@ -66,14 +91,14 @@ func (sh *Shamir) lessThanZero(ctx context.Context, a []Fp) ([]Fp, error) {
 	if m == 0 {
 		return nil, nil
 	}
+	if need := m - len(sh.maskBits)/fieldBits; need > 0 {
+		if err := sh.PrepareCompare(ctx, need); err != nil {
+			return nil, err
+		}
+	}
 	nBits := m * fieldBits
-	if err := sh.prepare(ctx, len(sh.rand)+nBits, len(sh.doubleT)+nBits+m*(treeProducts(fieldBits)+1)); err != nil {
-		return nil, err
-	}
-	bits, err := sh.RandomBits(ctx, nBits)
-	if err != nil {
-		return nil, err
-	}
+	bits := sh.maskBits[:nBits:nBits]
+	sh.maskBits = sh.maskBits[nBits:]
 	masked := make([]Fp, m)
 	for k := range a {
 		r := bits[k*fieldBits : (k+1)*fieldBits]

@@ -220,3 +220,76 @@ func BenchmarkCompare(b *testing.B) {
 		}
 	}
 }
+
+// TestPreparedCompareOnlineRounds: randomness prepared for three rounds of
+// comparisons at once serves them in CompareOnlineRounds rounds each,
+// with the right answers.
+func TestPreparedCompareOnlineRounds(t *testing.T) {
+	parties := partyNames(4)
+	net := NewLocalNetwork(parties...)
+	var mu sync.Mutex
+	prep := true
+	steps := map[string]bool{}
+	prepSteps := map[string]bool{}
+	net.Tap = func(m *Message) {
+		if strings.HasPrefix(m.Step, "shamir-input") || m.Step == StepAbort {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if prep {
+			prepSteps[m.Step] = true
+		} else {
+			steps[m.Step] = true
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(len(parties))
+	const batch = 50
+	ranks := []int64{0, 1 << 39, 1<<40 - 1}
+	got, errs := runShamir(t, 4, net, func(sh *Shamir, i int) ([]Fp, error) {
+		ctx := context.Background()
+		in := make([]Fp, batch)
+		for k := range in {
+			in[k] = NewFp(int64(k) << 34)
+		}
+		x, err := sh.InputAll(ctx, in)
+		if err != nil {
+			wg.Done()
+			return nil, err
+		}
+		err = sh.PrepareCompare(ctx, len(ranks)*batch)
+		wg.Done()
+		if err != nil {
+			return nil, err
+		}
+		wg.Wait() // every party has finished preparing
+		mu.Lock()
+		prep = false
+		mu.Unlock()
+		var out []Fp
+		for _, r := range ranks {
+			ge, err := sh.GreaterEqualPublic(ctx, x[1], r)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ge...)
+		}
+		return sh.Open(ctx, out)
+	})
+	mustAll(t, errs)
+	if len(prepSteps) != PrepareRounds {
+		t.Fatalf("preparation took %d rounds %v, want %d", len(prepSteps), prepSteps, PrepareRounds)
+	}
+	// Three comparisons and the final opening.
+	if want := len(ranks)*CompareOnlineRounds + 1; len(steps) != want {
+		t.Fatalf("prepared comparisons took %d rounds %v, want %d", len(steps), steps, want)
+	}
+	for j, r := range ranks {
+		for k := range batch {
+			if want := bit(int64(k)<<34 >= r); got[0][j*batch+k] != want {
+				t.Fatalf("%d ≥ %d gave %d", int64(k)<<34, r, got[0][j*batch+k])
+			}
+		}
+	}
+}

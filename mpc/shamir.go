@@ -63,6 +63,7 @@ type Shamir struct {
 	// pools of jointly generated randomness, filled by prepare
 	rand              []Fp // random degree-t sharings
 	doubleT, double2T []Fp // the same random values, shared at degree t and 2t
+	maskBits          []Fp // random bits for comparisons, 61 a comparison
 }
 
 // ErrInconsistent marks an opening whose shares do not lie on one
