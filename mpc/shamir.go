@@ -36,19 +36,25 @@ import (
 // n ≥ t+3, which holds for every n ≥ 4; with 3 members it is detected and
 // the error names the two members one of whom sent it.
 //
-// The products opened inside Mul (degree 2t, no redundancy when n = 2t+1)
-// are not checked one by one; instead each party keeps a hash of every
-// product it opened and sends it with its shares at the next checked
-// opening. A member that sent different product shares to different
-// members is detected there (ErrEquivocation) before the members' shares
-// are checked, so that the members it misled are not blamed for shares it
-// made false. Without signatures no member can prove who misled whom, so
-// that error names no member.
+// Products are made in two stages. Ahead of the inputs, verified triples
+// ([a], [b], [ab]) come from Damgård–Nielsen degree reduction, where a
+// member could add an error to a product unseen; every such product is
+// therefore checked by sacrifice against a second product with a fresh
+// random value, and a failed check aborts with ErrTampered (it tells that a
+// member tampered, not which). Mul then multiplies by Beaver's method,
+// whose only messages are checked openings. The degree-2t values opened in
+// degree reduction have no redundancy when n = 2t+1; each party keeps a
+// hash of them and sends it with its shares at every checked opening, so a
+// member that sent different product shares to different members is
+// detected there (ErrEquivocation) before the shares are checked, and the
+// members it misled are not blamed for shares it made false. Without
+// signatures no member can prove who misled whom, so that error names only
+// whose hash differs.
 //
-// Not caught: a member that adds an error to its share of a product while
-// the product is being reduced in degree (an additive attack on Mul). That
-// error changes the result like a false input would, and is not seen by the
-// openings.
+// Not verified: an input owner's dealing (Input, InputAll). An owner that
+// deals a member a share off the polynomial is detected at the next
+// opening of a value computed from it, but that opening names the member
+// holding the false share. An owner can always input a false value.
 type Shamir struct {
 	s    *Session
 	n, t int
@@ -64,6 +70,13 @@ type Shamir struct {
 	rand              []Fp // random degree-t sharings
 	doubleT, double2T []Fp // the same random values, shared at degree t and 2t
 	maskBits          []Fp // random bits for comparisons, 61 a comparison
+	tripleA, tripleB  []Fp // verified multiplication triples: c = ab
+	tripleC           []Fp
+
+	// cheat, when set (by tests only), may change this party's shares in
+	// degree reduction before it uses and sends them: a member that
+	// deviates on purpose.
+	cheat func(step string, d []Fp)
 }
 
 // ErrInconsistent marks an opening whose shares do not lie on one

@@ -79,10 +79,14 @@ func (sh *Shamir) Random(ctx context.Context, m int) ([]Fp, error) {
 	return out, nil
 }
 
-// Prepare generates, in one round, the randomness that later calls will
-// use: m random sharings and d double sharings (one per multiplication). A
-// protocol that knows its needs calls it first to save rounds; without it,
-// Mul and Random generate what they need when they need it.
+// Prepare makes the randomness that later calls will use: m random
+// sharings, and the verified triples of d products (Mul), in TripleRounds
+// rounds (one when d is 0). A protocol that knows its needs calls it first
+// to save rounds; without it, Mul and Random make what they need when they
+// need it.
 func (sh *Shamir) Prepare(ctx context.Context, m, d int) error {
-	return sh.prepare(ctx, len(sh.rand)+m, len(sh.doubleT)+d)
+	if err := sh.prepare(ctx, len(sh.rand)+m, 0); err != nil {
+		return err
+	}
+	return sh.prepareTriples(ctx, len(sh.tripleC)+d)
 }
