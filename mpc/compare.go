@@ -18,28 +18,25 @@ const fieldBits = 61
 // Message rounds of a batch of comparisons, whatever its size (up to
 // CompareBatch): CompareRounds for LessThanZero and the comparisons built
 // on it, of which PrepareRounds make the input-independent randomness
-// (random values and double sharings, then the random bits: a product and
-// an opening) and CompareOnlineRounds the rest (opening the masked value,
-// ⌈log2 61⌉ = 6 for the bitwise comparison, one for the final exclusive
-// or). After PrepareCompare, a comparison takes CompareOnlineRounds.
+// (BitRounds: the random bits and, in the same rounds, the verified
+// triples of the products to come) and CompareOnlineRounds the rest
+// (opening the masked value, ⌈log2 61⌉ = 6 products for the bitwise
+// comparison, one for the final exclusive or). After PrepareCompare, a
+// comparison takes CompareOnlineRounds.
 const (
-	PrepareRounds       = 1 + 2
+	PrepareRounds       = BitRounds
 	CompareOnlineRounds = 1 + 6 + 1
 	CompareRounds       = PrepareRounds + CompareOnlineRounds
 )
 
 // PrepareCompare makes, in PrepareRounds rounds, the randomness m later
-// comparisons use (61 random shared bits and 120 double sharings each),
+// comparisons use (61 random shared bits and 120 verified triples each),
 // so that they take CompareOnlineRounds rounds each. A protocol that runs
 // several comparisons one after another (a rank search) prepares them all
-// at once. The products of other calls (Mul) share the pool of double
-// sharings; what they take is made again when needed.
+// at once. Other products (Mul) share the pool of triples; what they take
+// is made again when needed.
 func (sh *Shamir) PrepareCompare(ctx context.Context, m int) error {
-	nBits := m * fieldBits
-	if err := sh.prepare(ctx, len(sh.rand)+nBits, len(sh.doubleT)+nBits+m*(treeProducts(fieldBits)+1)); err != nil {
-		return err
-	}
-	bits, err := sh.RandomBits(ctx, nBits)
+	bits, err := sh.bitsAndTriples(ctx, m*fieldBits, m*(treeProducts(fieldBits)+1))
 	if err != nil {
 		return err
 	}
@@ -69,7 +66,7 @@ const CompareBatch = 16384
 // nothing of a. w, the comparison of the public c with the shared bits of
 // r, is computed by a tree of (less-than, equal) pairs: for two halves,
 // lt = lt_hi + eq_hi·lt_lo and eq = eq_hi·eq_lo, two products per node in
-// one round per level. About 181 products and 61 random bits per value.
+// one round per level. 120 products and 61 random bits per value.
 func (sh *Shamir) LessThanZero(ctx context.Context, a []Fp) ([]Fp, error) {
 	if len(a) <= CompareBatch {
 		return sh.lessThanZero(ctx, a)

@@ -7,30 +7,52 @@ import (
 
 // RandomBits returns this party's shares of m random bits, each 0 or 1
 // with probability 1/2, that no coalition of t or fewer parties knows.
-// Three rounds (random values and double sharings, a product, an
-// opening), or two when Prepare made the randomness beforehand.
-//
-// For a random shared u, the parties compute and open v = u² (checked):
-// v reveals u only up to its sign. With s a square root of v, u/s = ±1,
-// each sign with probability 1/2, and b = (u/s + 1)/2 is a shared bit. A
-// u of 0 (probability 2^−61) gives no bit and is drawn again.
+// BitRounds rounds.
 func (sh *Shamir) RandomBits(ctx context.Context, m int) ([]Fp, error) {
+	return sh.bitsAndTriples(ctx, m, 0)
+}
+
+// BitRounds is the number of rounds RandomBits takes for a batch of any
+// size: random values and double sharings, the verified squares
+// (verifiedProducts), and the opening of the squares.
+const BitRounds = 1 + 4 + 1
+
+// bitsAndTriples returns shares of m random bits and adds nTriples
+// verified triples to the pool, in BitRounds rounds.
+//
+// For a random shared u, the parties compute v = u², verified as a
+// product, and open it: v reveals u only up to its sign. With s a square
+// root of v, u/s = ±1, each sign with probability 1/2, and b = (u/s + 1)/2
+// is a shared bit. A u of 0 (probability 2^−61) gives no bit and is drawn
+// again.
+func (sh *Shamir) bitsAndTriples(ctx context.Context, m, nTriples int) ([]Fp, error) {
 	out := make([]Fp, 0, m)
 	half := Fp(2).Inv()
-	for len(out) < m {
+	for len(out) < m || nTriples > 0 {
 		need := m - len(out)
-		if err := sh.prepare(ctx, need, need); err != nil {
+		products := nTriples + need
+		// a and b of the triples, u, a' of every product, two coins.
+		if err := sh.prepare(ctx, len(sh.rand)+2*nTriples+need+products+2, len(sh.doubleT)+2*products); err != nil {
+			return nil, err
+		}
+		ab, err := sh.Random(ctx, 2*nTriples)
+		if err != nil {
 			return nil, err
 		}
 		u, err := sh.Random(ctx, need)
 		if err != nil {
 			return nil, err
 		}
-		sq, err := sh.Mul(ctx, u, u)
+		z, err := sh.verifiedProducts(ctx, append(ab[:nTriples:nTriples], u...), append(ab[nTriples:], u...))
 		if err != nil {
 			return nil, err
 		}
-		v, err := sh.Open(ctx, sq)
+		sh.addTriples(ab[:nTriples], ab[nTriples:], z[:nTriples])
+		nTriples = 0
+		if need == 0 {
+			break
+		}
+		v, err := sh.Open(ctx, z[len(z)-need:])
 		if err != nil {
 			return nil, err
 		}
@@ -41,8 +63,8 @@ func (sh *Shamir) RandomBits(ctx context.Context, m int) ([]Fp, error) {
 				continue
 			}
 			s, ok := x.Sqrt()
-			if !ok {
-				err := errors.New("a squared random value opened as a non-square: a member tampered with a multiplication")
+			if !ok { // cannot happen: the square was verified
+				err := errors.New("a verified square opened as a non-square")
 				sh.s.Abort(err)
 				return nil, err
 			}
