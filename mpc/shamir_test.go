@@ -359,8 +359,8 @@ func TestShamirMalformedShareNamed(t *testing.T) {
 }
 
 // TestShamirProductEquivocationNotBlamedOnVictim: a member that sends p0
-// a different share of a product than the others makes p0's share of the
-// product false. The hash of the opened products catches it at the next
+// a different share of a product in degree reduction than the others
+// makes p0's share of the product false. The hash of the opened products catches it at the next
 // opening, and p0, whose share is off through no fault of its own, is not
 // blamed for a false share.
 func TestShamirProductEquivocationNotBlamedOnVictim(t *testing.T) {
@@ -369,7 +369,7 @@ func TestShamirProductEquivocationNotBlamedOnVictim(t *testing.T) {
 			parties := partyNames(n)
 			cheater := parties[n-1]
 			net := NewLocalNetwork(parties...)
-			net.Tap = tamper(cheater, "shamir-mul.1", []string{"p0"})
+			net.Tap = tamper(cheater, "shamir-mul-dn.1", []string{"p0"})
 			_, errs := runShamir(t, n, net, func(sh *Shamir, i int) ([]Fp, error) {
 				x, err := sh.InputAll(context.Background(), []Fp{Fp(i + 2)})
 				if err != nil {
@@ -387,6 +387,36 @@ func TestShamirProductEquivocationNotBlamedOnVictim(t *testing.T) {
 				}
 				if errors.Is(err, ErrInconsistent) || strings.Contains(err.Error(), ErrInconsistent.Error()) {
 					t.Fatalf("p%d: %v blames a member for a false share", i, err)
+				}
+			}
+		})
+	}
+}
+
+// TestShamirAdditiveAttackDetected: a member that adds an error to its
+// share of a product in degree reduction, the same to every member and in
+// its own view (so the shares stay on one polynomial and the hashes
+// agree), is caught by the check of the products.
+func TestShamirAdditiveAttackDetected(t *testing.T) {
+	for _, n := range shamirSizes {
+		t.Run(fmt.Sprintf("parties=%d", n), func(t *testing.T) {
+			_, errs := runShamir(t, n, nil, func(sh *Shamir, i int) ([]Fp, error) {
+				if i == 1 {
+					sh.cheat = func(step string, d []Fp) { d[0] = d[0].Add(1) }
+				}
+				x, err := sh.InputAll(context.Background(), []Fp{Fp(i + 2), 3})
+				if err != nil {
+					return nil, err
+				}
+				xy, err := sh.Mul(context.Background(), x[0], x[1])
+				if err != nil {
+					return nil, err
+				}
+				return sh.Open(context.Background(), xy)
+			})
+			for i, err := range errs {
+				if !errors.Is(err, ErrTampered) && !strings.Contains(fmt.Sprint(err), ErrTampered.Error()) {
+					t.Fatalf("p%d: got %v, want %v", i, err, ErrTampered)
 				}
 			}
 		})
