@@ -18,37 +18,54 @@ const fieldBits = 61
 // Message rounds of a batch of comparisons, whatever its size (up to
 // CompareBatch): CompareRounds for LessThanZero and the comparisons built
 // on it, of which PrepareRounds make the input-independent randomness
-// (BitRounds: the random bits and, in the same rounds, the verified
-// triples of the products to come) and CompareOnlineRounds the rest
-// (opening the masked value, ⌈log2 61⌉ = 6 products for the bitwise
-// comparison, one for the final exclusive or). After PrepareCompare, a
-// comparison takes CompareOnlineRounds.
+// (BitRounds for the random bits and, in the same rounds, the verified
+// triples of the products to come; one for the products of neighbouring
+// bits) and CompareOnlineRounds the rest (opening the masked value, five
+// levels of products in the bitwise comparison, one for the final
+// exclusive or). After PrepareCompare, a comparison takes
+// CompareOnlineRounds.
 const (
-	PrepareRounds       = BitRounds
-	CompareOnlineRounds = 1 + 6 + 1
+	PrepareRounds       = BitRounds + 1
+	CompareOnlineRounds = 1 + 5 + 1
 	CompareRounds       = PrepareRounds + CompareOnlineRounds
 )
 
 // PrepareCompare makes, in PrepareRounds rounds, the randomness m later
-// comparisons use (61 random shared bits and 120 verified triples each),
+// comparisons use (61 random shared bits, the 30 products of neighbouring
+// bits, and 60 verified triples for the products online, each),
 // so that they take CompareOnlineRounds rounds each. A protocol that runs
 // several comparisons one after another (a rank search) prepares them all
 // at once. Other products (Mul) share the pool of triples; what they take
 // is made again when needed.
 func (sh *Shamir) PrepareCompare(ctx context.Context, m int) error {
-	bits, err := sh.bitsAndTriples(ctx, m*fieldBits, m*(treeProducts(fieldBits)+1))
+	const pairs = fieldBits / 2
+	bits, err := sh.bitsAndTriples(ctx, m*fieldBits, m*(pairs+treeProducts(pairs+fieldBits%2)+1))
+	if err != nil {
+		return err
+	}
+	// The products of neighbouring bits, r_2j·r_2j+1: with them the first
+	// level of the bitwise comparison is local.
+	lo, hi := make([]Fp, 0, m*pairs), make([]Fp, 0, m*pairs)
+	for k := range m {
+		for j := range pairs {
+			lo = append(lo, bits[k*fieldBits+2*j])
+			hi = append(hi, bits[k*fieldBits+2*j+1])
+		}
+	}
+	q, err := sh.Mul(ctx, lo, hi)
 	if err != nil {
 		return err
 	}
 	sh.maskBits = append(sh.maskBits, bits...)
+	sh.maskPairs = append(sh.maskPairs, q...)
 	return nil
 }
 
 // CompareBatch is the most comparisons one batch holds; a longer vector
 // runs in batches of this size, one after the other, so that no message
-// exceeds MaxBody (a batch's largest message is about 1.7 kB a value with
-// 3 parties).
-const CompareBatch = 16384
+// exceeds MaxBody (a batch's largest message, of the randomness, is about
+// 4 kB a value with 3 parties).
+const CompareBatch = 4096
 
 // LessThanZero returns this party's shares of the bits [a_k < 0] for the
 // shared signed integers a (each of magnitude below 2^60, in the field as
@@ -66,7 +83,8 @@ const CompareBatch = 16384
 // nothing of a. w, the comparison of the public c with the shared bits of
 // r, is computed by a tree of (less-than, equal) pairs: for two halves,
 // lt = lt_hi + eq_hi·lt_lo and eq = eq_hi·eq_lo, two products per node in
-// one round per level. 120 products and 61 random bits per value.
+// one round per level (see lessThanBits). Per value: 61 random bits, 151
+// verified products made ahead of the input, 60 products online.
 func (sh *Shamir) LessThanZero(ctx context.Context, a []Fp) ([]Fp, error) {
 	if len(a) <= CompareBatch {
 		return sh.lessThanZero(ctx, a)
@@ -93,9 +111,9 @@ func (sh *Shamir) lessThanZero(ctx context.Context, a []Fp) ([]Fp, error) {
 			return nil, err
 		}
 	}
-	nBits := m * fieldBits
-	bits := sh.maskBits[:nBits:nBits]
-	sh.maskBits = sh.maskBits[nBits:]
+	nBits, nPairs := m*fieldBits, m*(fieldBits/2)
+	bits, pairs := sh.maskBits[:nBits:nBits], sh.maskPairs[:nPairs:nPairs]
+	sh.maskBits, sh.maskPairs = sh.maskBits[nBits:], sh.maskPairs[nPairs:]
 	masked := make([]Fp, m)
 	for k := range a {
 		r := bits[k*fieldBits : (k+1)*fieldBits]
@@ -109,7 +127,7 @@ func (sh *Shamir) lessThanZero(ctx context.Context, a []Fp) ([]Fp, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := sh.lessThanBits(ctx, c, bits)
+	w, err := sh.lessThanBits(ctx, c, bits, pairs)
 	if err != nil {
 		return nil, err
 	}
@@ -196,23 +214,55 @@ func treeProducts(n int) int {
 }
 
 // lessThanBits returns shares of [c_k < r_k] for public c_k and r_k shared
-// bitwise, r_k = Σ 2^i bits[k·61 + i]. Leaves: lt_i = [c_i < r_i] =
-// (1 − c_i)·r_i and eq_i = 1 − (c_i ⊕ r_i), both local. Each level
-// combines neighbours (low, high) for all values in one Mul; ⌈log2 61⌉
-// rounds.
-func (sh *Shamir) lessThanBits(ctx context.Context, c []Fp, bits []Fp) ([]Fp, error) {
+// bitwise, r_k = Σ 2^i bits[k·61 + i], with pairs[k·30 + j] = r_2j·r_2j+1.
+// A node holds (lt, eq) = ([c < r], [c = r]) on its block of bits; two
+// neighbours (low, high) combine to (lt_hi + eq_hi·lt_lo, eq_hi·eq_lo).
+// On single bits lt = (1 − c_i)·r_i and eq = 1 − (c_i ⊕ r_i), and for
+// public c both products of the first level are linear in r_2j, r_2j+1 and
+// their product, so that level is local. Each further level combines
+// neighbours for all values in one Mul: ⌈log2 61⌉ − 1 = 5 rounds.
+func (sh *Shamir) lessThanBits(ctx context.Context, c []Fp, bits, pairs []Fp) ([]Fp, error) {
 	m := len(c)
-	width := fieldBits
+	const half = fieldBits / 2
+	width := half + fieldBits%2
 	lt := make([]Fp, m*width)
 	eq := make([]Fp, m*width)
 	for k := range m {
-		for i := range width {
-			ci := uint64(c[k]) >> i & 1
-			r := bits[k*fieldBits+i]
-			if ci == 0 {
-				lt[k*width+i] = r
+		for j := range half {
+			rl, rh, q := bits[k*fieldBits+2*j], bits[k*fieldBits+2*j+1], pairs[k*half+j]
+			cl, ch := uint64(c[k])>>(2*j)&1, uint64(c[k])>>(2*j+1)&1
+			// eq_hi·r_lo, and eq_hi·eq_lo, from r_lo, r_hi and q = r_lo·r_hi.
+			eqhRl := rl.Sub(q)
+			if ch == 1 {
+				eqhRl = q
 			}
-			eq[k*width+i] = Fp(1).Sub(xorPublic(r, ci))
+			var eqEq Fp
+			switch {
+			case ch == 1 && cl == 1:
+				eqEq = q
+			case ch == 1:
+				eqEq = rh.Sub(q)
+			case cl == 1:
+				eqEq = rl.Sub(q)
+			default:
+				eqEq = Fp(1).Sub(rh).Sub(rl).Add(q)
+			}
+			ltHi := Fp(0)
+			if ch == 0 {
+				ltHi = rh
+			}
+			if cl == 0 {
+				ltHi = ltHi.Add(eqhRl) // + eq_hi·lt_lo, lt_lo = r_lo
+			}
+			lt[k*width+j], eq[k*width+j] = ltHi, eqEq
+		}
+		if fieldBits%2 == 1 {
+			i := fieldBits - 1
+			ci, r := uint64(c[k])>>i&1, bits[k*fieldBits+i]
+			if ci == 0 {
+				lt[k*width+half] = r
+			}
+			eq[k*width+half] = Fp(1).Sub(xorPublic(r, ci))
 		}
 	}
 	for width > 1 {

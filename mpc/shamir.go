@@ -51,10 +51,12 @@ import (
 // signatures no member can prove who misled whom, so that error names only
 // whose hash differs.
 //
-// Not verified: an input owner's dealing (Input, InputAll). An owner that
-// deals a member a share off the polynomial is detected at the next
+// Not verified: a dealing, of an input (Input, InputAll) or of the random
+// values every member deals to make jointly random ones. A dealer that
+// gives a member a share off the polynomial is detected at the next
 // opening of a value computed from it, but that opening names the member
-// holding the false share. An owner can always input a false value.
+// holding the false share, not the dealer. An owner can always input a
+// false value.
 type Shamir struct {
 	s    *Session
 	n, t int
@@ -70,6 +72,7 @@ type Shamir struct {
 	rand              []Fp // random degree-t sharings
 	doubleT, double2T []Fp // the same random values, shared at degree t and 2t
 	maskBits          []Fp // random bits for comparisons, 61 a comparison
+	maskPairs         []Fp // their products r_2j·r_2j+1, 30 a comparison
 	tripleA, tripleB  []Fp // verified multiplication triples: c = ab
 	tripleC           []Fp
 
