@@ -270,7 +270,7 @@ func (sh *Shamir) lessThanBits(ctx context.Context, c []Fp, bits, pairs []Fp) ([
 		next := pairs + width%2
 		root := next == 1
 		// x·y for every pair: eq_hi·lt_lo, and eq_hi·eq_lo below the root.
-		var x, y []Fp
+		x, y := make([]Fp, 0, 2*m*pairs), make([]Fp, 0, 2*m*pairs)
 		for k := range m {
 			for j := range pairs {
 				lo, hi := k*width+2*j, k*width+2*j+1
