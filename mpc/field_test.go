@@ -98,3 +98,22 @@ func TestDecodeFpRejectsUnreduced(t *testing.T) {
 		t.Fatal("short body accepted")
 	}
 }
+
+func TestDotMatchesProducts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	xs := fieldSamples(rng, 200)
+	for n := 0; n <= MaxParties; n++ {
+		a, b := make([]Fp, n), make([]Fp, n)
+		var want Fp
+		for i := range n {
+			a[i], b[i] = xs[rng.IntN(len(xs))], xs[rng.IntN(len(xs))]
+			if n == MaxParties {
+				a[i], b[i] = FieldPrime-1, FieldPrime-1 // the largest sum
+			}
+			want = want.Add(a[i].Mul(b[i]))
+		}
+		if got := Dot(a, b); got != want {
+			t.Fatalf("n=%d: Dot = %d, want %d", n, got, want)
+		}
+	}
+}

@@ -1,5 +1,7 @@
 package mpc
 
+import "math/bits"
+
 // Element-wise operations on vectors of field elements. On Shamir shares
 // they are the local operations: every party applies the same operation to
 // its own shares and holds shares of the result, with no message sent.
@@ -50,4 +52,19 @@ func PublicVec(v []int64) []Fp {
 		out[i] = NewFp(x)
 	}
 	return out
+}
+
+// Dot returns Σ a_i·b_i mod p for vectors of the same length (at most 64
+// elements, as many as a session has parties). The products are summed in
+// 128 bits and reduced once: 2^61 ≡ 1 (mod p), so the sum of the 61-bit
+// limbs of the 128-bit total is congruent to it.
+func Dot(a, b []Fp) Fp {
+	var hi, lo uint64
+	for i := range a {
+		h, l := bits.Mul64(uint64(a[i]), uint64(b[i]))
+		var carry uint64
+		lo, carry = bits.Add64(lo, l, 0)
+		hi += h + carry
+	}
+	return reduce61((lo & FieldPrime) + ((lo>>61 | hi<<3) & FieldPrime) + hi>>58)
 }
