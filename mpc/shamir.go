@@ -180,11 +180,7 @@ func parityRows(idx []int, t int) [][]Fp {
 // parity check.
 func consistent(rows [][]Fp, shares []Fp) bool {
 	for _, h := range rows {
-		var acc Fp
-		for j, x := range shares {
-			acc = acc.Add(h[j].Mul(x))
-		}
-		if acc != 0 {
+		if Dot(h, shares) != 0 {
 			return false
 		}
 	}

@@ -87,11 +87,7 @@ func (sh *Shamir) reconstruct(step string, shares [][]Fp, rows [][]Fp) ([]Fp, er
 			}
 			return nil, sh.inconsistency(step, sh.suspects(col, have))
 		}
-		var v Fp
-		for i, c := range sh.lambda {
-			v = v.Add(c.Mul(col[i]))
-		}
-		out[k] = v
+		out[k] = Dot(sh.lambda, col)
 	}
 	return out, nil
 }

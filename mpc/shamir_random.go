@@ -47,13 +47,13 @@ func (sh *Shamir) prepare(ctx context.Context, nRand, nDouble int) error {
 	}
 	extract := func(lo, hi int) []Fp {
 		res := make([]Fp, 0, (hi-lo)*out)
+		col := make([]Fp, sh.n)
 		for b := lo; b < hi; b++ {
+			for i := range col {
+				col[i] = dealt[i][b]
+			}
 			for _, row := range sh.vander {
-				var acc Fp
-				for i, m := range row {
-					acc = acc.Add(m.Mul(dealt[i][b]))
-				}
-				res = append(res, acc)
+				res = append(res, Dot(row, col))
 			}
 		}
 		return res
