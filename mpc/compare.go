@@ -67,6 +67,9 @@ func (sh *Shamir) PrepareCompare(ctx context.Context, m int) error {
 // 4 kB a value with 3 parties).
 const CompareBatch = 4096
 
+// compareBatch is CompareBatch, smaller in tests of the batching.
+var compareBatch = CompareBatch
+
 // LessThanZero returns this party's shares of the bits [a_k < 0] for the
 // shared signed integers a (each of magnitude below 2^60, in the field as
 // a or p − |a|; for a value outside that range the result is a bit, but
@@ -86,12 +89,12 @@ const CompareBatch = 4096
 // one round per level (see lessThanBits). Per value: 61 random bits, 151
 // verified products made ahead of the input, 60 products online.
 func (sh *Shamir) LessThanZero(ctx context.Context, a []Fp) ([]Fp, error) {
-	if len(a) <= CompareBatch {
+	if len(a) <= compareBatch {
 		return sh.lessThanZero(ctx, a)
 	}
 	out := make([]Fp, 0, len(a))
-	for lo := 0; lo < len(a); lo += CompareBatch {
-		b, err := sh.lessThanZero(ctx, a[lo:min(lo+CompareBatch, len(a))])
+	for lo := 0; lo < len(a); lo += compareBatch {
+		b, err := sh.lessThanZero(ctx, a[lo:min(lo+compareBatch, len(a))])
 		if err != nil {
 			return nil, err
 		}

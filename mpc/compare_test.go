@@ -293,3 +293,27 @@ func TestPreparedCompareOnlineRounds(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareInBatches: a vector longer than a batch runs in batches, each
+// with fresh randomness, and every value gets its own answer.
+func TestCompareInBatches(t *testing.T) {
+	defer func(b int) { compareBatch = b }(compareBatch)
+	compareBatch = 7
+	vals := make([]int64, 30)
+	for k := range vals {
+		vals[k] = int64(k%5) - 2
+	}
+	got, errs := runShamir(t, 3, nil, func(sh *Shamir, i int) ([]Fp, error) {
+		ltz, err := sh.LessThanZero(context.Background(), PublicVec(vals))
+		if err != nil {
+			return nil, err
+		}
+		return sh.Open(context.Background(), ltz)
+	})
+	mustAll(t, errs)
+	for k, v := range vals {
+		if got[0][k] != bit(v < 0) {
+			t.Fatalf("value %d (%d): [< 0] gave %d", k, v, got[0][k])
+		}
+	}
+}
