@@ -317,3 +317,23 @@ func TestCompareInBatches(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPrepareCompare measures the input-independent part of
+// BenchmarkCompare alone (random bits and verified triples); the rest of a
+// comparison's time is its online part.
+func BenchmarkPrepareCompare(b *testing.B) {
+	for _, n := range []int{3, 5} {
+		for _, batch := range []int{256, 4096} {
+			b.Run(fmt.Sprintf("parties=%d/batch=%d", n, batch), func(b *testing.B) {
+				net := NewLocalNetwork(partyNames(n)...)
+				for range b.N {
+					_, errs := runShamir(b, n, net, func(sh *Shamir, i int) (struct{}, error) {
+						return struct{}{}, sh.PrepareCompare(context.Background(), batch)
+					})
+					mustAll(b, errs)
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*batch), "µs/compare")
+			})
+		}
+	}
+}
