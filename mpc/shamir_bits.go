@@ -13,9 +13,9 @@ func (sh *Shamir) RandomBits(ctx context.Context, m int) ([]Fp, error) {
 }
 
 // BitRounds is the number of rounds RandomBits takes for a batch of any
-// size: random values and double sharings, the verified squares
-// (verifiedProducts), and the opening of the squares.
-const BitRounds = 1 + 4 + 1
+// size: random values and double sharings, then the verified squares
+// (verifiedProducts), opened in the round of their check.
+const BitRounds = 1 + 4
 
 // bitsAndTriples returns shares of m random bits and adds nTriples
 // verified triples to the pool, in BitRounds rounds.
@@ -43,19 +43,12 @@ func (sh *Shamir) bitsAndTriples(ctx context.Context, m, nTriples int) ([]Fp, er
 		if err != nil {
 			return nil, err
 		}
-		z, err := sh.verifiedProducts(ctx, append(ab[:nTriples:nTriples], u...), append(ab[nTriples:], u...))
+		z, v, err := sh.verifiedProducts(ctx, append(ab[:nTriples:nTriples], u...), append(ab[nTriples:], u...), need)
 		if err != nil {
 			return nil, err
 		}
 		sh.addTriples(ab[:nTriples], ab[nTriples:], z[:nTriples])
 		nTriples = 0
-		if need == 0 {
-			break
-		}
-		v, err := sh.Open(ctx, z[len(z)-need:])
-		if err != nil {
-			return nil, err
-		}
 		roots := make([]Fp, 0, need)
 		keep := make([]Fp, 0, need)
 		for k, x := range v {

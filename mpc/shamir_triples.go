@@ -29,7 +29,7 @@ func (sh *Shamir) prepareTriples(ctx context.Context, m int) error {
 	if err != nil {
 		return err
 	}
-	c, err := sh.verifiedProducts(ctx, ab[:need], ab[need:])
+	c, _, err := sh.verifiedProducts(ctx, ab[:need], ab[need:], 0)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,9 @@ func (sh *Shamir) addTriples(a, b, c []Fp) {
 // verifiedProducts returns shares of x·y for shared x and y of which x is
 // secret and uniformly random (a triple's a, or a value to be squared),
 // each product checked by sacrifice: four rounds after the pool holds m+2
-// random sharings and 2m double sharings.
+// random sharings and 2m double sharings. The last reveal products are
+// also opened, in the round of the check: the values are returned only
+// when the check passes.
 //
 // With a fresh random a', the parties compute z = xy and z' = a'y by
 // mulDN, where a member may have added errors e and e'. They then open two
@@ -56,24 +58,24 @@ func (sh *Shamir) addTriples(a, b, c []Fp) {
 // when nobody tampered. Errors chosen before r and γ were known leave s at
 // 0 with probability at most (m+1)/p. The sharing of s is uniform among
 // those of 0, so opening it shows nothing.
-func (sh *Shamir) verifiedProducts(ctx context.Context, x, y []Fp) ([]Fp, error) {
+func (sh *Shamir) verifiedProducts(ctx context.Context, x, y []Fp, reveal int) (z, opened []Fp, err error) {
 	m := len(x)
 	a2, err := sh.Random(ctx, m)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	prods, err := sh.mulDN(ctx, append(x[:m:m], a2...), append(y[:m:m], y...))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	z, z2 := prods[:m], prods[m:]
+	z, z2 := prods[:m:m], prods[m:]
 	coinShares, err := sh.Random(ctx, 2)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	coins, err := sh.Open(ctx, coinShares)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r, gamma := coins[0], coins[1]
 	rho := make([]Fp, m)
@@ -81,7 +83,7 @@ func (sh *Shamir) verifiedProducts(ctx context.Context, x, y []Fp) ([]Fp, error)
 		rho[k] = r.Mul(x[k]).Sub(a2[k])
 	}
 	if rho, err = sh.Open(ctx, rho); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var s Fp
 	g := Fp(1)
@@ -90,13 +92,13 @@ func (sh *Shamir) verifiedProducts(ctx context.Context, x, y []Fp) ([]Fp, error)
 		s = s.Add(g.Mul(term))
 		g = g.Mul(gamma)
 	}
-	check, err := sh.Open(ctx, []Fp{s})
+	check, err := sh.Open(ctx, append([]Fp{s}, z[m-reveal:]...))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if check[0] != 0 {
 		sh.s.Abort(ErrTampered)
-		return nil, ErrTampered
+		return nil, nil, ErrTampered
 	}
-	return z, nil
+	return z, check[1:], nil
 }
