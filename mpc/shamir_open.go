@@ -22,6 +22,9 @@ func (sh *Shamir) Open(ctx context.Context, x []Fp) ([]Fp, error) {
 // OpenTo reveals the shared vector x to party to alone, checked as in
 // Open; to gets the values, every other party gets nil. One round.
 func (sh *Shamir) OpenTo(ctx context.Context, x []Fp, to string) ([]Fp, error) {
+	if !slices.Contains(sh.s.Parties, to) {
+		return nil, fmt.Errorf("open to %s: not a party of the session", to)
+	}
 	return sh.open(ctx, sh.s.Step("shamir-open-to"), x, to)
 }
 
