@@ -22,8 +22,9 @@ import (
 // sharing (SecureSum), which is private against n−1.
 //
 // Additions, subtractions and products with public constants are local
-// (AddVec, SubVec, ScaleVec, AddPublic). Input, Open, OpenTo, Random, Mul,
-// RandomBits and the comparisons exchange messages; each works on a whole
+// (AddVec, SubVec, ScaleVec, AddPublic). Input, InputAll, Open, OpenTo,
+// Random, Mul, RandomBits, the comparisons and the preparations of their
+// randomness (Prepare, PrepareCompare) exchange messages; each works on a whole
 // vector at once, in a constant number of message rounds whatever its
 // length. Every party must call the same methods in the same order with
 // vectors of the same lengths.
@@ -66,7 +67,7 @@ type Shamir struct {
 	parity [][]Fp // rows h with Σ_j h_j f(j+1) = 0 for every f of degree ≤ t
 	vander [][]Fp // (n−t)×n randomness extraction matrix: α_i^k, α_i = i+1
 
-	products hash.Hash // every product opened in Mul, with its step
+	products hash.Hash // every value opened in degree reduction, with its step
 
 	// pools of jointly generated randomness, filled by prepare
 	rand              []Fp // random degree-t sharings
@@ -87,9 +88,9 @@ type Shamir struct {
 // different shares to different members.
 var ErrInconsistent = errors.New("sent a share off the sharing polynomial (a false opening, or different shares to different members)")
 
-// ErrEquivocation marks members that disagree about the products opened
-// inside Mul since the session began: a member sent different shares of a
-// product to different members.
+// ErrEquivocation marks members that disagree about the values opened in
+// degree reduction since the session began: a member sent different shares
+// of a product to different members.
 var ErrEquivocation = errors.New("members disagree on the products opened in multiplications: a member sent different shares to different members")
 
 // NewShamir returns the handle of this party of s on Shamir sharing with
