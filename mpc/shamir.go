@@ -24,10 +24,10 @@ import (
 // Additions, subtractions and products with public constants are local
 // (AddVec, SubVec, ScaleVec, AddPublic). Input, InputAll, Open, OpenTo,
 // Random, Mul, RandomBits, the comparisons and the preparations of their
-// randomness (Prepare, PrepareCompare) exchange messages; each works on a whole
-// vector at once, in a constant number of message rounds whatever its
-// length. Every party must call the same methods in the same order with
-// vectors of the same lengths.
+// randomness (Prepare, PrepareCompare) exchange messages; each works on a
+// whole vector at once, in a constant number of message rounds whatever
+// its length. Every party must call the same methods in the same order
+// with vectors of the same lengths.
 //
 // Every opening is checked: with n ≥ 2t+1 shares of a degree-t polynomial
 // there is redundancy, and a member whose share is off the polynomial (a
