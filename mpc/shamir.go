@@ -52,12 +52,17 @@ import (
 // signatures no member can prove who misled whom, so that error names only
 // whose hash differs.
 //
-// Not verified: a dealing, of an input (Input, InputAll) or of the random
-// values every member deals to make jointly random ones. A dealer that
-// gives a member a share off the polynomial is detected at the next
+// Jointly random values come from pseudo-random secret sharing (up to 8
+// members: one key for every set of t members, held by the members outside
+// it, agreed in one round on first use) or, in larger sessions, from
+// values every member deals (Damgård–Nielsen extraction).
+//
+// Not verified: a dealing, of an input (Input, InputAll), of random values,
+// or of those keys. A member that gives another a share off the polynomial
+// (or a key other than the one the rest got) is detected at the next
 // opening of a value computed from it, but that opening names the member
-// holding the false share, not the dealer. An owner can always input a
-// false value.
+// holding the false share, not the one that dealt it. An owner can always
+// input a false value.
 type Shamir struct {
 	s    *Session
 	n, t int
@@ -68,6 +73,9 @@ type Shamir struct {
 	vander [][]Fp // (n−t)×n randomness extraction matrix: α_i^k, α_i = i+1
 
 	products hash.Hash // every value opened in degree reduction, with its step
+
+	usePRSS bool  // pseudo-random secret sharing, else dealt randomness
+	prss    *prss // its keys, once agreed
 
 	// pools of jointly generated randomness, filled by prepare
 	rand              []Fp // random degree-t sharings
@@ -107,6 +115,7 @@ func NewShamir(s *Session) (*Shamir, error) {
 	}
 	sh.lambda = lagrangeAtZero(all)
 	sh.parity = parityRows(all, sh.t)
+	sh.usePRSS = binomial(n, sh.t, prssMaxSubsets) <= prssMaxSubsets
 	sh.vander = make([][]Fp, n-sh.t)
 	for k := range sh.vander {
 		sh.vander[k] = make([]Fp, n)
