@@ -16,8 +16,9 @@ const CompareBits = 59
 const fieldBits = 61
 
 // Message rounds of a batch of comparisons, whatever its size (up to
-// CompareBatch): CompareRounds for LessThanZero and the comparisons built
-// on it, of which PrepareRounds make the input-independent randomness
+// CompareBatch): at most CompareRounds for LessThanZero and the comparisons
+// built on it (one fewer once the keys of pseudo-random secret sharing are
+// agreed), of which PrepareRounds make the input-independent randomness
 // (BitRounds for the random bits and, in the same rounds, the verified
 // triples of the products to come; one for the products of neighbouring
 // bits) and CompareOnlineRounds the rest (opening the masked value, five

@@ -12,9 +12,11 @@ func (sh *Shamir) RandomBits(ctx context.Context, m int) ([]Fp, error) {
 	return sh.bitsAndTriples(ctx, m, 0)
 }
 
-// BitRounds is the number of rounds RandomBits takes for a batch of any
-// size: random values and double sharings, then the verified squares
-// (verifiedProducts), opened in the round of their check.
+// BitRounds is the most rounds RandomBits takes for a batch of any size:
+// one for random values and double sharings (dealt, or the keys of
+// pseudo-random secret sharing agreed on first use; none after that), then
+// the verified squares (verifiedProducts), opened in the round of their
+// check.
 const BitRounds = 1 + 4
 
 // bitsAndTriples returns shares of m random bits and adds nTriples

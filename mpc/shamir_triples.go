@@ -5,10 +5,10 @@ import (
 	"errors"
 )
 
-// TripleRounds is the number of rounds prepareTriples takes for a batch of
-// triples of any size: random values and double sharings, the products,
-// two random coins, the opening of the sacrificed differences, and the
-// opening of the check.
+// TripleRounds is the most rounds prepareTriples takes for a batch of
+// triples of any size: random values and double sharings (see BitRounds),
+// the products, two random coins, the opening of the sacrificed
+// differences, and the opening of the check.
 const TripleRounds = 1 + 1 + 1 + 1 + 1
 
 // ErrTampered marks a product that failed its check: a member added an
