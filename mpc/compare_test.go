@@ -337,3 +337,26 @@ func BenchmarkPrepareCompare(b *testing.B) {
 		}
 	}
 }
+
+// TestCompareWithDealtRandomness: sessions of more than 8 parties deal
+// their randomness instead of using pseudo-random secret sharing; the
+// comparisons come out the same.
+func TestCompareWithDealtRandomness(t *testing.T) {
+	for _, n := range []int{3, 5} {
+		vals := []int64{-(1 << 40), -1, 0, 1, 1<<40 - 1, 7, -7}
+		got, errs := runShamir(t, n, nil, func(sh *Shamir, i int) ([]Fp, error) {
+			sh.usePRSS = false
+			ltz, err := sh.LessThanZero(context.Background(), PublicVec(vals))
+			if err != nil {
+				return nil, err
+			}
+			return sh.Open(context.Background(), ltz)
+		})
+		mustAll(t, errs)
+		for k, v := range vals {
+			if got[0][k] != bit(v < 0) {
+				t.Fatalf("n=%d: [%d < 0] gave %d", n, v, got[0][k])
+			}
+		}
+	}
+}

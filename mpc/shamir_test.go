@@ -422,3 +422,57 @@ func TestShamirAdditiveAttackDetected(t *testing.T) {
 		})
 	}
 }
+
+func TestPRSSSubsets(t *testing.T) {
+	for _, c := range []struct{ n, t, want int }{{3, 1, 3}, {4, 1, 4}, {5, 2, 10}, {7, 3, 35}, {8, 3, 56}} {
+		sets := subsets(c.n, c.t)
+		if len(sets) != c.want || binomial(c.n, c.t, prssMaxSubsets) != c.want {
+			t.Fatalf("C(%d,%d): %d sets, binomial %d, want %d", c.n, c.t, len(sets), binomial(c.n, c.t, prssMaxSubsets), c.want)
+		}
+		seen := map[string]bool{}
+		for _, a := range sets {
+			if len(a) != c.t || !slices.IsSorted(a) || seen[fmt.Sprint(a)] {
+				t.Fatalf("C(%d,%d): bad or repeated set %v", c.n, c.t, a)
+			}
+			seen[fmt.Sprint(a)] = true
+		}
+	}
+	if binomial(9, 4, prssMaxSubsets) <= prssMaxSubsets {
+		t.Fatal("9 parties would use 126 keys")
+	}
+}
+
+// TestPRSSSharesAreConsistent: pseudo-random values and zero sharings lie
+// on polynomials of degree t and 2t, and the zero sharings open to 0.
+func TestPRSSSharesAreConsistent(t *testing.T) {
+	for _, n := range shamirSizes {
+		const m = 20
+		got, errs := runShamir(t, n, nil, func(sh *Shamir, i int) ([][]Fp, error) {
+			if err := sh.setupPRSS(context.Background()); err != nil {
+				return nil, err
+			}
+			return [][]Fp{sh.prss.random(m), sh.prss.zero(m)}, nil
+		})
+		mustAll(t, errs)
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
+		}
+		deg := (n - 1) / 2
+		for k := range m {
+			r, z := make([]Fp, n), make([]Fp, n)
+			for i := range n {
+				r[i], z[i] = got[i][0][k], got[i][1][k]
+			}
+			if !consistent(parityRows(all, deg), r) {
+				t.Fatalf("n=%d: random value %d is not of degree %d", n, k, deg)
+			}
+			if !consistent(parityRows(all, 2*deg), z) || Dot(lagrangeAtZero(all), z) != 0 {
+				t.Fatalf("n=%d: zero sharing %d is not a degree-%d sharing of 0", n, k, 2*deg)
+			}
+			if k > 0 && r[0] == got[0][0][k-1] {
+				t.Fatalf("n=%d: repeated pseudo-random share", n)
+			}
+		}
+	}
+}
