@@ -17,13 +17,15 @@ var shamirSizes = []int{3, 4, 5, 7}
 
 // runShamir runs f at every one of n parties over a fresh session of net
 // (a new network when net is nil) and returns each party's result and error.
+// The session's deadline is generous: it only ends a test that has
+// already failed, on a machine however loaded.
 func runShamir[T any](t testing.TB, n int, net *LocalNetwork, f func(sh *Shamir, i int) (T, error)) ([]T, []error) {
 	t.Helper()
 	parties := partyNames(n)
 	if net == nil {
 		net = NewLocalNetwork(parties...)
 	}
-	return runParties(t, net, newID(), parties, 10*time.Second, func(s *Session, i int) (T, error) {
+	return runParties(t, net, newID(), parties, time.Minute, func(s *Session, i int) (T, error) {
 		sh, err := NewShamir(s)
 		if err != nil {
 			return *new(T), err
