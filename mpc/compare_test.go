@@ -360,3 +360,55 @@ func TestCompareWithDealtRandomness(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCompareOnline measures comparisons whose randomness was
+// prepared beforehand (PrepareCompare, not timed): the part that depends
+// on the inputs, as a rank search would run it step by step.
+func BenchmarkCompareOnline(b *testing.B) {
+	for _, n := range []int{3, 5} {
+		for _, batch := range []int{1, 256, 4096} {
+			b.Run(fmt.Sprintf("parties=%d/batch=%d", n, batch), func(b *testing.B) {
+				x := make([]Fp, batch)
+				for k := range x {
+					x[k] = Fp(k) << 20
+				}
+				parties := partyNames(n)
+				net := NewLocalNetwork(parties...)
+				for it := range b.N {
+					b.StopTimer()
+					var prepared, done sync.WaitGroup
+					start := make(chan struct{})
+					prepared.Add(n)
+					done.Add(n)
+					for _, p := range parties {
+						s, err := net.Hub(p).Open(Config{ID: fmt.Sprintf("online-%d", it), Parties: parties}, net)
+						if err != nil {
+							b.Fatal(err)
+						}
+						go func() {
+							defer done.Done()
+							defer s.Close()
+							sh, err := NewShamir(s)
+							if err == nil {
+								err = sh.PrepareCompare(context.Background(), batch)
+							}
+							prepared.Done()
+							<-start
+							if err == nil {
+								_, err = sh.LessThan(context.Background(), x, AddPublic(x, 1))
+							}
+							if err != nil {
+								b.Error(err)
+							}
+						}()
+					}
+					prepared.Wait()
+					b.StartTimer()
+					close(start)
+					done.Wait()
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*batch), "µs/compare")
+			})
+		}
+	}
+}
