@@ -133,9 +133,6 @@ func NewShamir(s *Session) (*Shamir, error) {
 // from: ⌊(n−1)/2⌋, fewer than half of the members.
 func (sh *Shamir) Threshold() int { return sh.t }
 
-// Session returns the session the sharing runs over.
-func (sh *Shamir) Session() *Session { return sh.s }
-
 // lagrangeAtZero returns the coefficients c_j with f(0) = Σ c_j f(x_j) for
 // the points x_j = idx[j]+1 and every f of degree < len(idx).
 func lagrangeAtZero(idx []int) []Fp {

@@ -57,7 +57,7 @@ func (sh *Shamir) mulDN(ctx context.Context, x, y []Fp) ([]Fp, error) {
 }
 
 // Mul returns this party's shares of x·y element-wise. One round (a
-// checked opening) when Prepare made the products' triples beforehand;
+// checked opening) when the products' triples were made beforehand;
 // otherwise it makes them first (TripleRounds more).
 //
 // Beaver's method with a verified triple ([a], [b], [c = ab]): the parties

@@ -103,15 +103,3 @@ func (sh *Shamir) Random(ctx context.Context, m int) ([]Fp, error) {
 	sh.rand = sh.rand[m:]
 	return out, nil
 }
-
-// Prepare makes the randomness that later calls will use: m random
-// sharings, and the verified triples of d products (Mul), in at most
-// TripleRounds rounds (at most one when d is 0). A protocol that knows its needs calls it first
-// to save rounds; without it, Mul and Random make what they need when they
-// need it.
-func (sh *Shamir) Prepare(ctx context.Context, m, d int) error {
-	if err := sh.prepare(ctx, len(sh.rand)+m, 0); err != nil {
-		return err
-	}
-	return sh.prepareTriples(ctx, len(sh.tripleC)+d)
-}

@@ -19,14 +19,8 @@ func bounded(s string) string {
 	if len(s) <= maxQuoted {
 		return s
 	}
-	cut := maxQuoted
-	for cut > 0 && !utf8Start(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
+	return prefix(s, maxQuoted) + "..."
 }
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 // describeValue writes a JSON value as a person reads it in a message: a
 // string quoted, a number as it is, anything else as compact JSON; never

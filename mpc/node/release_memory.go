@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -414,12 +415,8 @@ func (t *tableMemory) refusalFor(why, what string, card uint64, e *memoryEntry) 
 
 // kindOf turns "bin 3" or "cell F/PD" into "bin" or "cell".
 func kindOf(what string) string {
-	for i := 0; i < len(what); i++ {
-		if what[i] == ' ' {
-			return what[:i]
-		}
-	}
-	return what
+	kind, _, _ := strings.Cut(what, " ")
+	return kind
 }
 
 // reserve checks sets and, when each may be released, remembers them at

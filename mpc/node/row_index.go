@@ -77,7 +77,8 @@ func (ix *rowIndex) missing(c *stats.Column) *roaring.Bitmap {
 	if ok {
 		return m
 	}
-	m = bitmapOf(ix.t.Rows, func(i int) bool { return !complete([]*stats.Column{c}, nil, i) })
+	only := []*stats.Column{c}
+	m = bitmapOf(ix.t.Rows, func(i int) bool { return !complete(only, nil, i) })
 	if m.IsEmpty() {
 		m = nil
 	}

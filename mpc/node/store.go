@@ -83,7 +83,12 @@ func newUUID() string {
 func (s *store) room(owner string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if q := s.held[owner]; q.objects >= maxObjectsPerAnalyst {
+	return s.held[owner].full()
+}
+
+// full refuses one more object to an analyst who holds their share.
+func (q quota) full() error {
+	if q.objects >= maxObjectsPerAnalyst {
 		return errorf(http.StatusTooManyRequests, "you hold %d results and uploads not yet downloaded (at most %d an analyst); download or release some first", q.objects, maxObjectsPerAnalyst)
 	}
 	return nil
@@ -97,9 +102,10 @@ func (s *store) put(o *object, permanent bool) (string, error) {
 	s.sweepLocked()
 	if !permanent {
 		q := s.held[o.owner]
+		if err := q.full(); err != nil {
+			return "", err
+		}
 		switch {
-		case q.objects >= maxObjectsPerAnalyst:
-			return "", errorf(http.StatusTooManyRequests, "you hold %d results and uploads not yet downloaded (at most %d an analyst); download or release some first", q.objects, maxObjectsPerAnalyst)
 		case q.bytes+o.size > maxUploadBytesPerAnalyst:
 			return "", errorf(http.StatusTooManyRequests, "your uploads not yet used hold %d MiB (at most %d MiB an analyst); release some first", q.bytes>>20, maxUploadBytesPerAnalyst>>20)
 		case len(s.objects) >= s.max:
