@@ -19,7 +19,8 @@ const luaGrace = time.Second
 // Execute runs a cell. A last line that is an expression shows its value,
 // as the Lua REPL does. A cell that does not stop within luaGrace of a
 // cancel is left to finish on its own: the session goes on in a fresh Lua
-// state, which the output says, and Execute returns ctx.Err().
+// state, which the output says, and Execute returns an *Abandoned wrapping
+// ctx.Err(); the kernel's worker process (script/worker) then ends.
 func (l *Lua) Execute(ctx context.Context, code string) (map[string]string, error) {
 	type result struct {
 		mime map[string]string
@@ -42,7 +43,7 @@ func (l *Lua) Execute(ctx context.Context, code string) (map[string]string, erro
 	case <-time.After(luaGrace):
 		l.L = l.newState()
 		l.env.print("[the cell did not stop within %v: it is inside a long builtin call; the Lua session was restarted and its variables are lost]\n", luaGrace)
-		return nil, ctx.Err()
+		return nil, &Abandoned{ctx.Err()}
 	}
 }
 

@@ -201,7 +201,8 @@ func (ip *pyInterp) sleep(self py.Object, args py.Tuple) (py.Object, error) {
 // be stopped: after a grace of one second Execute abandons its interpreter
 // (the goroutine runs on until the builtin returns, its output discarded),
 // starts a fresh one whose namespace holds only fsc, says so on the output,
-// and returns ctx.Err().
+// and returns an *Abandoned wrapping ctx.Err(). The kernel runs Python in
+// a worker process (script/worker), which it then ends.
 func (p *Python) Execute(ctx context.Context, code string) (map[string]string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -253,7 +254,7 @@ func (p *Python) Execute(ctx context.Context, code string) (map[string]string, e
 			}
 			p.ip = fresh
 			p.env.print("[the cell did not stop within %v: it is inside a long builtin call; the Python session was restarted and its variables are lost]\n", pyGrace)
-			return nil, ctx.Err()
+			return nil, &Abandoned{ctx.Err()}
 		}
 	}
 	ip.sink.flush()

@@ -4,9 +4,12 @@
 //	fsc-kernel kernel --language python|lua CONNECTION_FILE
 //	fsc-kernel run STUDY.lua|STUDY.py [--out results.json] [--node URL]
 //	fsc-kernel version
+//	fsc-kernel worker --language python|lua [--node URL]
 //
 // install writes the Jupyter kernelspecs fsc (Python) and fsc-lua (Lua);
-// kernel is what Jupyter runs for them.
+// kernel is what Jupyter runs for them. The kernel runs its interpreter in
+// a child process, worker, so that a cell stuck inside one long builtin
+// call can be stopped for good: the worker is replaced by a fresh one.
 //
 // run executes a study headless against the analyst's own node (--node, or
 // FSC_NODE, or http://127.0.0.1:15501; FSC_TOKEN for a bearer token),
@@ -19,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -26,6 +30,7 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/internal/cli"
 	"github.com/fsc-kernel/fsc-kernel/kernel"
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/worker"
 )
 
 // languages are the kernels this binary offers: each one's kernelspec and
@@ -63,6 +68,8 @@ func run(args []string) error {
 		return install(args[1:])
 	case "kernel":
 		return runKernel(args[1:])
+	case "worker":
+		return runWorker(args[1:])
 	}
 	return fmt.Errorf("unknown command %q\nusage:\n%s", args[0], usage)
 }
@@ -70,7 +77,8 @@ func run(args []string) error {
 const usage = `  fsc-kernel install [--user | --sys-prefix | --prefix DIR] [--node URL]
   fsc-kernel kernel --language python|lua CONNECTION_FILE
   fsc-kernel run STUDY.lua|STUDY.py [--out results.json] [--node URL]
-  fsc-kernel version`
+  fsc-kernel version
+  fsc-kernel worker --language python|lua [--node URL]   (the kernel runs this)`
 
 func install(args []string) error {
 	fs := cli.New("fsc-kernel install", "  fsc-kernel install [--user | --sys-prefix | --prefix DIR] [--node URL]")
@@ -136,14 +144,48 @@ func runKernel(args []string) error {
 	if fs.NArg() != 1 {
 		return errors.New("kernel: give the connection file (Jupyter passes it)")
 	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("kernel: cannot find this binary to start its worker: %w", err)
+	}
+	url := nodeURL(*node)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	for _, l := range languages {
 		if l.spec.Language == *lang {
-			return kernel.Run(ctx, l.start, fs.Arg(0), nodeURL(*node), os.Getenv("FSC_TOKEN"), kernel.WithVersion(version))
+			start := func(env *script.Env) (script.Runtime, error) {
+				return worker.Start(env.Out, func() *exec.Cmd {
+					return exec.Command(self, "worker", "--language", *lang, "--node", url)
+				})
+			}
+			return kernel.Run(ctx, start, fs.Arg(0), url, os.Getenv("FSC_TOKEN"), kernel.WithVersion(version))
 		}
 	}
 	return fmt.Errorf("kernel: unknown language %q (python or lua)", *lang)
+}
+
+// runWorker is what the kernel runs in a child process: one interpreter,
+// speaking to the kernel on stdin and stdout. Interrupts reach it through
+// the kernel, not as signals: Jupyter signals the kernel's whole process
+// group, so the worker ignores SIGINT.
+func runWorker(args []string) error {
+	fs := cli.New("fsc-kernel worker", "  fsc-kernel worker --language python|lua [--node URL]   (the kernel runs this)")
+	lang := fs.String("language", "python", "the worker's language: python or lua")
+	node := fs.String("node", "", "the analyst's node `URL` (default FSC_NODE or http://127.0.0.1:15501)")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	signal.Ignore(os.Interrupt)
+	for _, l := range languages {
+		if l.spec.Language == *lang {
+			err := worker.Serve(l.start, nodeURL(*node), os.Getenv("FSC_TOKEN"), os.Stdin, os.Stdout)
+			if errors.Is(err, worker.ErrAbandoned) {
+				return nil // exiting stops the abandoned interpreter
+			}
+			return err
+		}
+	}
+	return fmt.Errorf("worker: unknown language %q (python or lua)", *lang)
 }
 
 func runStudy(args []string) error {

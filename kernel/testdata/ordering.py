@@ -98,6 +98,30 @@ class Ordering:
             check_nesting(self, self.until_idle(brief))
             self.check_probe()
 
+    def test_long_builtin_stops_for_good(self):
+        """A cell inside one long builtin call ignores the interrupt: the
+        cell ends as interrupted, says its session restarted, and nothing
+        of the kernel keeps computing it."""
+        cell = self.kc.execute(self.samples["builtin"])
+        seen = []
+        while not any(m["msg_type"] == "execute_input" and parent(m) == cell for m in seen):
+            seen.append(self.kc.get_iopub_msg(timeout=TIMEOUT))
+        time.sleep(0.3)
+        self.km.interrupt_kernel()
+        content = self.reply(cell)
+        self.assertEqual((content["status"], content.get("ename")), ("error", self.samples["interrupted"]), content)
+        got = seen + self.until_idle(cell)
+        check_nesting(self, got)
+        text = "".join(m["content"]["text"] for m in got if m["msg_type"] == "stream" and parent(m) == cell)
+        self.assertIn("restarted", text)
+        pid = self.km.provisioner.process.pid
+        deadline = time.monotonic() + TIMEOUT
+        while busy_ticks(pid) > 50:  # of 100 a second: no process of the kernel burns a core
+            self.assertLess(time.monotonic(), deadline, "the abandoned builtin still runs")
+        self.reply(self.kc.execute(self.samples["set"]))
+        self.until_idle(self.last)
+        self.check_probe()
+
     def test_stop_on_error_back_to_back(self):
         for _ in range(5):
             failing = self.kc.execute(self.samples["error"])
@@ -178,6 +202,26 @@ def count_shown(test, msgs, cell):
     return shown, shed
 
 
+def busy_ticks(pid):
+    """CPU ticks the process pid and its children use over one second."""
+    def ticks():
+        total = 0
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(d) == pid or int(fields[1]) == pid:  # fields[1] is the parent's pid
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total
+    before = ticks()
+    time.sleep(1)
+    return ticks() - before
+
+
 def kernel_rss(km):
     pid = km.provisioner.process.pid
     with open("/proc/%d/status" % pid) as f:
@@ -197,6 +241,7 @@ class PythonOrdering(Ordering, unittest.TestCase):
         "error": 'raise ValueError("boom")',
         "hello": "print('hello, world')",
         "flood": 'for i in range(100):\n    fsc.display(fsc.html("x" * 1000000))',
+        "builtin": "y = 7 ** (10 ** 8)",
         "interrupted": "KeyboardInterrupt",
     }
 
@@ -211,6 +256,7 @@ class LuaOrdering(Ordering, unittest.TestCase):
         "error": 'error("boom")',
         "hello": "print('hello, world')",
         "flood": 'for i = 1, 100 do fsc.display(fsc.html(string.rep("x", 1000000))) end',
+        "builtin": 'string.find(string.rep("a", 60), "(.-)(.-)(.-)(.-)(.-)(.-)(.-)(.-)b")',
         "interrupted": "interrupted",
     }
 
