@@ -290,3 +290,18 @@ func TestTailFindsTheFatalLine(t *testing.T) {
 		t.Fatalf("after a long line, fatal = %q", got)
 	}
 }
+
+// A worker whose host is gone (its stdin ends) exits, also in the middle
+// of a long builtin call.
+func TestWorkerOutlivesNoHost(t *testing.T) {
+	w, c := start(t, "python")
+	p := w.p
+	go w.Execute(context.Background(), "print('started')\ny = 7 ** (10 ** 8)")
+	c.waitFor(t, "started")
+	p.in.Close()
+	select {
+	case <-p.dead:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the worker outlived its host")
+	}
+}
