@@ -601,19 +601,41 @@ func TestShutdown(t *testing.T) {
 	}
 }
 
+// A shutdown stops the running cell: the cell ends as interrupted and gets
+// its reply before the sockets close, the kernel does not have to leave it
+// behind, and Serve returns without error.
 func TestShutdownStopsRunningCell(t *testing.T) {
 	tk := startKernel(t, "python", "k")
-	tk.c.send("shell", "execute_request", map[string]any{"code": cells["python"]["forever"]})
-	time.Sleep(100 * time.Millisecond)
+	cell := tk.c.send("shell", "execute_request", map[string]any{"code": "print('started')\n" + cells["python"]["forever"]})
+	started := tk.c.boxes["iopub"].wait(testTimeout, func(ms []*message) bool {
+		for _, m := range withParent(ms, cell) {
+			if m.Header.MsgType == "stream" && strings.Contains(fmt.Sprint(contentOf(m)["text"]), "started") {
+				return true
+			}
+		}
+		return false
+	})
+	if !started {
+		t.Fatal("the cell never started")
+	}
 	id := tk.c.send("control", "shutdown_request", map[string]any{"restart": true})
 	if r := contentOf(tk.c.reply("control", id)); r["restart"] != true {
 		t.Errorf("shutdown_reply %v", r)
 	}
+	if r := contentOf(tk.c.reply("shell", cell)); r["status"] != "error" || r["ename"] != cells["python"]["interrupted"] {
+		t.Errorf("the running cell's reply %v, want it interrupted", r)
+	}
 	select {
 	case err := <-tk.served:
 		tk.served <- err
+		if err != nil {
+			t.Errorf("Serve returned %v", err)
+		}
 	case <-time.After(testTimeout):
 		t.Fatal("Serve did not return")
+	}
+	if strings.Contains(tk.logs.String(), "did not stop") {
+		t.Errorf("the kernel stopped without its cell: %s", tk.logs.String())
 	}
 }
 
