@@ -79,9 +79,8 @@ func (k *Kernel) execute(r *request) {
 const (
 	// abortSettle is how long the shell must be quiet before an error
 	// reply goes out with stop_on_error: requests sent together arrive
-	// within it, even on a machine with every core busy (a frontend that
-	// is descheduled between two sends was measured at over 50 ms on two
-	// cores at a load of 12).
+	// within it, even on a machine with every core busy (at 50 ms, one
+	// stress run in fifty lost an abort on two cores at a load of 12).
 	abortSettle = 150 * time.Millisecond
 	// abortSettleLimit bounds that wait when requests keep coming.
 	abortSettleLimit = time.Second
