@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -198,19 +200,25 @@ func (f glmFamily) linkinv(eta float64) float64 {
 	return eta
 }
 
-// muEta is dmu/deta as R computes it.
-func (f glmFamily) muEta(eta float64) float64 {
+// eval returns, at eta, the fitted value mu, dmu/deta and the working
+// weight (dmu/deta)²/V(mu), with one exponential, as R's linkinv, mu.eta
+// and variance compute them.
+func (f glmFamily) eval(eta float64) (mu, me, w float64) {
 	switch f {
 	case famBinomial:
-		if eta > logitLimit || eta < -logitLimit {
-			return dblEps
+		if eta < -logitLimit || eta > logitLimit {
+			mu, me = f.linkinv(eta), dblEps
+		} else {
+			e := math.Exp(eta)
+			op := 1 + e
+			mu, me = e/op, e/(op*op)
 		}
-		e := math.Exp(eta)
-		return e / ((1 + e) * (1 + e))
+		return mu, me, me * me / (mu * (1 - mu))
 	case famPoisson:
-		return math.Max(math.Exp(eta), dblEps)
+		mu = math.Max(math.Exp(eta), dblEps)
+		return mu, mu, mu * mu / mu
 	}
-	return 1
+	return eta, 1, 1
 }
 
 func (f glmFamily) variance(mu float64) float64 {
@@ -476,13 +484,13 @@ func (g *glmLocal) combine(ctx context.Context, c Combiner, beta []float64, ybar
 	return t, nil
 }
 
-// round computes this party's sums at beta in one pass over its rows, a
+// chunk computes this party's sums at beta over rows lo to hi, a
 // block at a time: the linear predictor, fitted values, working weights w
 // and working response z of each complete row, then with s = √w the dot
 // products of the vectors s, s·(x_a - centre_a) and s·z (compensated sums
 // of gonum's vector kernels), which give Σw, Σw·x, Σw·z, XᵀWX and XᵀWz
 // about 0 exactly (768 bits) once the centres are added back.
-func (g *glmLocal) round(beta []float64, ybar float64, null bool) (*wideVec, error) {
+func (g *glmLocal) chunk(beta []float64, ybar float64, null bool, lo, hi int) *glmChunk {
 	k := len(g.design)
 	q := k + 2 // s, s·d_1..s·d_k, s·z
 	vecs := make([][]float64, q)
@@ -496,12 +504,12 @@ func (g *glmLocal) round(beta []float64, ybar float64, null bool) (*wideVec, err
 	eta := make([]float64, glmBlock)
 	yb := make([]float64, glmBlock)
 	idx := make([]int, 0, glmBlock)
-	gram := make([]momAcc, q*(q+1)/2)
-	var dev, loglik, nullDev, sy, lgam momAcc
-	var extreme, nonInteger float64
-	size := len(g.y)
-	for start := 0; start < size; start += glmBlock {
-		end := min(start+glmBlock, size)
+	c := &glmChunk{gram: make([]momAcc, q*(q+1)/2)}
+	gram := c.gram
+	dev, loglik, nullDev, sy, lgam := &c.dev, &c.loglik, &c.nullDev, &c.sy, &c.lgam
+	extreme, nonInteger := &c.extreme, &c.nonInteger
+	for start := lo; start < hi; start += glmBlock {
+		end := min(start+glmBlock, hi)
 		idx = idx[:0]
 		for i := start; i < end; i++ {
 			if g.rows[i] {
@@ -512,12 +520,19 @@ func (g *glmLocal) round(beta []float64, ybar float64, null bool) (*wideVec, err
 		if m == 0 {
 			continue
 		}
-		for j, i := range idx {
-			yb[j] = g.y[i]
+		whole := m == end-start // every row of the block: copy columns whole
+		if whole {
+			copy(yb, g.y[start:end])
+		} else {
+			for j, i := range idx {
+				yb[j] = g.y[i]
+			}
 		}
 		for a, d := range g.design {
 			col := xb[a][:m]
-			if d.num != nil {
+			if d.num != nil && whole {
+				copy(col, d.num[start:end])
+			} else if d.num != nil {
 				for j, i := range idx {
 					col[j] = d.num[i]
 				}
@@ -544,39 +559,48 @@ func (g *glmLocal) round(beta []float64, ybar float64, null bool) (*wideVec, err
 			}
 		}
 		s, sz := vecs[0][:m], vecs[q-1][:m]
+		var bDev, bLik float64 // the block's sums
 		for j, et := range e {
 			y := yb[j]
-			mu := g.fam.linkinv(et)
-			me := g.fam.muEta(et)
-			w := me * me / g.fam.variance(mu)
+			mu, me, w := g.fam.eval(et)
 			s[j] = math.Sqrt(w)
 			sz[j] = s[j] * (et + (y-mu)/me)
-			dev.add(g.fam.devResid(y, mu))
-			if g.fam.extreme(mu) {
-				extreme++
-			}
 			switch g.fam {
-			case famBinomial:
+			case famBinomial: // R's 2·(y·log(y/mu) + (1-y)·log((1-y)/(1-mu)))
 				if y == 1 {
-					loglik.add(math.Log(mu))
+					bDev += 2 * math.Log(1/mu)
 				} else {
-					loglik.add(math.Log1p(-mu))
+					bDev += 2 * math.Log(1/(1-mu))
 				}
 			case famPoisson:
 				l := -mu
 				if y != 0 {
 					l += y * math.Log(mu)
 				}
-				loglik.add(l)
+				bLik += l
+				bDev += g.fam.devResid(y, mu)
+			default:
+				bDev += (y - mu) * (y - mu)
 			}
-			if null {
-				nullDev.add(g.fam.devResid(y, ybar))
+			if g.fam.extreme(mu) {
+				*extreme++
 			}
-			if beta == nil {
+		}
+		dev.add(bDev)
+		loglik.add(bLik)
+		if null {
+			var b float64
+			for _, y := range yb[:m] {
+				b += g.fam.devResid(y, ybar)
+			}
+			nullDev.add(b)
+		}
+		if beta == nil {
+			for _, y := range yb[:m] {
 				sy.add(y)
 				if g.fam == famPoisson {
 					if y != math.Trunc(y) {
-						nonInteger++
+						*nonInteger++
 					}
 					lg, _ := math.Lgamma(y + 1)
 					lgam.add(lg)
@@ -598,14 +622,65 @@ func (g *glmLocal) round(beta []float64, ybar float64, null bool) (*wideVec, err
 			}
 		}
 	}
+	return c
+}
+
+// glmChunkRows is the number of rows one worker sums at a time; the
+// chunks' sums are added exactly, so the totals do not depend on how many
+// workers there are.
+const glmChunkRows = 1 << 16
+
+// glmChunk is one chunk's compensated sums.
+type glmChunk struct {
+	gram                           []momAcc
+	dev, loglik, nullDev, sy, lgam momAcc
+	extreme, nonInteger            float64
+}
+
+// round computes this party's sums at beta, its rows in chunks worked on
+// in parallel, and lays them out for the secure sum.
+func (g *glmLocal) round(beta []float64, ybar float64, null bool) (*wideVec, error) {
+	k := len(g.design)
+	q := k + 2
+	size := len(g.y)
+	chunks := make([]*glmChunk, (size+glmChunkRows-1)/glmChunkRows)
+	next := make(chan int, len(chunks))
+	for i := range chunks {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(chunks)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				chunks[i] = g.chunk(beta, ybar, null, i*glmChunkRows, min((i+1)*glmChunkRows, size))
+			}
+		}()
+	}
+	wg.Wait()
+	// Each chunk's sums, exactly, added in 768-bit arithmetic.
+	total := func(get func(c *glmChunk) *momAcc) (*big.Float, error) {
+		t := momNew()
+		for _, c := range chunks {
+			v, ok := get(c).big()
+			if !ok {
+				return nil, fmt.Errorf("glm: the weighted sums overflow float64: the values spread too widely")
+			}
+			t.Add(t, v)
+		}
+		return t, nil
+	}
+	var extreme, nonInteger float64
+	for _, c := range chunks {
+		extreme += c.extreme
+		nonInteger += c.nonInteger
+	}
 	// Gram index of (a, b), a ≤ b, over q vectors.
 	at := func(a, b int) int { return a*q - a*(a-1)/2 + (b - a) }
 	G := func(a, b int) (*big.Float, error) {
-		v, ok := gram[at(a, b)].big()
-		if !ok {
-			return nil, fmt.Errorf("glm: the weighted sums overflow float64: the values spread too widely")
-		}
-		return v, nil
+		return total(func(c *glmChunk) *momAcc { return &c.gram[at(a, b)] })
 	}
 	vec := newWideVec(quadWindow)
 	vec.count(float64(g.n))
@@ -667,10 +742,14 @@ func (g *glmLocal) round(beta []float64, ybar float64, null bool) (*wideVec, err
 			return nil, err
 		}
 	}
-	for _, acc := range []*momAcc{&dev, &loglik, &nullDev, &sy, &lgam} {
-		v, ok := acc.big()
-		if !ok {
-			return nil, fmt.Errorf("glm: the deviance or the response's sums overflow float64")
+	for _, get := range []func(c *glmChunk) *momAcc{
+		func(c *glmChunk) *momAcc { return &c.dev }, func(c *glmChunk) *momAcc { return &c.loglik },
+		func(c *glmChunk) *momAcc { return &c.nullDev }, func(c *glmChunk) *momAcc { return &c.sy },
+		func(c *glmChunk) *momAcc { return &c.lgam },
+	} {
+		v, err := total(get)
+		if err != nil {
+			return nil, err
 		}
 		if err := put(v, "a deviance"); err != nil {
 			return nil, err
@@ -719,8 +798,8 @@ func (g *glmLocal) finish(beta []float64, cov *mat.SymDense, r, first *glmTotals
 		Iterations: iter, Converged: converged, Dispersion: 1, Levels: g.levels,
 	}
 	switch g.fam {
-	case famBinomial:
-		res.AIC = -2*r.loglik + 2*float64(p)
+	case famBinomial: // -2·Σlog dbinom(y, 1, mu) is the deviance for 0/1 y
+		res.AIC = r.dev + 2*float64(p)
 	case famPoisson:
 		res.AIC = -2*(r.loglik-momFloat(first.lgam)) + 2*float64(p)
 		if first.nonInteger > 0 {
