@@ -348,6 +348,7 @@ var Funcs = []*Func{
 			}
 			return olsRich(str(a, "y"), append([]string{"(Intercept)"}, xs...), r), nil
 		}},
+	glmFunc, ttestFunc, chisqFunc, meanCIFunc, propCIFunc,
 }
 
 func bivariate(name, doc, key string) *Func {

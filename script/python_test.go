@@ -899,7 +899,7 @@ func TestPythonCompleteInspect(t *testing.T) {
 	}{
 		{code: "fsc.ta", cursor: 6, want: []string{"table"}, start: 4, end: 6},
 		{code: "x = fsc.ta", cursor: 10, want: []string{"table"}, start: 8, end: 10},
-		{code: "t.me", cursor: 4, want: []string{"mean", "median"}, start: 2, end: 4},
+		{code: "t.me", cursor: 4, want: []string{"mean", "mean_ci", "median"}, start: 2, end: 4},
 		{code: "t.", cursor: 2, want: methods, start: 2, end: 2},
 		{code: "t.where('x').co", cursor: 15, want: nil, start: 13, end: 15},
 		{code: "my_v", cursor: 4, want: []string{"my_variable"}, start: 0, end: 4},

@@ -99,6 +99,8 @@ func linkedAggregates(mp string, ds *DatasetRef, p *params) int {
 		return k
 	case "StatisticsBivariate":
 		return 5 // Σx, Σy, Σx², Σy², Σxy
+	case "GLM":
+		return glmLinked(ds)
 	case "Regression":
 		k := len(ds.Columns) - 1
 		if k < 1 {

@@ -14,16 +14,17 @@ import (
 // input is one party's checked data for a microprotocol: whichever fields
 // its microprotocol reads.
 type input struct {
-	x, y  []float64      // values; pairs as x and y
-	rows  [][]float64    // regressors of each row (y holds the response)
-	a, b  []string       // categories; category pairs as a and b
-	items []string       // a set (PSI)
-	vars  [][]float64    // columns to fit, shared with the table (regressors, then y)
-	sel   []bool         // the rows of vars selected (nil: all)
-	names []string       // the regressors' column names
-	part  *stats.OLSPart // sufficient statistics, when the table's gram covers the fit
-	n     int            // a count, or the rows a pre-added x covers
-	added bool           // x holds one value already added over n rows
+	x, y  []float64       // values; pairs as x and y
+	rows  [][]float64     // regressors of each row (y holds the response)
+	a, b  []string        // categories; category pairs as a and b
+	items []string        // a set (PSI)
+	vars  [][]float64     // columns to fit, shared with the table (regressors, then y)
+	sel   []bool          // the rows of vars selected (nil: all)
+	names []string        // the regressors' column names
+	part  *stats.OLSPart  // sufficient statistics, when the table's gram covers the fit
+	cols  []*stats.Column // GLM: the response, then the covariates
+	n     int             // a count, or the rows a pre-added x covers
+	added bool            // x holds one value already added over n rows
 	// Category counts, computed once: label -> count, and for pairs
 	// [a, b] -> count.
 	counts     map[string]float64

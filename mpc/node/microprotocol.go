@@ -293,6 +293,7 @@ var microprotocols = map[string]*microprotocol{
 			return r.Map(), nil
 		},
 	},
+	"GLM": {table: glmTable, run: glmRun},
 	"StatisticsFrequency": {
 		own: ownLabels,
 		table: func(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {

@@ -8,9 +8,10 @@ import (
 
 // params are a computation's checked parameters.
 type params struct {
-	probs []float64 // Quantiles: probabilities
-	edges []float64 // Histogram: bin edges
-	names []string  // Regression: regressor names
+	probs  []float64 // Quantiles: probabilities
+	edges  []float64 // Histogram: bin edges
+	names  []string  // Regression: regressor names
+	family string    // GLM: binomial, poisson or gaussian
 	// StatisticsUnivariate over node-held data: also the minimum and
 	// maximum (each node's policy.extremes must allow them).
 	extremes bool
@@ -41,10 +42,12 @@ func numberList(v any, what string, max int) ([]float64, error) {
 // are errors, so a misspelt option never passes silently.
 func (n *Node) parseParams(mp string, raw map[string]any) (*params, error) {
 	p := &params{}
+	var err error
 	allowed := map[string][]string{
 		"Quantiles":            {"probabilities"},
 		"Histogram":            {"edges", "bins", "range"},
 		"Regression":           {"names"},
+		"GLM":                  {"family"},
 		"StatisticsUnivariate": {"extremes"},
 	}[mp]
 	for k := range raw {
@@ -116,6 +119,10 @@ func (n *Node) parseParams(mp string, raw map[string]any) (*params, error) {
 				return nil, bad("parameters.extremes: expected true or false, got %s", jsonType(v))
 			}
 			p.extremes = b
+		}
+	case "GLM":
+		if p.family, err = glmFamily(raw["family"]); err != nil {
+			return nil, err
 		}
 	case "Regression":
 		if v, ok := raw["names"]; ok {

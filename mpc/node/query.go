@@ -193,7 +193,7 @@ func (n *Node) prepare(q *query) (*input, *params, *releasePlan, error) {
 		return nil, nil, nil, err
 	}
 	if !cellKinds[q.Microprotocol] {
-		res, err := plan.mem.reserve([]releaseSet{{what: "cohort", rows: plan.cohort}})
+		res, err := plan.mem.reserve(append([]releaseSet{{what: "cohort", rows: plan.cohort}}, plan.linked...))
 		if err != nil {
 			return nil, nil, nil, refused(err.(*refusal))
 		}

@@ -19,7 +19,10 @@ type releasePlan struct {
 	bins  []*roaring.Bitmap
 	cells map[string]*roaring.Bitmap
 	pairs map[[2]string]*roaring.Bitmap
-	res   *reservation
+	// linked are row sets released beside the cohort: a model's factor
+	// levels (GLM).
+	linked []releaseSet
+	res    *reservation
 }
 
 // commit says the computation released what it reserved.
@@ -85,6 +88,10 @@ func planRelease(mp string, t *stats.Table, ix *rowIndex, rows []bool, ds *Datas
 			if bm != nil {
 				plan.cells[names[k]] = bm
 			}
+		}
+	case "GLM":
+		if plan.linked, err = glmLevelSets(ix, cols, plan.cohort); err != nil {
+			return nil, err
 		}
 	case "StatisticsContingency":
 		if len(cols) != 2 {
