@@ -290,7 +290,7 @@ var Funcs = []*Func{
 			if err != nil {
 				return nil, err
 			}
-			return newRich("summary of "+str(a, "column"), r), nil
+			return summaryRich(str(a, "column"), r), nil
 		}},
 	{Name: "histogram", On: OnTable, Doc: "histogram(column, bins=[edges] | bins=n, range=[lo, hi]): counts per bin [a, b), the last bin closed.",
 		Params: []Param{{Name: "column", Kind: String}, {Name: "bins", Kind: Any}, {Name: "range", Kind: Numbers, Optional: true}},

@@ -785,10 +785,12 @@ func TestPythonGapsMatchCPython(t *testing.T) {
 	}
 }
 
-// TestPythonCancel: cancelling a cell stops it within milliseconds, and the
+// TestPythonCancel: cancelling a cell stops it, not by abandoning its
+// interpreter after the grace (which would say *script.Abandoned), and the
 // namespace survives.
 func TestPythonCancel(t *testing.T) {
-	const after, bound = 200 * time.Millisecond, 300 * time.Millisecond
+	const after = 200 * time.Millisecond
+	var abandoned *script.Abandoned
 	s := newPySession(t, "http://127.0.0.1:1")
 	s.run(t, "kept = 42")
 	for _, code := range []string{
@@ -803,15 +805,10 @@ func TestPythonCancel(t *testing.T) {
 		"sorted(range(10**7), key=lambda v: -v)",
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), after)
-		start := time.Now()
 		_, err := s.Execute(ctx, code)
-		elapsed := time.Since(start)
 		cancel()
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("%q: %v, want context.DeadlineExceeded", code, err)
-		}
-		if elapsed > after+bound {
-			t.Errorf("%q stopped after %v, want at most %v", code, elapsed, after+bound)
+		if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &abandoned) {
+			t.Errorf("%q: %v, want context.DeadlineExceeded, the cell stopped by the cancel", code, err)
 		}
 		if got := s.run(t, "kept")["text/plain"]; got != "42" {
 			t.Errorf("after %q: kept = %s", code, got)
@@ -824,10 +821,9 @@ func TestPythonCancel(t *testing.T) {
 	// Cancelled explicitly, with output before.
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(after, cancel)
-	start := time.Now()
 	_, err := s.Execute(ctx, "print('started')\nwhile True:\n    kept = kept")
-	if !errors.Is(err, context.Canceled) || time.Since(start) > after+bound {
-		t.Errorf("cancel: %v after %v", err, time.Since(start))
+	if !errors.Is(err, context.Canceled) || errors.As(err, &abandoned) {
+		t.Errorf("cancel: %v", err)
 	}
 	if out := s.output(); out != "started\n" {
 		t.Errorf("output %q", out)
@@ -843,11 +839,10 @@ func TestPythonCancel(t *testing.T) {
 	slow := newPySession(t, node.URL)
 	slow.run(t, "kept = 7")
 	ctx, cancel = context.WithTimeout(context.Background(), after)
-	start = time.Now()
 	_, err = slow.Execute(ctx, "try:\n    fsc.table('patients').count()\nexcept fsc.Error:\n    pass")
 	cancel()
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > after+bound {
-		t.Errorf("a computation in flight: %v after %v", err, time.Since(start))
+	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &abandoned) {
+		t.Errorf("a computation in flight: %v", err)
 	}
 	if got := slow.run(t, "kept")["text/plain"]; got != "7" {
 		t.Errorf("after a cancelled computation: kept = %s", got)
@@ -858,13 +853,13 @@ func TestPythonCancel(t *testing.T) {
 	s.run(t, "kept = 42")
 	ctx, cancel = context.WithTimeout(context.Background(), after)
 	defer cancel()
-	start = time.Now()
 	_, err = s.Execute(ctx, "big = 3 ** 60000000")
-	elapsed := time.Since(start)
-	if !errors.Is(err, context.DeadlineExceeded) || elapsed > after+time.Second+bound {
-		t.Errorf("builtin: %v after %v", err, elapsed)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("builtin: %v", err)
 	}
-	if out := s.output(); strings.Contains(out, "restarted") {
+	if out := s.output(); strings.Contains(out, "restarted") != errors.As(err, &abandoned) {
+		t.Errorf("builtin: the output %q and the error %v disagree on whether the session restarted", out, err)
+	} else if strings.Contains(out, "restarted") {
 		if e := s.fail(t, "kept"); e.Kind != "NameError" {
 			t.Errorf("after a restart: %v", e)
 		}

@@ -216,3 +216,45 @@ func pvalue(p float64) string {
 	}
 	return fmt.Sprintf("%.3g", p)
 }
+
+// summaryOrder is the order in which a summary shows its statistics, as an
+// analyst reads them: size and location, spread, shape, the other means.
+// Statistics not listed follow in alphabetical order.
+var summaryOrder = []string{
+	"samples", "mean", "standard_deviation", "variance", "standard_error_of_sample_mean",
+	"minimum", "maximum", "sum", "skewness", "kurtosis", "kurtosis_excess",
+	"coefficient_of_variation", "geometric_mean", "harmonic_mean", "root_mean_square",
+}
+
+// summaryRich shows a summary as a table of statistic and value. A value a
+// node does not release (null) shows as the suppressed mark.
+func summaryRich(column string, res map[string]any) *Rich {
+	names := slices.Clone(summaryOrder)
+	for _, k := range slices.Sorted(maps.Keys(res)) {
+		if !slices.Contains(names, k) {
+			names = append(names, k)
+		}
+	}
+	t := &textTable{caption: "summary of " + column, head: []string{"statistic", "value"}, rowHeads: true}
+	hidden := false
+	for _, k := range names {
+		v, ok := res[k]
+		if !ok {
+			continue
+		}
+		s := suppressedMark
+		switch x := v.(type) {
+		case int64:
+			s = fmt.Sprint(x)
+		case float64:
+			s = num(x)
+		default:
+			hidden = true
+		}
+		t.rows = append(t.rows, []string{strings.ReplaceAll(k, "_", " "), s})
+	}
+	if hidden {
+		t.notes = append(t.notes, suppressedMark+": not released (see the node's disclosure rules)")
+	}
+	return t.show(newRich("summary of "+column, res))
+}
