@@ -46,6 +46,14 @@ type Session struct {
 	rng   *rand.ChaCha8
 	steps map[string]int
 	done  bool
+	waits map[string]waiting // party -> the Recv calls blocked on it
+}
+
+// waiting counts the Recv calls blocked on one party, and since when the
+// oldest of them waits.
+type waiting struct {
+	calls int
+	since time.Time
 }
 
 // Config describes a session to open.
@@ -195,7 +203,7 @@ func (s *Session) Recv(ctx context.Context, from, step string) ([]byte, error) {
 		probes = t.C
 	}
 	k := mailKey{step, from}
-	for {
+	for first := true; ; first = false {
 		s.hub.mu.Lock()
 		if body, ok := s.hub.take(s.box, k); ok {
 			s.hub.mu.Unlock()
@@ -208,6 +216,10 @@ func (s *Session) Recv(ctx context.Context, from, step string) ([]byte, error) {
 		}
 		wait := s.box.notify
 		s.hub.mu.Unlock()
+		if first {
+			s.root().blocked(from, 1)
+			defer s.root().blocked(from, -1)
+		}
 		select {
 		case <-wait:
 		case <-ctx.Done():
@@ -222,6 +234,50 @@ func (s *Session) Recv(ctx context.Context, from, step string) ([]byte, error) {
 			}
 		}
 	}
+}
+
+// root is the session a view made by Sub shares.
+func (s *Session) root() *Session {
+	if s.parent != nil {
+		return s.parent
+	}
+	return s
+}
+
+// blocked counts a Recv call that starts (delta 1) or stops (delta -1)
+// waiting for party.
+func (s *Session) blocked(party string, delta int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.waits == nil {
+		s.waits = map[string]waiting{}
+	}
+	w := s.waits[party]
+	if w.calls == 0 {
+		w.since = time.Now()
+	}
+	w.calls += delta
+	if w.calls <= 0 {
+		delete(s.waits, party)
+		return
+	}
+	s.waits[party] = w
+}
+
+// Waiting returns the parties this party has waited on for at least d,
+// its Recv calls blocked for want of their messages, in session order. It
+// tells who holds a computation up; it says nothing of any message.
+func (s *Session) Waiting(d time.Duration) []string {
+	r := s.root()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, p := range r.Parties {
+		if w, ok := r.waits[p]; ok && time.Since(w.since) >= d {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Abort ends the session at this party at once and tells every other

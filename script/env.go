@@ -73,7 +73,9 @@ func (e *Env) display(mime map[string]string, id string, update bool) {
 }
 
 // compute runs one computation at the node, records it, and reports
-// progress when it takes longer than Out.ProgressAfter.
+// progress when it takes longer than Out.ProgressAfter: which statistic
+// runs, and, as the node tells while it runs, which members it waits on
+// (for their owner's approval, or for their part of the computation).
 func (e *Env) compute(ctx context.Context, r client.Request) (map[string]any, error) {
 	start := time.Now()
 	done := make(chan struct{})
@@ -81,20 +83,10 @@ func (e *Env) compute(ctx context.Context, r client.Request) (map[string]any, er
 	if e.Out.Progress == nil {
 		close(shown)
 	} else {
-		after := e.Out.ProgressAfter
-		if after <= 0 {
-			after = time.Second
-		}
+		r.ID = client.NewComputationID()
 		go func() {
 			defer close(shown)
-			select {
-			case <-done:
-			case <-time.After(after):
-				what := statistic(r)
-				e.Out.Progress("computing "+what+" with every member…", false)
-				<-done
-				e.Out.Progress(what+" done", true)
-			}
+			e.follow(ctx, r, done)
 		}()
 	}
 	res, err := e.Client.Compute(ctx, r)
@@ -123,6 +115,76 @@ func (e *Env) compute(ctx context.Context, r client.Request) (map[string]any, er
 		return nil, err
 	}
 	return res.Result, nil
+}
+
+// statusEvery is how often a progress display asks the node how a
+// computation stands.
+const statusEvery = 300 * time.Millisecond
+
+// follow shows the progress of computation r until done is closed, once
+// it has run for Out.ProgressAfter.
+func (e *Env) follow(ctx context.Context, r client.Request, done <-chan struct{}) {
+	after := e.Out.ProgressAfter
+	if after <= 0 {
+		after = time.Second
+	}
+	select {
+	case <-done:
+		return
+	case <-time.After(after):
+	}
+	what := statistic(r)
+	text := progressText(what, nil)
+	e.Out.Progress(text, false)
+	tick := time.NewTicker(statusEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			e.Out.Progress(what+" done", true)
+			return
+		case <-tick.C:
+			sctx, cancel := context.WithTimeout(ctx, statusEvery)
+			st, err := e.Client.Status(sctx, r.ID)
+			cancel()
+			if err != nil {
+				continue // not begun, ended, or an older node: the text stays
+			}
+			if t := progressText(what, st); t != text {
+				text = t
+				e.Out.Progress(text, false)
+			}
+		}
+	}
+}
+
+// progressText says what runs and whom it waits on: "computing the median
+// of age — waiting for hospital-b's approval".
+func progressText(what string, st *client.Status) string {
+	switch {
+	case st != nil && len(st.Approval) > 0:
+		return "computing " + what + " — waiting for " + possessive(st.Approval) + " approval"
+	case st != nil && len(st.WaitingFor) > 0:
+		return "computing " + what + " — waiting for " + andList(st.WaitingFor)
+	}
+	return "computing " + what + " with every member…"
+}
+
+// andList joins names as a sentence does: "a", "a and b", "a, b and c".
+func andList(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// possessive is "a's", "a's and b's".
+func possessive(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n + "'s"
+	}
+	return andList(out)
 }
 
 // Output records a named result of a study.

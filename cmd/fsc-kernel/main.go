@@ -227,7 +227,7 @@ func runStudy(args []string) error {
 				fmt.Fprintf(os.Stderr, "\r\033[K")
 				return
 			}
-			fmt.Fprintf(os.Stderr, "\r… %s", s)
+			fmt.Fprintf(os.Stderr, "\r\033[K… %s", s)
 		}
 	}
 	rep, err := script.RunStudy(ctx, study, url, os.Getenv("FSC_TOKEN"), output)

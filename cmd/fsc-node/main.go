@@ -5,6 +5,9 @@
 //	fsc-node --config hospital-a.toml     federation member
 //	fsc-node init --config hospital-a.toml
 //	fsc-node init --name hospital-a --cert a.crt --key a.key [--host HOST]
+//	fsc-node pending --config hospital-a.toml [--json]
+//	fsc-node approve --config hospital-a.toml ID
+//	fsc-node deny --config hospital-a.toml ID
 //	fsc-node version
 package main
 
@@ -28,15 +31,22 @@ const synopsis = `  fsc-node --port PORT [--timeout D] [-v]     a development no
   fsc-node --config FILE [-v]                 a federation member
   fsc-node init --config FILE                 create the key and certificate FILE's [tls] names
   fsc-node init --name NAME --cert FILE --key FILE [--host HOST]
+  fsc-node pending --config FILE [--json]     the queries waiting for your approval
+  fsc-node approve --config FILE ID           approve one (auto_join = false)
+  fsc-node deny --config FILE ID              deny one
   fsc-node version
 
-"fsc-node init -h" shows init's flags.`
+"fsc-node init -h", "fsc-node pending -h" ... show each command's flags.`
 
 func run(args []string) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "init":
 			return initIdentity(args[1:])
+		case "pending":
+			return pending(args[1:])
+		case "approve", "deny":
+			return decide(args[0], args[1:])
 		case "version", "--version":
 			fmt.Println("fsc-node", node.Version)
 			return nil

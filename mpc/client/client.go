@@ -7,11 +7,14 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -86,6 +89,10 @@ type Request struct {
 	Network       *Network
 	Dataset       *Dataset
 	Parameters    map[string]any
+	// ID, when set, names the computation so that Status can follow it
+	// while it runs (NewComputationID makes one). FSC clients do not send
+	// it; the node computes the same either way.
+	ID string
 }
 
 // Result is a computation's answer: how many parties gave input, and the
@@ -95,8 +102,16 @@ type Result struct {
 	Result map[string]any `json:"result"`
 }
 
+// computationHeader carries Request.ID.
+const computationHeader = "Fsc-Computation"
+
 // do sends one FSC call and decodes the answer's envelope.
 func (c *Client) do(ctx context.Context, method, path string, body any) (map[string]any, error) {
+	return c.doWith(ctx, method, path, body, nil)
+}
+
+// doWith is do with extra request headers.
+func (c *Client) doWith(ctx context.Context, method, path string, body any, header http.Header) (map[string]any, error) {
 	if body == nil {
 		body = map[string]any{}
 	}
@@ -109,6 +124,9 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (map[str
 		return nil, fmt.Errorf("the node URL %q is not a URL such as http://127.0.0.1:15501", c.URL)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
@@ -173,7 +191,15 @@ func (c *Client) Attribute(ctx context.Context, uuid, name string) (string, erro
 // Call calls an object with named arguments (PATCH /representation/{uuid})
 // and returns the uuid of the answer.
 func (c *Client) Call(ctx context.Context, uuid string, kwargs map[string]any) (string, error) {
-	out, err := c.do(ctx, http.MethodPatch, "/representation/"+uuid, map[string]any{"args": []any{}, "kwargs": kwargs})
+	return c.call(ctx, uuid, kwargs, "")
+}
+
+func (c *Client) call(ctx context.Context, uuid string, kwargs map[string]any, id string) (string, error) {
+	var header http.Header
+	if id != "" {
+		header = http.Header{computationHeader: {id}}
+	}
+	out, err := c.doWith(ctx, http.MethodPatch, "/representation/"+uuid, map[string]any{"args": []any{}, "kwargs": kwargs}, header)
 	if err != nil {
 		return "", err
 	}
@@ -236,12 +262,12 @@ func (c *Client) Compute(ctx context.Context, r Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	id, err := c.Call(ctx, fn, kw)
+	id, err := c.call(ctx, fn, kw, r.ID)
 	var ae *Error
 	if errors.As(err, &ae) && ae.Status == http.StatusNotFound && strings.Contains(ae.Message, fn) {
 		// the node restarted: find its compute member again
 		if fn, err = c.compute(ctx, true); err == nil {
-			id, err = c.Call(ctx, fn, kw)
+			id, err = c.call(ctx, fn, kw, r.ID)
 		}
 	}
 	if err != nil {
@@ -252,6 +278,43 @@ func (c *Client) Compute(ctx context.Context, r Request) (*Result, error) {
 		return nil, err
 	}
 	return &res, nil
+}
+
+// NewComputationID returns a fresh random id for Request.ID.
+func NewComputationID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// Status is how a running computation stands at the analyst's node.
+type Status struct {
+	ID string `json:"id"`
+	// Phase is "asking" (the members are asked to take part) or
+	// "computing".
+	Phase string `json:"phase"`
+	// Approval lists the members whose owner has yet to approve the query.
+	Approval []string `json:"approval"`
+	// WaitingFor lists the members the node has waited on for a while.
+	WaitingFor []string `json:"waiting_for"`
+}
+
+// Status asks the node how the computation named id (Request.ID) stands
+// while it runs (GET /computations/{id}). Only the analyst who started it
+// gets an answer; an unknown or ended computation is a 404 Error.
+func (c *Client) Status(ctx context.Context, id string) (*Status, error) {
+	out, err := c.do(ctx, http.MethodGet, "/computations/"+url.PathEscape(id), nil)
+	if err != nil {
+		return nil, err
+	}
+	data, _ := json.Marshal(out)
+	var s Status
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("node %s: /computations: %w", c.URL, err)
+	}
+	return &s, nil
 }
 
 // Info describes the node: its name, version, federation members, datasets

@@ -25,6 +25,9 @@ type auditEntry struct {
 	Error         string      `json:"error,omitempty"`
 	Released      any         `json:"released,omitempty"`
 	RevealedTo    []string    `json:"revealed_to,omitempty"`
+	// Approval says when this node's owner approved the query, when it
+	// waited for approval (auto_join = false).
+	Approval string `json:"approval,omitempty"`
 }
 
 // auditLog appends JSON lines to a file opened append-only.

@@ -60,8 +60,14 @@ type DatasetConfig struct {
 type Policy struct {
 	// MinCell: no released count, cell or cohort below it (default 5).
 	MinCell int `toml:"min_cell"`
-	// AutoJoin answers federation queries without a person.
+	// AutoJoin answers other members' dataset queries without a person
+	// (default false: each query waits for the owner's approval, given
+	// with `fsc-node approve`). The node's own analysts need no approval.
 	AutoJoin bool `toml:"auto_join"`
+	// ApprovalTimeout is how long a query waits for the owner's approval
+	// before it is refused (default 10m), and, at a member that accepted,
+	// how long it waits for another member's owner.
+	ApprovalTimeout Duration `toml:"approval_timeout"`
 	// Analysts lists sources of bearer tokens ("token-file:PATH") that
 	// non-loopback clients must present.
 	Analysts []string `toml:"analysts"`
@@ -93,6 +99,12 @@ type Policy struct {
 	// a request from any other browser origin is refused (default none).
 	Origins []string `toml:"origins"`
 }
+
+// Bounds of policy.approval_timeout.
+const (
+	DefaultApprovalTimeout = 10 * time.Minute
+	MaxApprovalTimeout     = 24 * time.Hour
+)
 
 // Member is one federation member, as the federation file lists it.
 type Member struct {
@@ -183,6 +195,12 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	if cfg.Timeout.Duration == 0 {
 		cfg.Timeout.Duration = 30 * time.Second
+	}
+	if cfg.Policy.ApprovalTimeout.Duration == 0 {
+		cfg.Policy.ApprovalTimeout.Duration = DefaultApprovalTimeout
+	}
+	if d := cfg.Policy.ApprovalTimeout.Duration; d < time.Second || d > MaxApprovalTimeout {
+		return nil, configError(path, "policy.approval_timeout", "must be between 1s and %v, got %v", MaxApprovalTimeout, d)
 	}
 	for name, ds := range cfg.Datasets {
 		if ds.File == "" {

@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 const goodFederation = `
@@ -54,16 +56,28 @@ func TestLoadConfigGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Policy.MinCell != 5 || cfg.Timeout.Seconds() != 30 || !cfg.Policy.AutoJoin {
+	if cfg.Policy.MinCell != 5 || cfg.Timeout.Seconds() != 30 || !cfg.Policy.AutoJoin || cfg.Policy.ApprovalTimeout.Duration != 10*time.Minute {
 		t.Errorf("defaults: %+v", cfg.Policy)
 	}
 	if cfg.Datasets["patients"].File != filepath.Join(dir, "patients.csv") || cfg.Members[1].API != "http://127.0.0.1:15502" {
 		t.Errorf("paths and urls not resolved: %+v %+v", cfg.Datasets, cfg.Members)
 	}
-	// The node starts: it creates its identity and loads its dataset.
+	// The node starts: it creates its identity, loads its dataset and
+	// writes its owner's credential, readable by its user only.
 	n, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if st, err := os.Stat(OwnerTokenPath(cfg)); err != nil || runtime.GOOS != "windows" && st.Mode().Perm() != 0o600 {
+		t.Errorf("owner credential: %v %v, want mode 0600", st, err)
+	}
+	if b, _ := os.ReadFile(OwnerTokenPath(cfg)); strings.TrimSpace(string(b)) != n.ownerToken || len(n.ownerToken) != 64 {
+		t.Errorf("owner credential file %q, node holds %q", b, n.ownerToken)
+	}
+	// auto_join left out is false: queries wait for the owner.
+	dir2 := writeFiles(t, map[string]string{"a.toml": strings.Replace(goodConfig, "auto_join = true", `approval_timeout = "90s"`, 1), "federation.toml": goodFederation})
+	if cfg2, err := LoadConfig(filepath.Join(dir2, "a.toml")); err != nil || cfg2.Policy.AutoJoin || cfg2.Policy.ApprovalTimeout.Duration != 90*time.Second {
+		t.Errorf("auto_join by default: %+v, %v", cfg2, err)
 	}
 	if _, err := os.Stat(cfg.TLS.Key); err != nil || n.datasets["patients"].Rows != 1 {
 		t.Fatalf("identity or dataset missing: %v", err)
@@ -81,6 +95,8 @@ func TestLoadConfigErrorsNameFileAndKey(t *testing.T) {
 		{"min_cell", strings.Replace(goodConfig, "auto_join = true", "min_cell = 0", 1), goodFederation, "policy.min_cell: must be at least 1"},
 		{"unknown microprotocol", strings.Replace(goodConfig, "auto_join = true", `microprotocols = ["Magic"]`, 1), goodFederation, `policy.microprotocols: unknown microprotocol "Magic"`},
 		{"timeout", "timeout = \"soon\"\n" + goodConfig, goodFederation, "soon"},
+		{"approval_timeout short", strings.Replace(goodConfig, "auto_join = true", `approval_timeout = "10ms"`, 1), goodFederation, "policy.approval_timeout: must be between 1s and 24h0m0s"},
+		{"approval_timeout long", strings.Replace(goodConfig, "auto_join = true", `approval_timeout = "48h"`, 1), goodFederation, "policy.approval_timeout: must be between 1s and 24h0m0s"},
 		{"not a member", strings.Replace(goodConfig, `name = "a"`, `name = "z"`, 1), goodFederation, "federation.toml: member: z is not a member"},
 		{"one member", goodConfig, goodFederation[:strings.Index(goodFederation, "[[member]]\nname = \"b\"")], "at least two members"},
 		{"http peer", goodConfig, strings.Replace(goodFederation, "https://127.0.0.1:15602", "http://127.0.0.1:15602", 1), "member[1].peer"},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
 	"github.com/fsc-kernel/fsc-kernel/mpc/client"
+	"github.com/fsc-kernel/fsc-kernel/mpc/node"
 )
 
 // TestRealFederationGuide follows the README's "Running a real federation"
@@ -23,7 +24,9 @@ import (
 // addresses, each with its own config, `fsc-node init` for its peer
 // identity and for its client certificate, the certificates exchanged in
 // a federation file, HTTPS for clients and a bearer token; then an analyst
-// with the token and the node's certificate computes over all three.
+// with the token and the node's certificate computes over all three, and
+// hospital-c's owner (auto_join left at its default, false) approves the
+// query with fsc-node approve.
 func TestRealFederationGuide(t *testing.T) {
 	hosts := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
 	for _, h := range hosts[1:] {
@@ -41,7 +44,9 @@ func TestRealFederationGuide(t *testing.T) {
 	dir := t.TempDir()
 	names := []string{"hospital-a", "hospital-b", "hospital-c"}
 	data, _ := filepath.Abs(filepath.Join(exampleDir, "data"))
-	// Step 1: each owner writes a config and a token file.
+	// Step 1: each owner writes a config and a token file. hospital-c
+	// keeps the default auto_join = false: its owner approves each query.
+	autoJoin := map[string]string{"hospital-a": "auto_join = true\n", "hospital-b": "auto_join = true\n"}
 	var federation strings.Builder
 	for i, name := range names {
 		home := filepath.Join(dir, name)
@@ -67,9 +72,8 @@ identifiers = ["patient_id"]
 
 [policy]
 min_cell  = 5
-auto_join = true
-analysts  = ["token-file:analysts.txt"]
-`, name, hosts[i], api, hosts[i], peer, filepath.Join(data, name, "patients.csv"))
+%sanalysts  = ["token-file:analysts.txt"]
+`, name, hosts[i], api, hosts[i], peer, filepath.Join(data, name, "patients.csv"), autoJoin[name])
 		if err := os.WriteFile(filepath.Join(home, "node.toml"), []byte(config), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -127,18 +131,43 @@ analysts  = ["token-file:analysts.txt"]
 	c := client.New(fmt.Sprintf("https://%s:%d", hosts[0], api))
 	c.HTTP = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	c.Token = "token-for-ana-0123456789"
-	var res *client.Result
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		res, err = c.Compute(ctx, client.Request{Microprotocol: "Count", Dataset: &client.Dataset{Table: "patients"}})
-		cancel()
-		if err == nil || time.Now().After(deadline) {
-			break
+	// Every member answers its owner (over HTTPS, its certificate pinned)
+	// once it is up.
+	owners := map[string]*node.Owner{}
+	for _, name := range names {
+		cfg, err := node.LoadConfig(filepath.Join(dir, name, "node.toml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if owners[name], err = node.NewOwner(cfg); err == nil {
+				if _, err = owners[name].Pending(context.Background()); err == nil {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s's owner: %v", name, err)
+			}
 		}
 	}
-	if err != nil {
-		logs, _ := os.ReadFile(filepath.Join(dir, "hospital-b", "node.log"))
-		t.Fatalf("the analyst's count: %v\nhospital-b's log:\n%s", err, logs)
+	done := make(chan error, 1)
+	var res *client.Result
+	go func() {
+		var err error
+		res, err = c.Compute(context.Background(), client.Request{Microprotocol: "Count", Dataset: &client.Dataset{Table: "patients"}})
+		done <- err
+	}()
+	// hospital-c's owner approves the query, with the command of the guide.
+	list := waitPending(t, owners["hospital-c"], 1)
+	if list[0].Requester != "ana" || list[0].Leader != "hospital-a" {
+		t.Errorf("hospital-c's pending query: %+v, want ana at hospital-a", list[0])
+	}
+	if out, err := exec.Command(nodeBin, "approve", "--config", filepath.Join(dir, "hospital-c", "node.toml"), list[0].ID).CombinedOutput(); err != nil {
+		t.Fatalf("fsc-node approve: %v\n%s", err, out)
+	}
+	if err := <-done; err != nil {
+		logs, _ := os.ReadFile(filepath.Join(dir, "hospital-c", "node.log"))
+		t.Fatalf("the analyst's count: %v\nhospital-c's log:\n%s", err, logs)
 	}
 	if got, _ := res.Result["count"].(float64); int(got) != pooled(t).Rows || res.Inputs != 3 {
 		t.Errorf("count %+v, want %d rows from 3 members", res, pooled(t).Rows)

@@ -45,6 +45,10 @@ type Node struct {
 	store    *store
 	audit    *auditLog
 
+	approvals  *approvals    // queries waiting for the owner
+	progress   progressBoard // computations their clients follow
+	ownerToken string        // the owner's credential (owner.go)
+
 	serviceID, computeID string
 
 	wg sync.WaitGroup // member computations running in the background
@@ -68,10 +72,11 @@ const (
 func DevConfig(port int) *Config {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	return &Config{
-		Name:    "http://" + addr,
-		Listen:  addr,
-		Dev:     true,
-		Policy:  Policy{MinCell: 5, MaxInputs: 10_000_000, MaxQuantiles: 20, RowsPerParameter: 3, LevelDensity: 0.33, MaxReleases: 100_000},
+		Name:   "http://" + addr,
+		Listen: addr,
+		Dev:    true,
+		Policy: Policy{MinCell: 5, MaxInputs: 10_000_000, MaxQuantiles: 20, RowsPerParameter: 3, LevelDensity: 0.33, MaxReleases: 100_000,
+			ApprovalTimeout: Duration{DefaultApprovalTimeout}},
 		Timeout: Duration{30 * time.Second},
 	}
 }
@@ -124,7 +129,11 @@ func New(cfg *Config, log *slog.Logger) (*Node, error) {
 		if n.memory, err = openReleaseMemory(cfg.State, sizes, cfg.Policy.MinCell, cfg.Policy.MaxReleases); err != nil {
 			return nil, err
 		}
+		if err := n.writeOwnerToken(); err != nil {
+			return nil, err
+		}
 	}
+	n.approvals = newApprovals(cfg.Policy.ApprovalTimeout.Duration, n.auditDropped)
 	if err := n.loadTokens(); err != nil {
 		return nil, err
 	}

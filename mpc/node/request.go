@@ -15,6 +15,8 @@ type Request struct {
 	Dataset       *DatasetRef    `json:"dataset,omitempty"`
 	Parameters    map[string]any `json:"parameters,omitempty"`
 	Requester     string         `json:"requester,omitempty"`
+
+	progress *progress // how it stands, when its client follows it
 }
 
 // Network is the FSC network of a client-supplied computation.

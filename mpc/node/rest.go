@@ -226,8 +226,9 @@ func cors(next http.Handler) http.Handler {
 	})
 }
 
-// clientRoutes returns the client API: the FSC REST API plus /healthz and
-// /info. Web pages reach it only from the origins in [policy] origins.
+// clientRoutes returns the client API: the FSC REST API plus /healthz,
+// /info, /computations/{id} (progress.go) and the owner's endpoints under
+// /owner/ (owner.go). Web pages reach it only from the origins in [policy] origins.
 func (n *Node) clientRoutes() http.Handler {
 	r := mux.NewRouter()
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -245,7 +246,16 @@ func (n *Node) clientRoutes() http.Handler {
 	r.HandleFunc("/representation/{uuid}", n.handleCall).Methods(http.MethodPatch)
 	r.HandleFunc("/representation/{uuid}", n.handleRelease).Methods(http.MethodDelete)
 	r.HandleFunc("/representation/{uuid}/{name}", n.handleAttribute).Methods(http.MethodGet)
-	return n.allowOrigins(cors(n.authenticateClient(r)))
+	r.HandleFunc("/computations/{id}", n.handleStatus).Methods(http.MethodGet)
+	api := n.allowOrigins(cors(n.authenticateClient(r)))
+	owner := n.ownerRoutes()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/owner/") {
+			owner.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 }
 
 func (n *Node) handleHealth(w http.ResponseWriter, r *http.Request) {
@@ -411,6 +421,12 @@ func (n *Node) handleCall(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if req.progress, err = n.progress.follow(r.Header.Get(ComputationHeader), req.Requester); err != nil {
+		n.refuseMalformed(body.Kwargs, err)
+		writeError(w, err)
+		return
+	}
+	defer n.progress.end(req.progress)
 	result, err := n.compute(r.Context(), req)
 	if err != nil {
 		writeError(w, err)
