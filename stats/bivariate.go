@@ -7,24 +7,32 @@ import (
 	"math/big"
 )
 
-// Bivariate returns the FSC reference's StatisticsBivariate result for the
-// pairs (x[i], y[i]) of every party, at a deciding party (nil elsewhere). It
-// adds one local aggregate across the parties with one Combiner.SumWide: the
-// count and the sums Σ(x-shiftX), Σ(y-shiftY), Σ(x-shiftX)², Σ(y-shiftY)²
-// and Σ(x-shiftX)(y-shiftY). shiftX and shiftY are public values every party
+// BivariateResult describes pairs (x, y) pooled over every party, by the
+// FSC reference's definitions: Covariance has divisor n-1, CovarianceMLE
+// divisor n; Correlation is Pearson's r; Slope and Intercept are the least
+// squares line of y on x; SlopeThroughOrigin is the least squares slope
+// through the origin, Σxy/Σx². Undefined values are NaN: the covariance
+// when n = 1, the correlation when x or y is constant, the slope and
+// intercept when x is constant, the slope through the origin when every x
+// is 0.
+type BivariateResult struct {
+	Samples                   int
+	Covariance, CovarianceMLE float64
+	Correlation               float64
+	Slope, Intercept          float64
+	SlopeThroughOrigin        float64
+}
+
+// Bivariate returns the BivariateResult of the pairs (x[i], y[i]) of every
+// party, at a deciding party (nil elsewhere). It adds one local aggregate
+// across the parties with one Combiner.SumWide: the count and the sums
+// Σ(x-shiftX), Σ(y-shiftY), Σ(x-shiftX)², Σ(y-shiftY)² and
+// Σ(x-shiftX)(y-shiftY). shiftX and shiftY are public values every party
 // passes alike (0 when nothing better is known); as in Moments they bound
-// only the range of the sums, not their precision. Pairs with a NaN (missing)
-// value are skipped; infinite values are an error. Each party checks its
-// count of pairs as a "cohort" with Combiner.Check.
-//
-// The keys are the reference's, its spelling included: samples, covariance
-// (divisor n-1), covariance_mle (divisor n), correlation_coefficient
-// (Pearson's r), regression_slope and regression_interceipt (least squares
-// of y on x), regression_slope_only (least squares through the origin,
-// Σxy/Σx²). Undefined values are nil (JSON null): the covariance when n = 1,
-// the correlation when x or y is constant, the slope and intercept when x is
-// constant, the slope through the origin when every x is 0. With no pairs it
-// returns an error "no values".
+// only the range of the sums, not their precision. Pairs with a NaN
+// (missing) value are skipped; infinite values are an error. Each party
+// checks its count of pairs as a "cohort" with Combiner.Check. With no
+// pairs it returns an error "no values".
 //
 // Precision: as in Moments, each party centres at its own means and sums
 // exact products (FMA) with compensated summation; the rest is exact up to
@@ -32,7 +40,7 @@ import (
 // (relative to sqrt(Σ(x-x̄)²·Σ(y-ȳ)²) for the covariance), whatever the shifts.
 // The sums about 0 for the slope through the origin are derived exactly
 // from the shifted ones, so they need not be sent.
-func Bivariate(ctx context.Context, c Combiner, x, y []float64, shiftX, shiftY float64) (map[string]any, error) {
+func Bivariate(ctx context.Context, c Combiner, x, y []float64, shiftX, shiftY float64) (*BivariateResult, error) {
 	if len(x) != len(y) {
 		return nil, fmt.Errorf("bivariate: %d x values but %d y values", len(x), len(y))
 	}
@@ -130,8 +138,8 @@ func Bivariate(ctx context.Context, c Combiner, x, y []float64, shiftX, shiftY f
 	return bivFinish(n, t, shiftX, shiftY), nil
 }
 
-// bivFinish computes the reference's keys from the pooled shifted sums.
-func bivFinish(n float64, t [5]*big.Float, shiftX, shiftY float64) map[string]any {
+// bivFinish computes the result from the pooled shifted sums.
+func bivFinish(n float64, t [5]*big.Float, shiftX, shiftY float64) *BivariateResult {
 	nb := momF(n)
 	// Centred sums: C_uv = Σu'v' - Σu'·Σv'/n.
 	centred := func(suv, su, sv *big.Float) *big.Float {
@@ -186,13 +194,13 @@ func bivFinish(n float64, t [5]*big.Float, shiftX, shiftY float64) map[string]an
 		return r.Add(r, suv)
 	}
 	rawXY, rawXX := raw(t[4], t[0], t[1], sx, sy), raw(t[2], t[0], t[0], sx, sx)
-	return map[string]any{
-		"samples":                 n,
-		"covariance":              momNum(covariance),
-		"covariance_mle":          momNum(quo(cxy, nb)),
-		"correlation_coefficient": momNum(correlation),
-		"regression_slope":        momNum(slope),
-		"regression_interceipt":   momNum(intercept),
-		"regression_slope_only":   momNum(quo(rawXY, rawXX)),
+	return &BivariateResult{
+		Samples:            int(n),
+		Covariance:         covariance,
+		CovarianceMLE:      quo(cxy, nb),
+		Correlation:        correlation,
+		Slope:              slope,
+		Intercept:          intercept,
+		SlopeThroughOrigin: quo(rawXY, rawXX),
 	}
 }

@@ -20,7 +20,8 @@ func bivTestRun(t *testing.T, x, y [][]float64, open bool, shiftX, shiftY float6
 	t.Helper()
 	p := newPlainParties(len(x), open)
 	out, errs := p.run(t, func(c Combiner, i int) (map[string]any, error) {
-		return Bivariate(context.Background(), c, x[i], y[i], shiftX, shiftY)
+		r, err := Bivariate(context.Background(), c, x[i], y[i], shiftX, shiftY)
+		return resultMap(r, bivTestKeys), err
 	})
 	if errs[0] != nil {
 		return nil, errs[0]
@@ -270,7 +271,8 @@ func TestBivariateErrors(t *testing.T) {
 				p := newPlainParties(len(tc.x), open)
 				p.minCell = tc.minCell
 				_, errs := p.run(t, func(c Combiner, i int) (map[string]any, error) {
-					return Bivariate(context.Background(), c, tc.x[i], tc.y[i], 0, 0)
+					r, err := Bivariate(context.Background(), c, tc.x[i], tc.y[i], 0, 0)
+					return resultMap(r, bivTestKeys), err
 				})
 				var err error
 				for _, e := range errs {

@@ -486,52 +486,59 @@ func labelDecodeUnion(d []float64) ([]string, error) {
 	return union, nil
 }
 
-// FrequencyTable returns the result of the StatisticsFrequency
-// microprotocol from labels and their pooled counts (as Frequencies gives
-// them): "mode", the label with the highest count (ties go to the label
-// first in labels; nil when no count is positive), and "histogram", label →
-// count (map[string]float64). Counts beyond the labels, or labels beyond
-// the counts, are ignored.
-func FrequencyTable(labels []string, counts []float64) map[string]any {
-	hist := make(map[string]float64, len(labels))
-	var mode any
-	best := 0.0
-	for i, l := range labels {
-		if i >= len(counts) {
-			break
-		}
-		hist[l] = counts[i]
-		if counts[i] > best {
-			best, mode = counts[i], l
-		}
-	}
-	return map[string]any{"mode": mode, "histogram": hist}
+// FrequencyResult is a table of pooled counts of one categorical
+// variable: Counts[i] is the count of Labels[i], NaN where a count is
+// withheld (a suppressed cell). Mode is the index of the largest count
+// (ties go to the label first in Labels), -1 when no count is positive.
+type FrequencyResult struct {
+	Labels []string
+	Counts []float64
+	Mode   int
 }
 
-// ContingencyTable returns the result of the StatisticsContingency
-// microprotocol from the levels of the two columns and the pooled counts
-// (as Contingency gives them): "mode", []string{a, b} of the largest cell
-// (ties go to the cell first in row-major order; nil when no count is
-// positive), and "table", a → b → count (map[string]map[string]float64,
-// zeros included). Cells beyond the levels are ignored; missing cells count
-// 0.
-func ContingencyTable(levelsA, levelsB []string, counts [][]float64) map[string]any {
-	table := make(map[string]map[string]float64, len(levelsA))
-	var mode any
+// FrequencyTable returns the FrequencyResult of labels and their pooled
+// counts (as Frequencies gives them). Counts beyond the labels, or labels
+// beyond the counts, are ignored.
+func FrequencyTable(labels []string, counts []float64) *FrequencyResult {
+	n := min(len(labels), len(counts))
+	r := &FrequencyResult{Labels: labels[:n], Counts: counts[:n], Mode: -1}
 	best := 0.0
-	for i, a := range levelsA {
-		row := make(map[string]float64, len(levelsB))
-		for j, b := range levelsB {
-			var v float64
+	for i, c := range r.Counts {
+		if c > best {
+			best, r.Mode = c, i
+		}
+	}
+	return r
+}
+
+// ContingencyResult is a table of pooled counts of two categorical
+// variables: Counts[i][j] is the count of rows with Rows[i] and Cols[j],
+// NaN where a count is withheld (a suppressed cell). ModeRow and ModeCol
+// index the largest cell (ties go to the cell first in row-major order),
+// both -1 when no count is positive.
+type ContingencyResult struct {
+	Rows, Cols       []string
+	Counts           [][]float64
+	ModeRow, ModeCol int
+}
+
+// ContingencyTable returns the ContingencyResult of the levels of the two
+// columns and the pooled counts (as Contingency gives them). Cells beyond
+// the levels are ignored; missing cells count 0.
+func ContingencyTable(levelsA, levelsB []string, counts [][]float64) *ContingencyResult {
+	r := &ContingencyResult{Rows: levelsA, Cols: levelsB, Counts: make([][]float64, len(levelsA)), ModeRow: -1, ModeCol: -1}
+	best := 0.0
+	for i := range levelsA {
+		row := make([]float64, len(levelsB))
+		for j := range levelsB {
 			if i < len(counts) && j < len(counts[i]) {
-				v = counts[i][j]
+				row[j] = counts[i][j]
 			}
-			row[b] = v
-			if v > best {
-				best, mode = v, []string{a, b}
+			if row[j] > best {
+				best, r.ModeRow, r.ModeCol = row[j], i, j
 			}
 		}
-		table[a] = row
+		r.Counts[i] = row
 	}
-	return map[string]any{"mode": mode, "table": table}
+	return r
 }

@@ -294,7 +294,7 @@ func TestStatisticsFrequencyReference(t *testing.T) {
 			if err != nil || counts == nil {
 				return nil, err
 			}
-			return FrequencyTable(levels, counts), nil
+			return freqTestMap(FrequencyTable(levels, counts)), nil
 		})
 		freqTestNoErrors(t, errs)
 		want := map[string]any{"mode": "C", "histogram": map[string]float64{"C": 4, "A": 2, "B": 2, "D": 1}}
@@ -329,7 +329,7 @@ func TestStatisticsContingencyReference(t *testing.T) {
 			if err != nil || counts == nil {
 				return nil, err
 			}
-			return ContingencyTable(la, lb, counts), nil
+			return contTestMap(ContingencyTable(la, lb, counts)), nil
 		})
 		freqTestNoErrors(t, errs)
 		want := map[string]any{
@@ -348,14 +348,14 @@ func TestStatisticsContingencyReference(t *testing.T) {
 }
 
 func TestFrequencyTableTiesAndEmpty(t *testing.T) {
-	got := FrequencyTable([]string{"a", "b", "c"}, []float64{2, 3, 3})
+	got := freqTestMap(FrequencyTable([]string{"a", "b", "c"}, []float64{2, 3, 3}))
 	if got["mode"] != "b" {
 		t.Errorf("tie: mode %v, want b (first in label order)", got["mode"])
 	}
-	if got := FrequencyTable(nil, nil); got["mode"] != nil || len(got["histogram"].(map[string]float64)) != 0 {
+	if got := freqTestMap(FrequencyTable(nil, nil)); got["mode"] != nil || len(got["histogram"].(map[string]float64)) != 0 {
 		t.Errorf("empty: %v", got)
 	}
-	ct := ContingencyTable([]string{"x", "y"}, []string{"p", "q"}, [][]float64{{1, 4}, {4, 0}})
+	ct := contTestMap(ContingencyTable([]string{"x", "y"}, []string{"p", "q"}, [][]float64{{1, 4}, {4, 0}}))
 	if !reflect.DeepEqual(ct["mode"], []string{"x", "q"}) {
 		t.Errorf("tie: mode %v, want [x q]", ct["mode"])
 	}
@@ -416,4 +416,35 @@ func TestFrequenciesErrors(t *testing.T) {
 	if _, err := Contingency(context.Background(), c, []string{"a"}, []string{"c"}, []string{"a"}, []string{"b"}); err == nil || !strings.Contains(err.Error(), `"c" of the second column`) {
 		t.Errorf("unknown value: %v", err)
 	}
+}
+
+// freqTestMap is a FrequencyResult as the FSC reference gives it: "mode",
+// the label or nil, and "histogram", label -> count.
+func freqTestMap(r *FrequencyResult) map[string]any {
+	hist := map[string]float64{}
+	for i, l := range r.Labels {
+		hist[l] = r.Counts[i]
+	}
+	var mode any
+	if r.Mode >= 0 {
+		mode = r.Labels[r.Mode]
+	}
+	return map[string]any{"mode": mode, "histogram": hist}
+}
+
+// contTestMap is a ContingencyResult as the FSC reference gives it:
+// "mode", the pair [a, b] or nil, and "table", a -> b -> count.
+func contTestMap(r *ContingencyResult) map[string]any {
+	table := map[string]map[string]float64{}
+	for i, a := range r.Rows {
+		table[a] = map[string]float64{}
+		for j, b := range r.Cols {
+			table[a][b] = r.Counts[i][j]
+		}
+	}
+	var mode any
+	if r.ModeRow >= 0 {
+		mode = []string{r.Rows[r.ModeRow], r.Cols[r.ModeCol]}
+	}
+	return map[string]any{"mode": mode, "table": table}
 }

@@ -57,14 +57,6 @@ func momFloat(x *big.Float) float64 {
 	return f
 }
 
-// momNum is v, or nil (JSON null) when v is NaN or infinite.
-func momNum(v float64) any {
-	if !momFinite(v) {
-		return nil
-	}
-	return v
-}
-
 // momRecentre turns power sums about a, s[j] = Σ(x-a)^j (s[0] = n), into
 // power sums about b, given delta = a - b, by the binomial expansion
 // (x-b)^k = Σ_j C(k,j)·(x-a)^j·delta^(k-j), in big.Float arithmetic.
@@ -479,26 +471,40 @@ func momBinomTail(k int, d *big.Float) *big.Float {
 	return sum
 }
 
-// Univariate returns the FSC reference's StatisticsUnivariate result from
-// the pooled sums and the pooled minimum and maximum (from MinimumMaximum;
-// NaN when unknown, which makes those keys nil). Keys and definitions are
-// the reference's: variance is the sample variance (n-1), variance_mle
-// divides by n; skewness = m3/m2^1.5, kurtosis = m4/m2², kurtosis_excess =
-// kurtosis-3, hyper_skewness = m5/m2^2.5 and hyper_flatness = m6/m2³ with
-// m_k = Σ(x-mean)^k/n; coefficient_of_variation = sd/mean (sample sd),
-// coefficient_of_variation_mle with the MLE sd; root_mean_square =
-// sqrt(Σx²/n); root_mean_square_deviation is the MLE sd;
-// variance_of_sample_mean = variance/n and standard_error_of_sample_mean its
-// square root; samples is n. A value that is undefined is nil (JSON null):
-// the sample variance and what is built on it when n = 1, the shape
-// statistics when the variance is zero (or min == max), the coefficients of
-// variation when the mean is zero, the harmonic mean when Σ1/x is zero.
-// The harmonic and geometric means follow the reference also when values
-// are ≤ 0: harmonic_mean = n/Σ1/x over the non-zero values, geometric_mean =
-// exp(Σln x / n) with ln x summed over the positive values only (so zeros
-// and negative values pull it towards 1). With no values it returns an
-// error "no values".
-func (m *MomentSums) Univariate(min, max float64) (map[string]any, error) {
+// UnivariateResult summarises one variable pooled over every party, by the
+// FSC reference's definitions: Variance is the sample variance (divisor
+// n-1), VarianceMLE divides by n; Skewness = m3/m2^1.5, Kurtosis = m4/m2²,
+// KurtosisExcess = Kurtosis-3, HyperSkewness = m5/m2^2.5 and
+// HyperFlatness = m6/m2³ with m_k = Σ(x-mean)^k/n; CoefficientOfVariation
+// = sd/mean (sample sd), CoefficientOfVariationMLE with the MLE sd;
+// RootMeanSquare = sqrt(Σx²/n); RootMeanSquareDeviation is the MLE sd;
+// VarianceOfSampleMean = Variance/n and StandardErrorOfSampleMean its
+// square root. A value that is undefined is NaN: the sample variance and
+// what is built on it when n = 1, the shape statistics when the variance
+// is zero (or Minimum == Maximum), the coefficients of variation when the
+// mean is zero, the harmonic mean when Σ1/x is zero, the extremes when
+// they are not known. The harmonic and geometric means follow the
+// reference also when values are ≤ 0: HarmonicMean = n/Σ1/x over the
+// non-zero values, GeometricMean = exp(Σln x / n) with ln x summed over
+// the positive values only (so zeros and negative values pull it towards
+// 1).
+type UnivariateResult struct {
+	Samples                                           int
+	Minimum, Maximum                                  float64
+	Sum, Mean, HarmonicMean, GeometricMean            float64
+	Variance, VarianceMLE, VarianceOfSampleMean       float64
+	StandardDeviation, StandardDeviationMLE           float64
+	StandardErrorOfSampleMean                         float64
+	CoefficientOfVariation, CoefficientOfVariationMLE float64
+	RootMeanSquare, RootMeanSquareDeviation           float64
+	Skewness, Kurtosis, KurtosisExcess                float64
+	HyperSkewness, HyperFlatness                      float64
+}
+
+// Univariate returns the UnivariateResult of the pooled sums and the
+// pooled minimum and maximum (from MinMax; NaN when unknown). With no
+// values it returns an error "no values".
+func (m *MomentSums) Univariate(min, max float64) (*UnivariateResult, error) {
 	if m == nil {
 		return nil, errors.New("univariate: no pooled sums at this party (it does not decide)")
 	}
@@ -523,56 +529,59 @@ func (m *MomentSums) Univariate(min, max float64) (map[string]any, error) {
 	if mean != 0 {
 		cv, cvMLE = sd/mean, sdMLE/mean
 	}
+	shape, err := m.shape(m2)
+	if err != nil {
+		return nil, fmt.Errorf("univariate: %w", err)
+	}
+	return &UnivariateResult{
+		Samples: int(n), Minimum: min, Maximum: max,
+		Sum: m.Sum(), Mean: mean, HarmonicMean: m.harmonic(), GeometricMean: math.Exp(momFloat(m.logs) / n),
+		Variance: variance, VarianceMLE: varMLE, VarianceOfSampleMean: varMean,
+		StandardDeviation: sd, StandardDeviationMLE: sdMLE, StandardErrorOfSampleMean: math.Sqrt(varMean),
+		CoefficientOfVariation: cv, CoefficientOfVariationMLE: cvMLE,
+		RootMeanSquare: m.rootMeanSquare(), RootMeanSquareDeviation: sdMLE,
+		Skewness: shape[3], Kurtosis: shape[4], KurtosisExcess: shape[4] - 3,
+		HyperSkewness: shape[5], HyperFlatness: shape[6],
+	}, nil
+}
+
+// shape returns the standardised moments m_k/m2^(k/2) for k = 2..6 given
+// the MLE variance m2 (NaN below 2, and all NaN when m2 is 0); an odd one
+// below the rounding of the parties' sums is exactly 0.
+func (m *MomentSums) shape(m2 *big.Float) ([momMaxPower + 1]float64, error) {
 	var shape [momMaxPower + 1]float64
 	for k := range shape {
-		shape[k] = nan
+		shape[k] = math.NaN()
 		if k >= 2 && m2.Sign() > 0 {
 			var err error
 			if shape[k], err = m.standardised(k, m2); err != nil {
-				return nil, fmt.Errorf("univariate: %w", err)
+				return shape, err
 			}
 			if k%2 == 1 && m.belowRounding(k) {
 				shape[k] = 0
 			}
 		}
 	}
-	// The reference's definitions, also for values ≤ 0: every value counts
-	// in n, ln x is summed over the positive values only and 1/x over the
-	// non-zero ones.
-	geometric := math.Exp(momFloat(m.logs) / n)
-	harmonic := nan
+	return shape, nil
+}
+
+// harmonic returns n/Σ1/x over the non-zero values, NaN when Σ1/x is zero
+// or did not fit the wide encoding at some party.
+func (m *MomentSums) harmonic() float64 {
 	if m.recipOut == 0 && m.recip.Sign() != 0 {
-		harmonic = momFloat(momNew().Quo(momF(n), m.recip))
+		return momFloat(momNew().Quo(momF(m.n), m.recip))
 	}
-	// Σx² = Σ(x-s)² + 2s·Σ(x-s) + n·s².
+	return math.NaN()
+}
+
+// rootMeanSquare returns sqrt(Σx²/n), with Σx² = Σ(x-s)² + 2s·Σ(x-s) +
+// n·s² about the shift s.
+func (m *MomentSums) rootMeanSquare() float64 {
 	s := momF(m.shift)
-	sq := momNew().Mul(momNew().Mul(s, s), momF(n))
+	sq := momNew().Mul(momNew().Mul(s, s), momF(m.n))
 	sq.Add(sq, momNew().Mul(momNew().Mul(s, momF(2)), m.raw[1])).Add(sq, m.raw[2])
 	if sq.Sign() < 0 {
 		sq.SetInt64(0)
 	}
-	return map[string]any{
-		"samples":                       n,
-		"minimum":                       momNum(min),
-		"maximum":                       momNum(max),
-		"sum":                           momNum(m.Sum()),
-		"mean":                          momNum(mean),
-		"harmonic_mean":                 momNum(harmonic),
-		"geometric_mean":                momNum(geometric),
-		"variance":                      momNum(variance),
-		"variance_mle":                  momNum(varMLE),
-		"variance_of_sample_mean":       momNum(varMean),
-		"standard_deviation":            momNum(sd),
-		"standard_deviation_mle":        momNum(sdMLE),
-		"standard_error_of_sample_mean": momNum(math.Sqrt(varMean)),
-		"coefficient_of_variation":      momNum(cv),
-		"coefficient_of_variation_mle":  momNum(cvMLE),
-		"root_mean_square":              momNum(momFloat(momNew().Sqrt(momNew().Quo(sq, momF(n))))),
-		"root_mean_square_deviation":    momNum(sdMLE),
-		"skewness":                      momNum(shape[3]),
-		"kurtosis":                      momNum(shape[4]),
-		"kurtosis_excess":               momNum(shape[4] - 3),
-		"hyper_skewness":                momNum(shape[5]),
-		"hyper_flatness":                momNum(shape[6]),
-	}, nil
+	return momFloat(momNew().Sqrt(momNew().Quo(sq, momF(m.n))))
 }

@@ -34,8 +34,9 @@ func TestMomentsOfSortedRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ua, errA := a.Univariate(sorted[0], sorted[len(sorted)-1])
-		ub, errB := b.Univariate(sorted[0], sorted[len(sorted)-1])
+		ra, errA := a.Univariate(sorted[0], sorted[len(sorted)-1])
+		rb, errB := b.Univariate(sorted[0], sorted[len(sorted)-1])
+		ua, ub := resultMap(ra, nil), resultMap(rb, nil)
 		if errA != nil || errB != nil || len(ua) == 0 || len(ua) != len(ub) {
 			t.Fatalf("univariate keys: %d unsorted (%v), %d sorted (%v)", len(ua), errA, len(ub), errB)
 		}

@@ -127,7 +127,8 @@ func momTestRun(t *testing.T, data [][]float64, open bool, shift float64) (map[s
 			}
 			return nil, err
 		}
-		return m.Univariate(lo, hi)
+		u, err := m.Univariate(lo, hi)
+		return resultMap(u, nil), err
 	})
 	for i := range out {
 		if (open || i == 0) && errs[i] != nil {
@@ -444,7 +445,8 @@ func TestMomentsErrors(t *testing.T) {
 					if err != nil || m == nil {
 						return nil, err
 					}
-					return m.Univariate(math.NaN(), math.NaN())
+					u, err := m.Univariate(math.NaN(), math.NaN())
+					return resultMap(u, nil), err
 				})
 				if errs[0] == nil || !strings.Contains(errs[0].Error(), tc.want) {
 					t.Fatalf("error %v, want one containing %q", errs[0], tc.want)

@@ -509,27 +509,3 @@ func olsCollinear(corr *mat.SymDense, names []string) error {
 	}
 	return fmt.Errorf("regressors are collinear: %s are linearly dependent (together with the intercept); drop one of them", strings.Join(involved, ", "))
 }
-
-// Map returns the fit as a result object: coefficients, standard_errors and
-// t_values (each a map from term name to value, "(Intercept)" first in
-// Terms order and in JSON's sorted keys), r_squared, adj_r_squared, sigma,
-// samples and df. Undefined values are nil (JSON null).
-func (r *OLSResult) Map() map[string]any {
-	terms := func(v []float64) map[string]any {
-		m := make(map[string]any, len(v))
-		for i, x := range v {
-			m[r.Terms[i]] = momNum(x)
-		}
-		return m
-	}
-	return map[string]any{
-		"coefficients":    terms(r.Coefficients),
-		"standard_errors": terms(r.StandardErrors),
-		"t_values":        terms(r.TValues),
-		"r_squared":       momNum(r.RSquared),
-		"adj_r_squared":   momNum(r.AdjRSquared),
-		"sigma":           momNum(r.Sigma),
-		"samples":         float64(r.Samples),
-		"df":              float64(r.DF),
-	}
-}

@@ -40,9 +40,22 @@ import (
 // release differing from an earlier one by a few rows, in the cohort or in
 // a level, is refused.
 
-// glmTable reads a GLM's columns: the numeric response, then the
-// covariates, numeric or categorical.
-func glmTable(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
+// glm is the family of the GLM microprotocol, over node-held data only.
+type glm struct{ nodeHeldOnly }
+
+// glmInput is a GLM's columns, the numeric response first, then the
+// covariates (numeric or categorical); n counts the complete rows selected.
+type glmInput struct {
+	cols []*stats.Column
+	sel  []bool
+	n    int
+}
+
+func (in *glmInput) cohort() int { return in.n }
+
+// table reads a GLM's columns: the numeric response, then the covariates,
+// numeric or categorical.
+func (glm) table(t *stats.Table, rows []bool, ds *DatasetRef) (input, error) {
 	cols, err := tableColumns(t, ds, 1, "GLM")
 	if err != nil {
 		return nil, err
@@ -59,21 +72,19 @@ func glmTable(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
 			n++
 		}
 	}
-	return &input{cols: cols, sel: rows, n: n, added: true}, nil
+	return &glmInput{cols: cols, sel: rows, n: n}, nil
 }
 
-// glmRun fits the model: the sums open to every member, the coefficients
+// run fits the model: the sums open to every member, the coefficients
 // decided by the leader and checked by each member.
-func glmRun(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
-	if in.cols == nil {
-		return nil, bad("GLM runs on node-held data only: give dataset instead of data")
-	}
+func (glm) run(ctx context.Context, e *env, in input, p *params) (map[string]any, error) {
+	x := in.(*glmInput)
 	open := &mpc.Combiner{Session: e.s, Deciders: e.s.Parties, CheckFunc: e.c.CheckFunc}
-	r, err := stats.GLM(ctx, open, e.c, in.cols[0], in.cols[1:], in.sel, p.family)
+	r, err := stats.GLM(ctx, open, e.c, x.cols[0], x.cols[1:], x.sel, p.family)
 	if err != nil || r == nil || !e.c.Decider() {
 		return nil, err
 	}
-	return r.Map(), nil
+	return glmShape(r), nil
 }
 
 // glmFamily reads parameters.family.

@@ -11,35 +11,24 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
-// input is one party's checked data for a microprotocol: whichever fields
-// its microprotocol reads.
-type input struct {
-	x, y  []float64       // values; pairs as x and y
-	rows  [][]float64     // regressors of each row (y holds the response)
-	a, b  []string        // categories; category pairs as a and b
-	items []string        // a set (PSI)
-	vars  [][]float64     // columns to fit, shared with the table (regressors, then y)
-	sel   []bool          // the rows of vars selected (nil: all)
-	names []string        // the regressors' column names
-	part  *stats.OLSPart  // sufficient statistics, when the table's gram covers the fit
-	cols  []*stats.Column // GLM: the response, then the covariates
-	n     int             // a count, or the rows a pre-added x covers
-	added bool            // x holds one value already added over n rows
-	// Category counts, computed once: label -> count, and for pairs
-	// [a, b] -> count.
-	counts     map[string]float64
-	pairCounts map[[2]string]float64
+// values is a party's numbers; n counts its samples where they differ
+// from the numbers (MinimumMaximum's items add two numbers each).
+type values struct {
+	x []float64
+	n int
 }
+
+func (in *values) cohort() int { return len(in.x) }
 
 func bad(format string, args ...any) error { return errorf(http.StatusBadRequest, format, args...) }
 
 // ownNumbers reads data that must be a number or a list of numbers.
-func ownNumbers(data any, limit int) (*input, error) {
+func ownNumbers(data any, limit int) (*values, error) {
 	x, err := numbers(data, limit)
 	if err != nil {
 		return nil, err
 	}
-	return &input{x: x}, nil
+	return &values{x: x}, nil
 }
 
 // oneOrList reads a list, or one value (a string, number or boolean) as a
@@ -76,7 +65,7 @@ func asList(data any, limit int, what string) ([]any, error) {
 // ownPairs reads a list of [x, y] pairs of numbers; one pair [x, y] alone
 // is a list of one (R sends list(c(x, y)) so, and no list of pairs has two
 // numbers for elements).
-func ownPairs(data any, limit int) (*input, error) {
+func ownPairs(data any, limit int) (*pairs, error) {
 	list, err := asList(data, limit, "a list of [x, y] pairs")
 	if err != nil {
 		return nil, err
@@ -84,7 +73,7 @@ func ownPairs(data any, limit int) (*input, error) {
 	if len(list) == 2 && isNumber(list[0]) && isNumber(list[1]) {
 		list = []any{list}
 	}
-	in := &input{x: make([]float64, len(list)), y: make([]float64, len(list))}
+	in := &pairs{x: make([]float64, len(list)), y: make([]float64, len(list))}
 	for i, e := range list {
 		p, ok := e.([]any)
 		if !ok || len(p) != 2 {
@@ -107,7 +96,7 @@ func ownPairs(data any, limit int) (*input, error) {
 
 // ownRows reads rows [y, x1, ..., xk] of numbers, all of one length; one
 // row alone (a flat list of numbers) is a list of one row.
-func ownRows(data any, limit int) (*input, error) {
+func ownRows(data any, limit int) (*fit, error) {
 	list, err := asList(data, limit, "rows [y, x1, ..., xk]")
 	if err != nil {
 		return nil, err
@@ -115,7 +104,7 @@ func ownRows(data any, limit int) (*input, error) {
 	if len(list) >= 2 && !slices.ContainsFunc(list, func(v any) bool { return !isNumber(v) }) {
 		list = []any{list}
 	}
-	in := &input{}
+	in := &fit{}
 	width := -1
 	for i, e := range list {
 		r, ok := e.([]any)
@@ -153,7 +142,7 @@ func ownRows(data any, limit int) (*input, error) {
 // reference's items {"minimum": a, "maximum": b} (each one sample whose
 // smallest value is a and largest b), mixed as they come; one number or
 // one item alone is a list of one. n counts the samples.
-func ownExtremes(data any, limit int) (*input, error) {
+func ownExtremes(data any, limit int) (*values, error) {
 	if m, ok := data.(map[string]any); ok {
 		data = []any{m}
 	}
@@ -161,7 +150,7 @@ func ownExtremes(data any, limit int) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &input{x: make([]float64, 0, len(list)), n: len(list)}
+	in := &values{x: make([]float64, 0, len(list)), n: len(list)}
 	for i, e := range list {
 		switch v := e.(type) {
 		case float64:
@@ -198,12 +187,12 @@ func label(v any) (string, bool) {
 }
 
 // ownLabels reads a list of categories into counts.
-func ownLabels(data any, limit int) (*input, error) {
+func ownLabels(data any, limit int) (*labelCounts, error) {
 	list, err := asList(data, limit, "a list of categories")
 	if err != nil {
 		return nil, err
 	}
-	in := &input{counts: map[string]float64{}, n: len(list)}
+	in := &labelCounts{counts: map[string]float64{}, n: len(list)}
 	for i, e := range list {
 		s, ok := label(e)
 		if !ok {
@@ -219,7 +208,7 @@ func ownLabels(data any, limit int) (*input, error) {
 
 // ownLabelPairs reads a list of [a, b] category pairs into counts; one
 // pair [a, b] alone is a list of one.
-func ownLabelPairs(data any, limit int) (*input, error) {
+func ownLabelPairs(data any, limit int) (*labelCounts, error) {
 	list, err := asList(data, limit, "a list of [a, b] category pairs")
 	if err != nil {
 		return nil, err
@@ -231,7 +220,7 @@ func ownLabelPairs(data any, limit int) (*input, error) {
 			list = []any{list}
 		}
 	}
-	in := &input{pairCounts: map[[2]string]float64{}, n: len(list)}
+	in := &labelCounts{pairCounts: map[[2]string]float64{}, n: len(list)}
 	for i, e := range list {
 		p, ok := e.([]any)
 		if !ok || len(p) != 2 {
@@ -380,21 +369,20 @@ func complete(cols []*stats.Column, rows []bool, i int) bool {
 	return true
 }
 
-// tableNumericRows reads complete rows of numeric columns: the first as y
-// (or x), the rest as the row's other values.
-func tableNumericRows(t *stats.Table, rows []bool, ds *DatasetRef, min int, what string) (*input, error) {
+// tableNumericRows reads complete rows of numeric columns: the first
+// column as first, the others as the row's rest.
+func tableNumericRows(t *stats.Table, rows []bool, ds *DatasetRef, min int, what string) (first []float64, rest [][]float64, err error) {
 	cols, err := tableColumns(t, ds, min, what)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, c := range cols {
 		if c.Kind != stats.Numeric {
-			return nil, bad("column %q of table %s is categorical; %s needs numeric columns", c.Name, t.Name, what)
+			return nil, nil, bad("column %q of table %s is categorical; %s needs numeric columns", c.Name, t.Name, what)
 		}
 	}
-	in := &input{}
 	k := len(cols) - 1
-	var backing []float64 // every row's regressors in one allocation
+	var backing []float64 // every row's other values in one allocation
 	for i := 0; i < t.Rows; i++ {
 		if !complete(cols, rows, i) {
 			continue
@@ -402,20 +390,20 @@ func tableNumericRows(t *stats.Table, rows []bool, ds *DatasetRef, min int, what
 		if backing == nil {
 			backing = make([]float64, 0, k*t.Rows)
 		}
-		in.y = append(in.y, cols[0].Num[i])
+		first = append(first, cols[0].Num[i])
 		start := len(backing)
 		for _, c := range cols[1:] {
 			backing = append(backing, c.Num[i])
 		}
-		in.rows = append(in.rows, backing[start:len(backing):len(backing)])
+		rest = append(rest, backing[start:len(backing):len(backing)])
 	}
-	return in, nil
+	return first, rest, nil
 }
 
 // labelColumns checks the one or two columns a dataset-backed table of
 // counts names. Its counts are the sizes of the release plan's cells
 // (planRelease), so no pass over the rows is made here.
-func labelColumns(t *stats.Table, ds *DatasetRef, width int, what string) (*input, error) {
+func labelColumns(t *stats.Table, ds *DatasetRef, width int, what string) (input, error) {
 	cols, err := tableColumns(t, ds, width, what)
 	if err != nil {
 		return nil, err
@@ -423,5 +411,17 @@ func labelColumns(t *stats.Table, ds *DatasetRef, width int, what string) (*inpu
 	if len(cols) != width {
 		return nil, bad("dataset.columns: %s takes %d column(s), got %d", what, width, len(cols))
 	}
-	return &input{}, nil
+	return noCohort{}, nil
+}
+
+// numericColumn reads the dataset's column as numbers; a whole column
+// comes sorted, which the rank search uses.
+func numericColumn(t *stats.Table, rows []bool, ds *DatasetRef) (*values, error) {
+	if rows == nil && ds.Column != "" {
+		if c, err := t.NumericColumn(ds.Column); err == nil {
+			return &values{x: sortedValues(c)}, nil
+		}
+	}
+	x, err := tableNumbers(t, rows, ds.Column)
+	return &values{x: x}, err
 }

@@ -78,8 +78,8 @@ func (n *Node) joinNetwork(ctx context.Context, req *Request) (map[string]any, e
 		return refuse(err, fmt.Errorf("refused: policy microprotocols: %s is not allowed at this node: %w", req.Microprotocol, mpc.ErrRefused))
 	}
 	mp := microprotocols[req.Microprotocol]
-	if mp.own == nil {
-		err := bad("%s runs on node-held data only: give dataset instead of data", req.Microprotocol)
+	if !takesOwnData(mp) {
+		err := bad("%s %v", req.Microprotocol, errNodeHeldOnly)
 		return refuse(err, fmt.Errorf("refused the call: %s runs on node-held data only", req.Microprotocol))
 	}
 	parties, err := n.resolveNetwork(req.Network)

@@ -151,8 +151,8 @@ func (n *Node) checkQuery(q *query) (*checkedQuery, error) {
 	if !n.allows(q.Microprotocol) {
 		return nil, errorf(http.StatusForbidden, "%s refused: policy microprotocols: %s is not allowed", n.self, q.Microprotocol)
 	}
-	if microprotocols[q.Microprotocol].table == nil {
-		return nil, bad("%s works on each party's own data only: give data and network instead of dataset", q.Microprotocol)
+	if !takesDataset(microprotocols[q.Microprotocol]) {
+		return nil, bad("%s %v", q.Microprotocol, errOwnDataOnly)
 	}
 	p, err := n.parseParams(q.Microprotocol, q.Parameters)
 	if err != nil {
@@ -186,7 +186,7 @@ func (n *Node) checkQuery(q *query) (*checkedQuery, error) {
 // release memory (tables of counts reserve their cells while they run).
 // Refusals are 403s that name the rule; those that depend on this node's
 // rows do not name this node.
-func (n *Node) prepare(q *query) (*input, *params, *releasePlan, error) {
+func (n *Node) prepare(q *query) (input, *params, *releasePlan, error) {
 	c, err := n.checkQuery(q)
 	if err != nil {
 		return nil, nil, nil, err
@@ -550,7 +550,7 @@ func (n *Node) handleQuery(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err == nil {
-		var in *input
+		var in input
 		var p *params
 		var plan *releasePlan
 		if in, p, plan, err = n.prepare(&q); err == nil {
@@ -600,7 +600,7 @@ func (n *Node) auditDropped(p *pendingQuery) {
 
 // contribute runs the microprotocol at this member with its own input,
 // once the leader says every member accepted.
-func (n *Node) contribute(sess *mpc.Session, in *input, p *params, plan *releasePlan, q *query, entry auditEntry) {
+func (n *Node) contribute(sess *mpc.Session, in input, p *params, plan *releasePlan, q *query, entry auditEntry) {
 	defer n.wg.Done()
 	defer sess.Close()
 	ctx, cancel := context.WithTimeout(n.base, 20*n.cfg.Timeout.Duration+n.cfg.Policy.ApprovalTimeout.Duration)

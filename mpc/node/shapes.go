@@ -1,0 +1,210 @@
+package node
+
+import (
+	"math"
+
+	"github.com/fsc-kernel/fsc-kernel/stats"
+)
+
+// This file is the one place where results take the FSC REST API's
+// shapes: the reference's result keys, kept exactly so (its misspelt
+// regression_interceipt too), and ours for the extensions (DESIGN §5).
+// stats returns typed results; everything here only renames them.
+// Undefined values (NaN, infinities) are JSON null; counts are numbers.
+
+// num is v, or nil (JSON null) when v is NaN or infinite.
+func num(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return v
+}
+
+func sumShape(sum float64) map[string]any { return map[string]any{"sum": sum} }
+
+func countShape(n int64) map[string]any { return map[string]any{"count": n} }
+
+func extremesShape(samples int64, lo, hi float64) map[string]any {
+	return map[string]any{"samples": samples, "minimum": lo, "maximum": hi}
+}
+
+func medianShape(median float64) map[string]any { return map[string]any{"median": median} }
+
+// quantilesShape names R's definition of the quantiles (type 7).
+func quantilesShape(probs, q []float64) map[string]any {
+	return map[string]any{"probabilities": probs, "quantiles": q, "type": 7}
+}
+
+// univariateShape is StatisticsUnivariate's result; without extremes the
+// minimum and maximum are left out (the Moments microprotocol).
+func univariateShape(r *stats.UnivariateResult, extremes bool) map[string]any {
+	out := map[string]any{
+		"samples":                       float64(r.Samples),
+		"sum":                           num(r.Sum),
+		"mean":                          num(r.Mean),
+		"harmonic_mean":                 num(r.HarmonicMean),
+		"geometric_mean":                num(r.GeometricMean),
+		"variance":                      num(r.Variance),
+		"variance_mle":                  num(r.VarianceMLE),
+		"variance_of_sample_mean":       num(r.VarianceOfSampleMean),
+		"standard_deviation":            num(r.StandardDeviation),
+		"standard_deviation_mle":        num(r.StandardDeviationMLE),
+		"standard_error_of_sample_mean": num(r.StandardErrorOfSampleMean),
+		"coefficient_of_variation":      num(r.CoefficientOfVariation),
+		"coefficient_of_variation_mle":  num(r.CoefficientOfVariationMLE),
+		"root_mean_square":              num(r.RootMeanSquare),
+		"root_mean_square_deviation":    num(r.RootMeanSquareDeviation),
+		"skewness":                      num(r.Skewness),
+		"kurtosis":                      num(r.Kurtosis),
+		"kurtosis_excess":               num(r.KurtosisExcess),
+		"hyper_skewness":                num(r.HyperSkewness),
+		"hyper_flatness":                num(r.HyperFlatness),
+	}
+	if extremes {
+		out["minimum"], out["maximum"] = num(r.Minimum), num(r.Maximum)
+	}
+	return out
+}
+
+// bivariateShape is StatisticsBivariate's result, the reference's
+// spelling of the intercept included.
+func bivariateShape(r *stats.BivariateResult) map[string]any {
+	return map[string]any{
+		"samples":                 float64(r.Samples),
+		"covariance":              num(r.Covariance),
+		"covariance_mle":          num(r.CovarianceMLE),
+		"correlation_coefficient": num(r.Correlation),
+		"regression_slope":        num(r.Slope),
+		"regression_interceipt":   num(r.Intercept),
+		"regression_slope_only":   num(r.SlopeThroughOrigin),
+	}
+}
+
+// histogramShape is Histogram's result; suppressed (node-held data only,
+// -1 otherwise) counts the bins withheld, which show as null.
+func histogramShape(edges, counts []float64, suppressed int) map[string]any {
+	shown := make([]any, 0, len(counts))
+	for _, c := range counts {
+		shown = append(shown, num(c))
+	}
+	out := map[string]any{"edges": edges, "counts": shown}
+	if suppressed >= 0 {
+		out["suppressed"] = suppressed
+	}
+	return out
+}
+
+// frequencyShape is StatisticsFrequency's result: the mode (a label, or
+// null) and the histogram, label -> count; suppressed as in
+// histogramShape.
+func frequencyShape(r *stats.FrequencyResult, suppressed int) map[string]any {
+	hist := make(map[string]any, len(r.Labels))
+	for i, l := range r.Labels {
+		hist[l] = num(r.Counts[i])
+	}
+	var mode any
+	if r.Mode >= 0 {
+		mode = r.Labels[r.Mode]
+	}
+	out := map[string]any{"mode": mode, "histogram": hist}
+	if suppressed >= 0 {
+		out["suppressed"] = suppressed
+	}
+	return out
+}
+
+// contingencyShape is StatisticsContingency's result: the mode (a pair
+// [a, b], or null) and the table, a -> b -> count; suppressed as in
+// histogramShape.
+func contingencyShape(r *stats.ContingencyResult, suppressed int) map[string]any {
+	table := make(map[string]map[string]any, len(r.Rows))
+	for i, a := range r.Rows {
+		row := make(map[string]any, len(r.Cols))
+		for j, b := range r.Cols {
+			row[b] = num(r.Counts[i][j])
+		}
+		table[a] = row
+	}
+	var mode any
+	if r.ModeRow >= 0 {
+		mode = []string{r.Rows[r.ModeRow], r.Cols[r.ModeCol]}
+	}
+	out := map[string]any{"mode": mode, "table": table}
+	if suppressed >= 0 {
+		out["suppressed"] = suppressed
+	}
+	return out
+}
+
+// termMap maps each term to its value of v (JSON sorts the keys, which
+// puts "(Intercept)" first).
+func termMap(terms []string, v []float64) map[string]any {
+	m := make(map[string]any, len(v))
+	for i, x := range v {
+		m[terms[i]] = num(x)
+	}
+	return m
+}
+
+// olsShape is Regression's result: coefficients, standard_errors and
+// t_values (each term -> value), r_squared, adj_r_squared, sigma, samples
+// and df.
+func olsShape(r *stats.OLSResult) map[string]any {
+	return map[string]any{
+		"coefficients":    termMap(r.Terms, r.Coefficients),
+		"standard_errors": termMap(r.Terms, r.StandardErrors),
+		"t_values":        termMap(r.Terms, r.TValues),
+		"r_squared":       num(r.RSquared),
+		"adj_r_squared":   num(r.AdjRSquared),
+		"sigma":           num(r.Sigma),
+		"samples":         float64(r.Samples),
+		"df":              float64(r.DF),
+	}
+}
+
+// glmShape is GLM's result: coefficients (term -> {estimate, se, z, p,
+// ci: [lo, hi]}; for gaussian z is the t value), terms in R's order,
+// deviance, null_deviance, aic (null when infinite), iterations,
+// df_residual, df_null, dispersion, family, samples, converged, warnings
+// and levels (each factor's levels, the reference first).
+func glmShape(r *stats.GLMResult) map[string]any {
+	coef := make(map[string]any, len(r.Terms))
+	terms := make([]any, len(r.Terms))
+	for i, t := range r.Terms {
+		terms[i] = t
+		coef[t] = map[string]any{
+			"estimate": num(r.Coefficients[i]), "se": num(r.StandardErrors[i]),
+			"z": num(r.ZValues[i]), "p": num(r.PValues[i]),
+			"ci": []any{num(r.CILow[i]), num(r.CIHigh[i])},
+		}
+	}
+	warnings := make([]any, len(r.Warnings))
+	for i, w := range r.Warnings {
+		warnings[i] = w
+	}
+	levels := map[string]any{}
+	for k, v := range r.Levels {
+		l := make([]any, len(v))
+		for i, s := range v {
+			l[i] = s
+		}
+		levels[k] = l
+	}
+	return map[string]any{
+		"family": r.Family, "coefficients": coef, "terms": terms,
+		"deviance": num(r.Deviance), "null_deviance": num(r.NullDeviance),
+		"aic": num(r.AIC), "iterations": float64(r.Iterations),
+		"df_residual": float64(r.DFResidual), "df_null": float64(r.DFNull),
+		"dispersion": num(r.Dispersion), "samples": float64(r.Samples),
+		"converged": r.Converged, "warnings": warnings, "levels": levels,
+	}
+}
+
+// intersectionShape is SetIntersection's result; without the items
+// (SetIntersectionSize) only the size.
+func intersectionShape(common []string, size int, items bool) map[string]any {
+	if !items {
+		return map[string]any{"size_intersection": size}
+	}
+	return map[string]any{"size_intersection": size, "intersection": common}
+}
