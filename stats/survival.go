@@ -177,6 +177,18 @@ func (c *IntervalCounts) Small(minCell float64) bool {
 	return false
 }
 
+// Alternate keeps, of each run of consecutive flagged points, every
+// other one (the first, the third, ...), so that one round of merging
+// joins an interval with its neighbour but does not chain a run of small
+// intervals into one: the next round sees the merged counts.
+func Alternate(flags []bool) []bool {
+	out := make([]bool, len(flags))
+	for j, f := range flags {
+		out[j] = f && (j == 0 || !out[j-1])
+	}
+	return out
+}
+
 // RemovePoints returns grid without the flagged points.
 func RemovePoints(grid []float64, flags []bool) []float64 {
 	out := make([]float64, 0, len(grid))

@@ -22,6 +22,7 @@ type input struct {
 	sel   []bool         // the rows of vars selected (nil: all)
 	names []string       // the regressors' column names
 	part  *stats.OLSPart // sufficient statistics, when the table's gram covers the fit
+	surv  *survInput     // survival records (survival.go)
 	n     int            // a count, or the rows a pre-added x covers
 	added bool           // x holds one value already added over n rows
 	// Category counts, computed once: label -> count, and for pairs

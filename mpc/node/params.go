@@ -11,6 +11,7 @@ type params struct {
 	probs []float64 // Quantiles: probabilities
 	edges []float64 // Histogram: bin edges
 	names []string  // Regression: regressor names
+	times []float64 // KaplanMeier, LogRank, CoxPH: the time grid (nil: the event times)
 	// StatisticsUnivariate over node-held data: also the minimum and
 	// maximum (each node's policy.extremes must allow them).
 	extremes bool
@@ -46,6 +47,9 @@ func (n *Node) parseParams(mp string, raw map[string]any) (*params, error) {
 		"Histogram":            {"edges", "bins", "range"},
 		"Regression":           {"names"},
 		"StatisticsUnivariate": {"extremes"},
+		"KaplanMeier":          {"times"},
+		"LogRank":              {"times"},
+		"CoxPH":                {"times"},
 	}[mp]
 	for k := range raw {
 		ok := false
@@ -55,6 +59,9 @@ func (n *Node) parseParams(mp string, raw map[string]any) (*params, error) {
 		if !ok {
 			return nil, bad("parameters: %s takes no parameter %q", mp, k)
 		}
+	}
+	if survivalKinds[mp] {
+		return p, survivalParams(p, raw)
 	}
 	switch mp {
 	case "Quantiles":
