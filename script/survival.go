@@ -16,12 +16,9 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/mpc/client"
 )
 
-// The survival methods of a table: Kaplan–Meier curves, the log-rank
-// test and the Cox model (the node's KaplanMeier, LogRank and CoxPH).
-func init() {
-	Funcs = append(Funcs, survivalFuncs...)
-}
-
+// survivalFuncs are the survival methods of a table, part of Funcs:
+// Kaplan–Meier curves, the log-rank test and the Cox model (the node's
+// KaplanMeier, LogRank and CoxPH).
 var survivalFuncs = []*Func{
 	{Name: "km", On: OnTable, Doc: "km(time, event, by=None, times=None): Kaplan–Meier curves (of each group of by): survival, Greenwood standard errors, 95% intervals, numbers at risk and of events, median survival with its 95% interval, as R's survfit. The grid is the event times, or times; intervals are merged where a member's disclosure rules need it.",
 		Params: []Param{{Name: "time", Kind: String}, {Name: "event", Kind: String}, {Name: "by", Kind: String, Optional: true}, {Name: "times", Kind: Numbers, Optional: true}},
@@ -66,7 +63,7 @@ func survivalRequest(t *Table, mp string, a Args, rest ...string) client.Request
 		}
 	}
 	req := client.Request{Microprotocol: mp, Dataset: &client.Dataset{Table: t.Name, Where: t.Where, Columns: cols}}
-	if times, ok := a["times"].([]float64); ok && times != nil {
+	if times := a["times"]; times != nil {
 		req.Parameters = map[string]any{"times": times}
 	}
 	return req

@@ -213,11 +213,20 @@ func survivalSetup(ctx context.Context, e *env, in *input, p *params) (*survival
 		sg.counts = &stats.IntervalCounts{Groups: groups}
 		return sg, survivalReserve(e, si, sg, nil, nil)
 	}
+	// Intervals are merged for min_cell first, which depends on the data
+	// alone (so the same query finds the same grid again), and then for
+	// the release memory as well.
 	minCell := float64(e.plan.mem.minCell)
+	memory := false
 	for round := 0; ; round++ {
 		sg.counts = si.rows.Count(sg.grid, groups)
 		events, leaving := survivalSets(si, sg, groups)
-		extra := survivalConflicts(e, events, leaving, len(sg.grid))
+		var extra []bool
+		if memory {
+			extra = survivalConflicts(e, events, leaving, len(sg.grid))
+		} else {
+			extra = make([]bool, len(sg.grid))
+		}
 		flags := sg.counts.MergeFlags(minCell, extra)
 		stuck := len(sg.grid) == 1 && (sg.counts.Small(minCell) || extra[0])
 		joint, err := jointFlags(ctx, e.s.Sub("merge"+strconv.Itoa(round)), append(flags, stuck))
@@ -231,6 +240,10 @@ func survivalSetup(ctx context.Context, e *env, in *input, p *params) (*survival
 			return nil, errorf(http.StatusForbidden, "refused: policy min_cell: even merged into one interval, the events, censored rows or rows at risk of a group would hold between 1 and min_cell-1 rows of a member node, or repeat an earlier release too closely; widen the filter or use fewer groups")
 		}
 		if !slices.Contains(joint[:len(flags)], true) {
+			if !memory {
+				memory = true
+				continue
+			}
 			return sg, survivalReserve(e, si, sg, events, leaving)
 		}
 		sg.grid = stats.RemovePoints(sg.grid, stats.Alternate(joint[:len(flags)]))
