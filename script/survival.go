@@ -169,7 +169,7 @@ func kmPlot(time, by string, levels []string, groups map[string]any) *plot.Plot 
 	}
 	p.X.Label.Text = time
 	p.Y.Label.Text = "survival"
-	p.Legend.Top, p.Legend.Left = false, false
+	p.Legend.Top, p.Legend.Left = true, false
 	rows := float64(len(levels))
 	band := 0.08 // the height of a row of the at-risk table
 	p.Y.Min, p.Y.Max = -band*(rows+0.5), 1.02
