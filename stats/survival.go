@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 )
 
@@ -74,8 +73,8 @@ func NewSurvivalRows(time, event []float64, group []int, row func(i int) int) (*
 // Interval returns the grid interval of time t for a row with the given
 // event indicator, or -1 for a censored time before the grid.
 func Interval(grid []float64, t float64, event bool) int {
-	j := sort.SearchFloat64s(grid, t) // first point ≥ t
-	if j < len(grid) && grid[j] == t {
+	j, found := slices.BinarySearch(grid, t) // the first point ≥ t
+	if found {
 		return j
 	}
 	if j == 0 {
@@ -96,13 +95,69 @@ type IntervalCounts struct {
 	Events, Leaving []float64
 }
 
+// gridLookup finds intervals fast: a table over equal cells of
+// [g_0, g_(m-1)] gives the interval of each cell's start, corrected by a
+// few comparisons (a binary search when points crowd), as histograms do.
+type gridLookup struct {
+	grid  []float64
+	scale float64
+	start []int32
+}
+
+func newGridLookup(grid []float64) *gridLookup {
+	l := &gridLookup{grid: grid}
+	m := len(grid)
+	if m < 2 {
+		return l
+	}
+	cells := min(max(4*m, 1024), 1<<20)
+	lo, hi := grid[0], grid[m-1]
+	l.scale = float64(cells) / (hi - lo)
+	if !(l.scale > 0) || math.IsInf(l.scale, 0) {
+		return l
+	}
+	l.start = make([]int32, cells)
+	for g := range l.start {
+		l.start[g] = int32(Interval(grid, lo+float64(g)/l.scale, true))
+	}
+	return l
+}
+
+// interval is Interval(grid, t, event).
+func (l *gridLookup) interval(t float64, event bool) int {
+	g := l.grid
+	m := len(g)
+	if l.start == nil || !(t >= g[0]) || t >= g[m-1] {
+		return Interval(g, t, event)
+	}
+	c := int((t - g[0]) * l.scale)
+	if c >= len(l.start) {
+		c = len(l.start) - 1
+	}
+	j := int(l.start[c])
+	for steps := 0; ; steps++ {
+		switch {
+		case t < g[j]:
+			j--
+		case j+1 < m && t >= g[j+1]:
+			j++
+		default:
+			return j
+		}
+		if steps == 8 || j < 0 {
+			return Interval(g, t, event)
+		}
+	}
+}
+
 // Count counts the rows on the grid, for groups groups.
 func (r *SurvivalRows) Count(grid []float64, groups int) *IntervalCounts {
 	m := len(grid)
 	c := &IntervalCounts{Groups: groups, Points: m, Events: make([]float64, groups*m), Leaving: make([]float64, groups*m)}
+	look := newGridLookup(grid)
 	for i, t := range r.Time {
 		ev := r.Event[i] == 1
-		j := Interval(grid, t, ev)
+		j := look.interval(t, ev)
 		if j < 0 {
 			continue
 		}
@@ -161,6 +216,32 @@ func (c *IntervalCounts) MergeFlags(minCell float64, extra []bool) []bool {
 		}
 	}
 	return flags
+}
+
+// Merge returns the counts on the grid that keeps the points kept (point
+// 0 always): each interval of the kept grid is the union of the intervals
+// of this grid that it holds, so its counts are their sums.
+func (c *IntervalCounts) Merge(keep []bool) *IntervalCounts {
+	m := c.Points
+	start := make([]int, 0, m) // the original interval each kept one starts at
+	for j := range m {
+		if j == 0 || keep[j] {
+			start = append(start, j)
+		}
+	}
+	k := len(start)
+	out := &IntervalCounts{Groups: c.Groups, Points: k, Events: make([]float64, c.Groups*k), Leaving: make([]float64, c.Groups*k)}
+	for g := range c.Groups {
+		q := 0
+		for j := range m {
+			if q+1 < k && start[q+1] == j {
+				q++
+			}
+			out.Events[g*k+q] += c.Events[g*m+j]
+			out.Leaving[g*k+q] += c.Leaving[g*m+j]
+		}
+	}
+	return out
 }
 
 // Small reports whether any count of the one-point grid is between 1 and

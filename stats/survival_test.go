@@ -256,3 +256,49 @@ func TestSurvivalEqualsR(t *testing.T) {
 		}
 	}
 }
+
+// TestGridLookupIsInterval checks the fast interval lookup against the
+// binary search, on grid points, between them and outside the grid.
+func TestGridLookupIsInterval(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, grid := range [][]float64{{5}, {0, 1}, {0, 0.5, 0.51, 0.52, 3, 100}, {-2, 1e-9, 2e-9, 7}} {
+		look := newGridLookup(grid)
+		var probe []float64
+		for _, g := range grid {
+			probe = append(probe, g, math.Nextafter(g, math.Inf(-1)), math.Nextafter(g, math.Inf(1)))
+		}
+		for range 2000 {
+			probe = append(probe, grid[0]-1+r.Float64()*(grid[len(grid)-1]-grid[0]+2))
+		}
+		for _, v := range probe {
+			for _, ev := range []bool{false, true} {
+				if got, want := look.interval(v, ev), Interval(grid, v, ev); got != want {
+					t.Fatalf("grid %v: interval of %v (event %v) = %d, want %d", grid, v, ev, got, want)
+				}
+			}
+		}
+	}
+	// Merging: the counts on a kept subset of the grid are those counted
+	// on that grid directly.
+	c := makeSurvCase(300, 4)
+	rows, err := NewSurvivalRows(c.time, c.event, c.group, func(i int) int { return i })
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid, _ := GridOfLabels(rows.EventTimeLabels())
+	keep := make([]bool, len(grid))
+	for j := range keep {
+		keep[j] = r.IntN(3) == 0
+	}
+	merged := rows.Count(grid, 3).Merge(keep)
+	sub := []float64{grid[0]}
+	for j := 1; j < len(grid); j++ {
+		if keep[j] {
+			sub = append(sub, grid[j])
+		}
+	}
+	direct := rows.Count(sub, 3)
+	if fmt.Sprint(merged.Events, merged.Leaving) != fmt.Sprint(direct.Events, direct.Leaving) {
+		t.Errorf("merged counts %v %v, counted on the merged grid %v %v", merged.Events, merged.Leaving, direct.Events, direct.Leaving)
+	}
+}

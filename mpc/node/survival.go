@@ -109,6 +109,17 @@ func survivalTable(mp string) func(t *stats.Table, rows []bool, ds *DatasetRef) 
 				si.names = append(si.names, c.Name)
 			}
 		}
+		tm, ev, si.pos = make([]float64, 0, t.Rows), make([]float64, 0, t.Rows), make([]uint32, 0, t.Rows)
+		if by != nil {
+			group = make([]int, 0, t.Rows)
+		}
+		var levelGroup []int // a categorical by: level -> local group, -1 unseen
+		if by != nil && by.Kind == stats.Categorical {
+			levelGroup = make([]int, len(by.Levels))
+			for l := range levelGroup {
+				levelGroup[l] = -1
+			}
+		}
 		for i := 0; i < t.Rows; i++ {
 			if !complete(cols, rows, i) {
 				continue
@@ -119,7 +130,9 @@ func survivalTable(mp string) func(t *stats.Table, rows []bool, ds *DatasetRef) 
 			for a := range si.x {
 				si.x[a] = append(si.x[a], cols[2+a].Num[i])
 			}
-			if by != nil {
+			if levelGroup != nil && levelGroup[by.Cat[i]] >= 0 {
+				group = append(group, levelGroup[by.Cat[i]])
+			} else if by != nil {
 				l := byLabel(by, i)
 				g, ok := local[l]
 				if !ok {
@@ -129,6 +142,9 @@ func survivalTable(mp string) func(t *stats.Table, rows []bool, ds *DatasetRef) 
 					g = len(local)
 					local[l] = g
 					si.labels = append(si.labels, l)
+					if levelGroup != nil {
+						levelGroup[by.Cat[i]] = g
+					}
 				}
 				group = append(group, g)
 			}
@@ -215,39 +231,119 @@ func survivalSetup(ctx context.Context, e *env, in *input, p *params) (*survival
 	}
 	// Intervals are merged for min_cell first, which depends on the data
 	// alone (so the same query finds the same grid again), and then for
-	// the release memory as well.
+	// the release memory as well. Each record's interval on the grid asked
+	// is found once; a merged grid keeps a subset of its points, so its
+	// counts and row sets are unions of the first grid's.
 	minCell := float64(e.plan.mem.minCell)
+	base := si.rows.Count(sg.grid, groups)
+	keep := make([]bool, len(sg.grid))
+	for j := range keep {
+		keep[j] = true
+	}
+	var sets *survivalRowSets
 	memory := false
 	for round := 0; ; round++ {
-		sg.counts = si.rows.Count(sg.grid, groups)
-		events, leaving := survivalSets(si, sg, groups)
-		var extra []bool
+		sg.counts = base.Merge(keep)
+		m := sg.counts.Points
+		extra := make([]bool, m)
+		var events, leaving []*roaring.Bitmap
 		if memory {
-			extra = survivalConflicts(e, events, leaving, len(sg.grid))
-		} else {
-			extra = make([]bool, len(sg.grid))
+			if sets == nil {
+				sets = newSurvivalRowSets(si, sg.grid, groups)
+			}
+			events, leaving = sets.merged(keep)
+			extra = survivalConflicts(e, events, leaving, m)
 		}
 		flags := sg.counts.MergeFlags(minCell, extra)
-		stuck := len(sg.grid) == 1 && (sg.counts.Small(minCell) || extra[0])
+		stuck := m == 1 && (sg.counts.Small(minCell) || extra[0])
 		joint, err := jointFlags(ctx, e.s.Sub("merge"+strconv.Itoa(round)), append(flags, stuck))
 		if err != nil {
 			return nil, err
 		}
-		if len(joint) != len(flags)+1 {
-			return nil, fmt.Errorf("merging: %d flags for %d grid points", len(joint), len(flags))
+		if len(joint) != m+1 {
+			return nil, fmt.Errorf("merging: %d flags for %d grid points", len(joint), m)
 		}
-		if joint[len(flags)] {
+		if joint[m] {
 			return nil, errorf(http.StatusForbidden, "refused: policy min_cell: even merged into one interval, the events, censored rows or rows at risk of a group would hold between 1 and min_cell-1 rows of a member node, or repeat an earlier release too closely; widen the filter or use fewer groups")
 		}
-		if !slices.Contains(joint[:len(flags)], true) {
+		if !slices.Contains(joint[:m], true) {
 			if !memory {
 				memory = true
 				continue
 			}
+			sg.grid = stats.RemovePoints(sg.grid, notKept(keep))
 			return sg, survivalReserve(e, si, sg, events, leaving)
 		}
-		sg.grid = stats.RemovePoints(sg.grid, stats.Alternate(joint[:len(flags)]))
+		// The flags are of the kept points: drop every other one of each run.
+		drop := stats.Alternate(joint[:m])
+		q := 0
+		for j := range keep {
+			if keep[j] {
+				if drop[q] {
+					keep[j] = false
+				}
+				q++
+			}
+		}
 	}
+}
+
+func notKept(keep []bool) []bool {
+	out := make([]bool, len(keep))
+	for j, k := range keep {
+		out[j] = !k && j > 0
+	}
+	return out
+}
+
+// survivalRowSets are a party's row sets on the grid asked, per group g
+// and interval j (index g·m + j): the events' rows and the leavers' rows.
+type survivalRowSets struct {
+	m, groups       int
+	events, leaving []*roaring.Bitmap
+}
+
+func newSurvivalRowSets(si *survInput, grid []float64, groups int) *survivalRowSets {
+	m := len(grid)
+	ev := make([][]uint32, groups*m)
+	lv := make([][]uint32, groups*m)
+	r := si.rows
+	for k, t := range r.Time {
+		isEv := r.Event[k] == 1
+		j := stats.Interval(grid, t, isEv)
+		if j < 0 {
+			continue
+		}
+		g := 0
+		if r.Group != nil {
+			g = r.Group[k]
+		}
+		lv[g*m+j] = append(lv[g*m+j], si.pos[k])
+		if isEv {
+			ev[g*m+j] = append(ev[g*m+j], si.pos[k])
+		}
+	}
+	s := &survivalRowSets{m: m, groups: groups, events: make([]*roaring.Bitmap, groups*m), leaving: make([]*roaring.Bitmap, groups*m)}
+	for q := range ev {
+		s.events[q], s.leaving[q] = roaring.BitmapOf(ev[q]...), roaring.BitmapOf(lv[q]...)
+	}
+	return s
+}
+
+// merged returns the row sets on the grid that keeps the points kept.
+func (s *survivalRowSets) merged(keep []bool) (events, leaving []*roaring.Bitmap) {
+	for g := range s.groups {
+		var ev, lv []*roaring.Bitmap
+		for j := range s.m {
+			if j > 0 && keep[j] {
+				events, leaving = append(events, roaring.FastOr(ev...)), append(leaving, roaring.FastOr(lv...))
+				ev, lv = nil, nil
+			}
+			ev, lv = append(ev, s.events[g*s.m+j]), append(lv, s.leaving[g*s.m+j])
+		}
+		events, leaving = append(events, roaring.FastOr(ev...)), append(leaving, roaring.FastOr(lv...))
+	}
+	return events, leaving
 }
 
 // anyAtAll tells every party whether any party has a positive count.
@@ -270,35 +366,6 @@ func anyAtAll(ctx context.Context, e *env, count int) (bool, error) {
 		return false, fmt.Errorf("a decision of %d values, want 1", len(d))
 	}
 	return d[0] == 1, nil
-}
-
-// survivalSets are this party's row sets on the grid, for each group g
-// and interval j (index g·m + j): the events' rows and the leavers' rows.
-func survivalSets(si *survInput, sg *survivalGrid, groups int) (events, leaving []*roaring.Bitmap) {
-	m := len(sg.grid)
-	ev := make([][]uint32, groups*m)
-	lv := make([][]uint32, groups*m)
-	r := si.rows
-	for k, t := range r.Time {
-		isEv := r.Event[k] == 1
-		j := stats.Interval(sg.grid, t, isEv)
-		if j < 0 {
-			continue
-		}
-		g := 0
-		if r.Group != nil {
-			g = r.Group[k]
-		}
-		lv[g*m+j] = append(lv[g*m+j], si.pos[k])
-		if isEv {
-			ev[g*m+j] = append(ev[g*m+j], si.pos[k])
-		}
-	}
-	events, leaving = make([]*roaring.Bitmap, groups*m), make([]*roaring.Bitmap, groups*m)
-	for q := range ev {
-		events[q], leaving[q] = roaring.BitmapOf(ev[q]...), roaring.BitmapOf(lv[q]...)
-	}
-	return events, leaving
 }
 
 // survivalConflicts flags the intervals with a row set that this member's
