@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
+	"github.com/fsc-kernel/fsc-kernel/mpc/client"
 	"github.com/fsc-kernel/fsc-kernel/script"
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
@@ -82,20 +83,37 @@ func TestLuaStudyEqualsPlaintext(t *testing.T) {
 	if r["patients"] != float64(all.Rows) {
 		t.Errorf("patients = %v, want %d", r["patients"], all.Rows)
 	}
-	surv := values(t, all, "survival_months", "")
-	if r["median_survival_months"] != stats.QuantileSorted(surv, 0.5) {
-		t.Errorf("median survival = %v, want %v", r["median_survival_months"], stats.QuantileSorted(surv, 0.5))
+	// Survival: the node's own Kaplan–Meier, log-rank and Cox answers
+	// (checked against R in mpc/node).
+	c := client.New(fed.Nodes[0].URL)
+	ask := func(mp string, cols ...string) map[string]any {
+		t.Helper()
+		res, err := c.Compute(context.Background(), client.Request{Microprotocol: mp, Dataset: &client.Dataset{Table: "patients", Columns: cols}})
+		if err != nil {
+			t.Fatalf("%s: %v", mp, err)
+		}
+		return res.Result
 	}
-	q := r["survival_quartiles"].([]any)
-	for i, p := range []float64{0.25, 0.5, 0.75} {
-		if q[i] != stats.QuantileSorted(surv, p) {
-			t.Errorf("quartile %v = %v, want %v", p, q[i], stats.QuantileSorted(surv, p))
+	km := ask("KaplanMeier", "survival_months", "event")["groups"].(map[string]any)["all"].(map[string]any)
+	overall := r["median_overall_survival"].(map[string]any)
+	if overall["median"] != km["median"] || fmt.Sprint(overall["ci"]) != fmt.Sprint(km["median_ci"]) || overall["median"] == nil {
+		t.Errorf("median overall survival = %v, want %v with %v", overall, km["median"], km["median_ci"])
+	}
+	bySex := r["median_survival_by_sex"].(map[string]any)
+	kmSex := ask("KaplanMeier", "survival_months", "event", "sex")["groups"].(map[string]any)
+	for _, s := range []string{"F", "M"} {
+		if want := kmSex[s].(map[string]any)["median"]; bySex[s] != want {
+			t.Errorf("median survival of %s = %v, want %v", s, bySex[s], want)
 		}
 	}
-	bySex := r["median_survival_months_by_sex"].(map[string]any)
-	for _, s := range []string{"F", "M"} {
-		if want := stats.QuantileSorted(values(t, all, "survival_months", "sex == '"+s+"'"), 0.5); bySex[s] != want {
-			t.Errorf("median survival of %s = %v, want %v", s, bySex[s], want)
+	if lr := r["logrank_sex"].(map[string]any); lr["p"] != ask("LogRank", "survival_months", "event", "sex")["p"] {
+		t.Errorf("log-rank by sex = %v", lr)
+	}
+	cox := r["cox_age_dose"].(map[string]any)["coefficients"].(map[string]any)
+	want := ask("CoxPH", "survival_months", "event", "age", "dose")["coefficients"].(map[string]any)
+	for _, term := range []string{"age", "dose"} {
+		if fmt.Sprint(cox[term]) != fmt.Sprint(want[term]) {
+			t.Errorf("cox %s = %v, want %v", term, cox[term], want[term])
 		}
 	}
 	tox := len(values(t, all, "toxicity", "toxicity == 1"))
