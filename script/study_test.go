@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
+	"github.com/fsc-kernel/fsc-kernel/internal/roracle"
 	"github.com/fsc-kernel/fsc-kernel/mpc/client"
 	"github.com/fsc-kernel/fsc-kernel/script"
 	"github.com/fsc-kernel/fsc-kernel/stats"
@@ -116,6 +118,7 @@ func TestLuaStudyEqualsPlaintext(t *testing.T) {
 			t.Errorf("cox %s = %v, want %v", term, cox[term], want[term])
 		}
 	}
+	checkToxicityLogistic(t, r["toxicity_logistic"])
 	tox := len(values(t, all, "toxicity", "toxicity == 1"))
 	if r["toxicity_events"] != float64(tox) {
 		t.Errorf("toxicity events = %v, want %d", r["toxicity_events"], tox)
@@ -192,5 +195,41 @@ func TestProgressNamesTheStatistic(t *testing.T) {
 	defer mu.Unlock()
 	if len(shown) != 2 || !strings.HasPrefix(shown[0], "computing the median of age") || !strings.HasSuffix(shown[1], "|true") {
 		t.Errorf("progress shown: %q, want the median of age, then done", shown)
+	}
+}
+
+// checkToxicityLogistic compares the pilot's logistic model of toxicity
+// with R's glm on the pooled example data.
+func checkToxicityLogistic(t *testing.T, got any) {
+	t.Helper()
+	if !roracle.HaveR() {
+		t.Fatalf("R is missing: make test installs r-base-core and r-cran-survival")
+	}
+	data, err := filepath.Abs(filepath.Join(exampleDir, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := roracle.RunR(t.TempDir(), fmt.Sprintf(`d <- do.call(rbind, lapply(c("a", "b", "c"), function(h) read.csv(sprintf("%%s/hospital-%%s/patients.csv", %q, h))))
+f <- glm(toxicity ~ age + dose + sex, family = binomial, data = d)
+s <- summary(f)$coefficients
+for (term in rownames(s)) cat(term, sprintf("%%.17g", s[term, c(1, 2, 4)]), "\n")
+cat("deviance", sprintf("%%.17g", deviance(f)), "\n")
+`, data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fit, _ := got.(map[string]any)
+	coefs, _ := fit["coefficients"].(map[string]any)
+	for _, term := range []string{"(Intercept)", "age", "dose", "sexM"} {
+		c, _ := coefs[term].(map[string]any)
+		for i, key := range []string{"estimate", "se", "p"} {
+			v, ok := c[key].(float64)
+			if w := want[term][i]; !ok || math.Abs(v-w) > 1e-6*math.Max(math.Abs(w), 1e-300) {
+				t.Errorf("toxicity model %s %s = %v, R says %v", term, key, c[key], w)
+			}
+		}
+	}
+	if d, _ := fit["deviance"].(float64); math.Abs(d-want["deviance"][0]) > 1e-8*want["deviance"][0] {
+		t.Errorf("toxicity model deviance = %v, R says %v", d, want["deviance"][0])
 	}
 }

@@ -20,6 +20,9 @@ fsc.output("logrank_sex", t:logrank("survival_months", "event", "sex"))
 -- Survival on age and dose: Cox proportional hazards (Breslow ties).
 fsc.output("cox_age_dose", t:coxph("survival_months", "event", {"age", "dose"}))
 
+-- Toxicity on age, dose and sex: logistic regression, as R's glm(binomial).
+fsc.output("toxicity_logistic", t:glm("toxicity", {"age", "dose", "sex"}, {family = "binomial"}))
+
 -- A policy refusal is an error value a study can catch.
 local ok, err = pcall(function() return t:where("age >= 94"):count() end)
 if not ok then

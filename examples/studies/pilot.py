@@ -1,6 +1,6 @@
 # The pilot analysis of the npj Digital Medicine 2024 federated study in
 # Python syntax, on the example federation's synthetic patients: response
-# categories, toxicity, and survival by Kaplan–Meier, the log-rank test and
+# categories, toxicity (with a logistic model), and survival by Kaplan–Meier, the log-rank test and
 # a Cox model (censoring respected: event == 0 is a censored time).
 t = fsc.table("patients")
 
@@ -19,6 +19,9 @@ fsc.output("logrank_sex", t.logrank("survival_months", "event", by="sex"))
 
 # Survival on age and dose: Cox proportional hazards (Breslow ties).
 fsc.output("cox_age_dose", t.coxph("survival_months", "event", ["age", "dose"]))
+
+# Toxicity on age, dose and sex: logistic regression, as R's glm(binomial).
+fsc.output("toxicity_logistic", t.glm("toxicity", ["age", "dose", "sex"], family="binomial"))
 
 try:
     t.where("age >= 94").count()
