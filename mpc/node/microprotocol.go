@@ -20,8 +20,8 @@ import (
 // implements this interface for each of its microprotocols: sums and
 // counts (sums.go), moments (moments.go), order statistics
 // (order_stats.go), tables of counts (count_tables.go), bivariate
-// statistics and regression (linear.go), sets (sets.go) and GLMs
-// (glm.go). A family that takes only one of the two forms of data embeds
+// statistics and regression (linear.go), sets (sets.go), GLMs (glm.go)
+// and survival analysis (survival.go). A family that takes only one of the two forms of data embeds
 // nodeHeldOnly or ownDataOnly.
 type microprotocol interface {
 	own(data any, limit int) (input, error)
@@ -52,6 +52,9 @@ var microprotocols = map[string]microprotocol{
 	"StatisticsBivariate":   linear{},
 	"Regression":            linear{regression: true},
 	"GLM":                   glm{},
+	"KaplanMeier":           survival{name: "KaplanMeier"},
+	"LogRank":               survival{name: "LogRank"},
+	"CoxPH":                 survival{name: "CoxPH"},
 	"SetIntersection":       sets{items: true},
 	"SetIntersectionSize":   sets{},
 }

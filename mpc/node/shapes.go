@@ -20,6 +20,15 @@ func num(v float64) any {
 	return v
 }
 
+// numList is v with undefined values as null.
+func numList(v []float64) []any {
+	out := make([]any, 0, len(v))
+	for _, x := range v {
+		out = append(out, num(x))
+	}
+	return out
+}
+
 func sumShape(sum float64) map[string]any { return map[string]any{"sum": sum} }
 
 func countShape(n int64) map[string]any { return map[string]any{"count": n} }
@@ -83,11 +92,7 @@ func bivariateShape(r *stats.BivariateResult) map[string]any {
 // histogramShape is Histogram's result; suppressed (node-held data only,
 // -1 otherwise) counts the bins withheld, which show as null.
 func histogramShape(edges, counts []float64, suppressed int) map[string]any {
-	shown := make([]any, 0, len(counts))
-	for _, c := range counts {
-		shown = append(shown, num(c))
-	}
-	out := map[string]any{"edges": edges, "counts": shown}
+	out := map[string]any{"edges": edges, "counts": numList(counts)}
 	if suppressed >= 0 {
 		out["suppressed"] = suppressed
 	}
@@ -207,4 +212,49 @@ func intersectionShape(common []string, size int, items bool) map[string]any {
 		return map[string]any{"size_intersection": size}
 	}
 	return map[string]any{"size_intersection": size, "intersection": common}
+}
+
+// kmShape is one Kaplan–Meier curve: time, surv, std_err, lower, upper,
+// n_risk, n_event (lists), n, events, median and median_ci [lo, hi].
+func kmShape(k *stats.KMCurve) map[string]any {
+	return map[string]any{
+		"time": numList(k.Time), "surv": numList(k.Surv), "std_err": numList(k.StdErr),
+		"lower": numList(k.Lower), "upper": numList(k.Upper),
+		"n_risk": numList(k.NRisk), "n_event": numList(k.NEvent),
+		"n": k.N, "events": k.Events,
+		"median": num(k.Median), "median_ci": []any{num(k.MedianLower), num(k.MedianUpper)},
+	}
+}
+
+// logRankShape is the log-rank test: chisq, df, p, and per group (in the
+// order of levels) observed, expected and n.
+func logRankShape(r *stats.LogRankResult, levels []string) map[string]any {
+	groups := map[string]any{}
+	for g, l := range levels {
+		if g < len(r.Observed) {
+			groups[l] = map[string]any{"observed": r.Observed[g], "expected": r.Expected[g], "n": r.N[g]}
+		}
+	}
+	return map[string]any{"chisq": r.ChiSq, "df": r.DF, "p": r.P, "groups": groups}
+}
+
+// coxShape is a Cox model: coefficients {term: {estimate, se, z, p, hr,
+// ci}} (ci the hazard ratio's 95% interval), terms, n, events, loglik
+// [null, fit], lr_test {chisq, df, p}, iterations and converged.
+func coxShape(r *stats.CoxResult) map[string]any {
+	coef := map[string]any{}
+	for a, t := range r.Terms {
+		coef[t] = map[string]any{
+			"estimate": num(r.Coefficients[a]), "se": num(r.StandardErrors[a]),
+			"z": num(r.Z[a]), "p": num(r.P[a]), "hr": num(r.HazardRatios[a]),
+			"ci": []any{num(r.Lower[a]), num(r.Upper[a])},
+		}
+	}
+	return map[string]any{
+		"coefficients": coef, "terms": append([]string(nil), r.Terms...),
+		"n": r.N, "events": r.Events,
+		"loglik":     []any{num(r.LogLikNull), num(r.LogLik)},
+		"lr_test":    map[string]any{"chisq": num(r.LRChiSq), "df": len(r.Terms), "p": num(r.LRP)},
+		"iterations": r.Iterations, "converged": r.Converged,
+	}
 }
