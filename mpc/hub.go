@@ -4,6 +4,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fsc-kernel/fsc-kernel/internal/expiry"
 )
 
 // Hub holds the mailboxes of one party: a mailbox for every open session,
@@ -14,12 +16,12 @@ import (
 type Hub struct {
 	self string
 
-	mu        sync.Mutex
-	boxes     map[string]*mailbox
-	closed    map[string]ended      // session id -> how it ended
-	meets     map[string]*meetState // network key -> the calls said on it
-	held      int                   // bytes of message bodies not yet read
-	lastSweep time.Time
+	mu     sync.Mutex
+	boxes  map[string]*mailbox
+	closed map[string]ended      // session id -> how it ended
+	meets  map[string]*meetState // network key -> the calls said on it
+	held   int                   // bytes of message bodies not yet read
+	sweeps expiry.Clock
 }
 
 // Hub limits; a session that is never opened is dropped after pendingTTL.
@@ -242,21 +244,16 @@ func (h *Hub) close(id string) {
 // sweepLocked drops mailboxes nobody opened in time and forgets old closed ids.
 func (h *Hub) sweepLocked() {
 	now := time.Now()
-	if now.Sub(h.lastSweep) < time.Second {
+	if !h.sweeps.Due(now) {
 		return
 	}
-	h.lastSweep = now
 	for id, b := range h.boxes {
 		if !b.opened && now.Sub(b.created) > pendingTTL {
 			h.dropLocked(b)
 			delete(h.boxes, id)
 		}
 	}
-	for id, e := range h.closed {
-		if now.After(e.until) {
-			delete(h.closed, id)
-		}
-	}
+	expiry.Drop(h.closed, now, func(e ended) time.Time { return e.until })
 	for key, st := range h.meets {
 		if st.mine == nil && now.Sub(st.seen) > maxWordTTL {
 			delete(h.meets, key)

@@ -48,14 +48,7 @@ func secureSumWide(ctx context.Context, s *Session, rng io.Reader, x []uint64, l
 		index[p] = i
 	}
 	err = exchangeTo(ctx, s, step+"/share", s.Others(), func(p string) []byte { return encodeWords(shares[index[p]]) },
-		s.Others(), func(p string, body []byte) error {
-			v, err := decodeWords(body, len(x))
-			if err != nil {
-				return err
-			}
-			AddWideInto(partial, v, limbs)
-			return nil
-		})
+		s.Others(), addWordsInto(partial, limbs))
 	if err != nil {
 		return nil, err
 	}
@@ -73,14 +66,7 @@ func secureSumWide(ctx context.Context, s *Session, rng io.Reader, x []uint64, l
 	mine := encodeWords(partial)
 	total := partial
 	err = exchangeTo(ctx, s, final, targets, func(string) []byte { return mine },
-		senders, func(p string, body []byte) error {
-			v, err := decodeWords(body, len(x))
-			if err != nil {
-				return err
-			}
-			AddWideInto(total, v, limbs)
-			return nil
-		})
+		senders, addWordsInto(total, limbs))
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +74,19 @@ func secureSumWide(ctx context.Context, s *Session, rng io.Reader, x []uint64, l
 		return nil, nil
 	}
 	return total, nil
+}
+
+// addWordsInto returns the receiver of vectors of wide elements of limbs
+// words each, as long as sum, that adds each into sum.
+func addWordsInto(sum []uint64, limbs int) func(p string, body []byte) error {
+	return func(p string, body []byte) error {
+		v, err := decodeWords(body, len(sum))
+		if err != nil {
+			return err
+		}
+		AddWideInto(sum, v, limbs)
+		return nil
+	}
 }
 
 // exchangeTo sends a message to every party in to and receives one from

@@ -111,27 +111,17 @@ func Bivariate(ctx context.Context, c Combiner, x, y []float64, shiftX, shiftY f
 	}
 	vec := newWideVec(momWindow)
 	vec.count(n)
-	for i, s := range sums {
-		what := [...]string{"Σ(x-shiftX)", "Σ(y-shiftY)", "Σ(x-shiftX)²", "Σ(y-shiftY)²", "Σ(x-shiftX)(y-shiftY)"}[i]
-		if err := vec.real(s, what); err != nil {
-			return nil, fmt.Errorf("bivariate: %w", err)
-		}
-	}
-	r, err := vec.combine(ctx, c)
-	if err != nil {
+	if err := vec.reals(sums, func(i int) string {
+		return [...]string{"Σ(x-shiftX)", "Σ(y-shiftY)", "Σ(x-shiftX)²", "Σ(y-shiftY)²", "Σ(x-shiftX)(y-shiftY)"}[i]
+	}); err != nil {
 		return nil, fmt.Errorf("bivariate: %w", err)
 	}
-	if r == nil {
-		return nil, nil
+	tot, err := vec.total(ctx, c)
+	if err != nil || tot == nil {
+		return nil, prefixed("bivariate", err)
 	}
-	n = r.count()
-	var t [5]*big.Float // Σx', Σy', Σx'², Σy'², Σx'y' with x' = x-shiftX, y' = y-shiftY
-	for i := range t {
-		t[i] = r.real()
-	}
-	if err := r.done(); err != nil {
-		return nil, fmt.Errorf("bivariate: %w", err)
-	}
+	// Σx', Σy', Σx'², Σy'², Σx'y' with x' = x-shiftX, y' = y-shiftY
+	n, t := tot.counts[0], [5]*big.Float(tot.reals)
 	if n == 0 {
 		return nil, fmt.Errorf("bivariate: %w", errNoValues)
 	}

@@ -2,7 +2,6 @@ package stats
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"math/big"
 
@@ -63,70 +62,9 @@ func wlsSolve(s *wlsSums) ([]float64, *mat.SymDense, error) {
 	beta := make([]float64, k)
 	inv := mat.NewSymDense(max(k, 1), nil)
 	if k > 0 {
-		scale := make([]float64, k)
-		for a := range k {
-			if C[a][a].Sign() > 0 {
-				scale[a] = momFloat(momNew().Sqrt(C[a][a]))
-			}
-			if scale[a] == 0 {
-				return nil, nil, fmt.Errorf("regressors are collinear: %s is constant (collinear with the intercept) in the rows fitted", names[a])
-			}
-		}
-		corr := mat.NewSymDense(k, nil)
-		for a := range k {
-			for b := a; b < k; b++ {
-				c := momNew().Quo(C[a][b], momF(scale[a]))
-				corr.SetSym(a, b, momFloat(c.Quo(c, momF(scale[b]))))
-			}
-		}
-		var chol mat.Cholesky
-		if !chol.Factorize(corr) {
-			return nil, nil, olsCollinear(corr, names)
-		}
-		var L mat.TriDense
-		chol.LTo(&L)
-		for a := range k {
-			if l := L.At(a, a); !(l*l >= olsCollinearTol) {
-				return nil, nil, olsCollinear(corr, names)
-			}
-		}
-		rhs := mat.NewVecDense(k, nil)
-		for a := range k {
-			rhs.SetVec(a, momFloat(cz[a])/scale[a])
-		}
-		var step mat.VecDense
-		for range 10 {
-			if err := chol.SolveVecTo(&step, rhs); err != nil && !errors.As(err, new(mat.Condition)) {
-				return nil, nil, fmt.Errorf("solve the normal equations: %w", err)
-			}
-			change := 0.0
-			for a := range k {
-				delta := step.AtVec(a) / scale[a]
-				beta[a] += delta
-				if !momFinite(beta[a]) {
-					return nil, nil, olsCollinear(corr, names)
-				}
-				change = math.Max(change, math.Abs(delta)/math.Max(math.Abs(beta[a]), math.SmallestNonzeroFloat64))
-			}
-			if change <= 1e-15 {
-				break
-			}
-			for a := range k { // residual cz - C·beta, exactly
-				r := momNew().Set(cz[a])
-				for b := range k {
-					r.Sub(r, momNew().Mul(C[a][b], momF(beta[b])))
-				}
-				rhs.SetVec(a, momFloat(r)/scale[a])
-			}
-		}
-		var corrInv mat.SymDense
-		if err := chol.InverseTo(&corrInv); err != nil && !errors.As(err, new(mat.Condition)) {
-			return nil, nil, fmt.Errorf("invert the normal equations: %w", err)
-		}
-		for a := range k {
-			for b := a; b < k; b++ {
-				inv.SetSym(a, b, corrInv.At(a, b)/scale[a]/scale[b])
-			}
+		var err error
+		if beta, inv, err = solveNormal(C, cz, names, " in the rows fitted"); err != nil {
+			return nil, nil, err
 		}
 	}
 	icpt := momNew().Set(zbar) // z̄ - Σ beta_a·x̄_a

@@ -156,21 +156,49 @@ func LocalMoments(x []float64, shift float64) (*MomentsPart, error) {
 	if !momFinite(shift) {
 		return nil, fmt.Errorf("moments: shift is %v, want a finite number", shift)
 	}
+	n, mu, err := momCount(x)
+	if err != nil {
+		return nil, err
+	}
+	acc := &momPowers{mu: mu, prod: 1}
+	run, runN := math.NaN(), 0.0
+	for _, v := range x {
+		if v != v {
+			continue
+		}
+		if v == run {
+			runN++
+			continue
+		}
+		if runN > 0 {
+			acc.add(run, runN)
+		}
+		run, runN = v, 1
+	}
+	if runN > 0 {
+		acc.add(run, runN)
+	}
+	acc.flush()
+	return acc.part(n, shift)
+}
+
+// momCount returns the number of values (NaN is missing) and a centre
+// near their mean (momCentre); an infinite value is an error. Values are
+// added in blocks of momBlock: plainly within a block, and each block's
+// sum into the compensated accumulator. A block's rounding is at most
+// momBlock·2^-53 of its terms' magnitude.
+func momCount(x []float64) (n, mu float64, err error) {
 	var (
-		n, nonPos float64
-		sum       momAcc
-		lo, hi    = math.Inf(1), math.Inf(-1)
+		sum    momAcc
+		lo, hi = math.Inf(1), math.Inf(-1)
+		block  float64
 	)
-	// Values are added in blocks of momBlock: plainly within a block, and
-	// each block's sum into the compensated accumulator. A block's rounding
-	// is at most momBlock·2^-53 of its terms' magnitude.
-	var block float64
 	for i, v := range x {
 		if math.IsNaN(v) {
 			continue
 		}
 		if math.IsInf(v, 0) {
-			return nil, fmt.Errorf("moments: value %d is %v: only finite values can be summarised", i, v)
+			return 0, 0, fmt.Errorf("moments: value %d is %v: only finite values can be summarised", i, v)
 		}
 		block += v
 		n++
@@ -186,108 +214,108 @@ func LocalMoments(x []float64, shift float64) (*MomentsPart, error) {
 		}
 	}
 	sum.add(block)
-	mu := momCentre(sum, n, lo, hi)
+	return n, momCentre(sum, n, lo, hi), nil
+}
 
-	var pow [momMaxPower + 1]momAcc
-	var recip, logs momAcc
-	// Block sums of the powers (in registers), of 1/x, and ln x as ln of a
-	// product of mantissas plus the exponents: one math.Log a block
-	// instead of one a value.
-	var b1, b2, b3, b4, b5, b6, brecip float64
-	prod, exps, inBlock := 1.0, 0, 0
-	flush := func() {
-		for k, v := range [...]float64{b1, b2, b3, b4, b5, b6} {
-			pow[k+1].add(v)
-		}
-		b1, b2, b3, b4, b5, b6 = 0, 0, 0, 0, 0, 0
-		recip.add(brecip)
-		brecip = 0
-		m, e := math.Frexp(prod)
-		logs.add(math.Log(m) + float64(exps+e)*math.Ln2)
-		prod, exps, inBlock = 1, 0, 0
-	}
-	// add adds c copies of v (a run of equal values, as sorted data hold).
-	add := func(v, c float64) {
-		d := v - mu
-		d2 := d * d
-		d4 := d2 * d2
-		b1 += c * d
-		b2 += c * d2
-		b3 += c * d2 * d
-		b4 += c * d4
-		b5 += c * d4 * d
-		b6 += c * d4 * d2
-		switch {
-		case v < 0: // in the harmonic mean, not in the geometric (as the reference)
-			nonPos += c
-			brecip += c / v
-		case v == 0: // in neither mean
-			nonPos += c
-		case c > 1:
-			brecip += c / v
-			logs.add(c * math.Log(v))
-		default:
-			brecip += 1 / v
-			if bits := math.Float64bits(v); bits>>52 != 0 { // normal: the mantissa and exponent by hand
-				prod *= math.Float64frombits(bits&^(0x7ff<<52) | 1022<<52)
-				exps += int(bits>>52) - 1022
-			} else {
-				m, e := math.Frexp(v)
-				prod *= m
-				exps += e
-			}
-		}
-		if inBlock++; inBlock == momBlock {
-			flush()
+// momPowers accumulates, about mu, the power sums Σ(x-mu)^k to
+// momMaxPower, Σ1/x and Σln x, and counts the values ≤ 0. Within a block
+// of momBlock values the sums are plain (b, brecip), each block's into
+// compensated accumulators; ln x is the ln of a product of mantissas plus
+// the exponents: one math.Log a block instead of one a value.
+type momPowers struct {
+	mu          float64
+	pow         [momMaxPower + 1]momAcc
+	recip, logs momAcc
+	nonPos      float64
+	b           [momMaxPower + 1]float64 // b[k]: the block's Σ(x-mu)^k
+	brecip      float64
+	prod        float64
+	exps        int
+	inBlock     int
+}
+
+// add adds c copies of v (a run of equal values, as sorted data hold).
+func (a *momPowers) add(v, c float64) {
+	d := v - a.mu
+	d2 := d * d
+	d4 := d2 * d2
+	a.b[1] += c * d
+	a.b[2] += c * d2
+	a.b[3] += c * d2 * d
+	a.b[4] += c * d4
+	a.b[5] += c * d4 * d
+	a.b[6] += c * d4 * d2
+	switch {
+	case v < 0: // in the harmonic mean, not in the geometric (as the reference)
+		a.nonPos += c
+		a.brecip += c / v
+	case v == 0: // in neither mean
+		a.nonPos += c
+	case c > 1:
+		a.brecip += c / v
+		a.logs.add(c * math.Log(v))
+	default:
+		a.brecip += 1 / v
+		if bits := math.Float64bits(v); bits>>52 != 0 { // normal: the mantissa and exponent by hand
+			a.prod *= math.Float64frombits(bits&^(0x7ff<<52) | 1022<<52)
+			a.exps += int(bits>>52) - 1022
+		} else {
+			m, e := math.Frexp(v)
+			a.prod *= m
+			a.exps += e
 		}
 	}
-	run, runN := math.NaN(), 0.0
-	for _, v := range x {
-		if v != v {
-			continue
-		}
-		if v == run {
-			runN++
-			continue
-		}
-		if runN > 0 {
-			add(run, runN)
-		}
-		run, runN = v, 1
+	if a.inBlock++; a.inBlock == momBlock {
+		a.flush()
 	}
-	if runN > 0 {
-		add(run, runN)
+}
+
+// flush adds the block's sums into the accumulators.
+func (a *momPowers) flush() {
+	for k := 1; k <= momMaxPower; k++ {
+		a.pow[k].add(a.b[k])
+		a.b[k] = 0
 	}
-	flush()
+	a.recip.add(a.brecip)
+	a.brecip = 0
+	m, e := math.Frexp(a.prod)
+	a.logs.add(math.Log(m) + float64(a.exps+e)*math.Ln2)
+	a.prod, a.exps, a.inBlock = 1, 0, 0
+}
+
+// part writes the sums of n values, the power sums recentred about shift,
+// as this party's vector.
+func (a *momPowers) part(n, shift float64) (*MomentsPart, error) {
 	local := make([]*big.Float, momMaxPower+1)
 	local[0] = momF(n)
 	for k := 1; k <= momMaxPower; k++ {
 		var ok bool
-		if local[k], ok = pow[k].big(); !ok {
+		if local[k], ok = a.pow[k].big(); !ok {
 			return nil, fmt.Errorf("moments: the sum of (x-mean)^%d overflows float64: the values spread too widely", k)
 		}
 	}
-	shifted := momRecentre(local, momF(mu).Sub(momF(mu), momF(shift)))
-	recipSum, ok := recip.big()
+	shifted := momRecentre(local, momF(a.mu).Sub(momF(a.mu), momF(shift)))
+	recipSum, ok := a.recip.big()
 	recipOut := 0.0
 	if !ok || recipSum.MantExp(nil) > momWindow.limitExp() {
 		recipOut, recipSum = 1, momNew() // the harmonic mean is left undefined
 	}
-	logSum, _ := logs.big() // |ln x| < 745: finite
+	logSum, _ := a.logs.big() // |ln x| < 745: finite
 
 	vec := newWideVec(momWindow)
 	vec.count(n)
-	vec.count(nonPos)
+	vec.count(a.nonPos)
 	vec.count(recipOut)
-	for k := 1; k <= momMaxPower; k++ {
-		if err := vec.real(shifted[k], fmt.Sprintf("the sum of (x-shift)^%d", k)); err != nil {
-			return nil, fmt.Errorf("moments: %w", err)
+	err := vec.reals(append(shifted[1:], recipSum, logSum), func(i int) string {
+		switch i {
+		case momMaxPower:
+			return "the sum of 1/x"
+		case momMaxPower + 1:
+			return "the sum of ln x"
 		}
-	}
-	if err := vec.real(recipSum, "the sum of 1/x"); err != nil {
-		return nil, fmt.Errorf("moments: %w", err)
-	}
-	if err := vec.real(logSum, "the sum of ln x"); err != nil {
+		return fmt.Sprintf("the sum of (x-shift)^%d", i+1)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("moments: %w", err)
 	}
 	return &MomentsPart{n: n, shift: shift, vec: vec}, nil
@@ -299,25 +327,13 @@ func (p *MomentsPart) Combine(ctx context.Context, c Combiner) (*MomentSums, err
 	if err := c.Check("cohort", []float64{p.n}); err != nil {
 		return nil, fmt.Errorf("moments: %w", err)
 	}
-	shift := p.shift
-	r, err := p.vec.combine(ctx, c)
-	if err != nil {
-		return nil, fmt.Errorf("moments: %w", err)
+	tot, err := p.vec.total(ctx, c)
+	if err != nil || tot == nil {
+		return nil, prefixed("moments", err)
 	}
-	if r == nil {
-		return nil, nil
-	}
-	m := &MomentSums{n: r.count(), nonPos: r.count(), recipOut: r.count(), shift: shift}
-	m.raw = make([]*big.Float, momMaxPower+1)
-	m.raw[0] = momF(m.n)
-	for k := 1; k <= momMaxPower; k++ {
-		m.raw[k] = r.real()
-	}
-	m.recip = r.real()
-	m.logs = r.real()
-	if err := r.done(); err != nil {
-		return nil, fmt.Errorf("moments: %w", err)
-	}
+	m := &MomentSums{n: tot.counts[0], nonPos: tot.counts[1], recipOut: tot.counts[2], shift: p.shift}
+	m.raw = append([]*big.Float{momF(m.n)}, tot.reals[:momMaxPower]...)
+	m.recip, m.logs = tot.reals[momMaxPower], tot.reals[momMaxPower+1]
 	m.central = m.raw
 	if m.n > 0 {
 		m.central = momCentralExact(m.raw)

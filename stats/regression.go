@@ -105,12 +105,20 @@ func OLSColumns(ctx context.Context, c Combiner, vars [][]float64, rows []bool, 
 // LocalOLS computes this party's OLSPart over columns vars (rows nil or
 // selecting rows); rows missing in any variable are skipped. what names the
 // first len(what) columns in errors (the last is called y).
+//
+// One pass over the rows, a block at a time: the complete rows of a block
+// (selected, and finite in every variable; NaN is missing, an infinity an
+// error) are centred into a buffer that stays in cache, and the block's
+// sums and cross products are vector dot products (gonum's assembly
+// kernels) added into compensated accumulators. The centre is the first
+// block's mean, near the data, so the products are well conditioned; a
+// block's rounding is at most olsBlock·2^-53 of its terms' magnitude. The
+// data are read once: the pass is memory-bound.
 func LocalOLS(vars [][]float64, rows []bool, what []string) (*OLSPart, error) {
-	names, k := what, len(vars)-1
+	k := len(vars) - 1
 	if len(vars) < 1 {
 		return nil, fmt.Errorf("ols: %d columns for %d regressors and the response", len(vars), k)
 	}
-	q := k + 1 // variables: the regressors, then y
 	size := len(vars[k])
 	for a, v := range vars {
 		if len(v) != size {
@@ -120,113 +128,150 @@ func LocalOLS(vars [][]float64, rows []bool, what []string) (*OLSPart, error) {
 	if rows != nil && len(rows) != size {
 		return nil, fmt.Errorf("ols: row selection of %d rows for columns of %d", len(rows), size)
 	}
-	// One pass over the rows, a block at a time: the complete rows of a
-	// block (selected, and finite in every variable; NaN is missing, an
-	// infinity an error) are centred into a buffer that stays in cache, and
-	// the block's sums and cross products are vector dot products (gonum's
-	// assembly kernels) added into compensated accumulators. The centre is
-	// the first block's mean, near the data, so the products are well
-	// conditioned; a block's rounding is at most olsBlock·2^-53 of its
-	// terms' magnitude. The data are read once: the pass is memory-bound.
-	mu := make([]float64, q)
-	dev := make([]momAcc, q)           // Σ(z_a - mu_a)
-	cross := make([]momAcc, q*(q+1)/2) // Σ(z_a - mu_a)(z_b - mu_b), a ≤ b
-	buf := make([][]float64, q)
-	for a := range buf {
-		buf[a] = make([]float64, olsBlock)
-	}
-	var n float64
-	centred := false
-	valid := make([]bool, olsBlock)
+	pass := newOLSPass(k+1, what)
 	for start := 0; start < size; start += olsBlock {
-		end := min(start+olsBlock, size)
-		m := end - start
-		// Column by column: copy the block (a memmove), then mark rows that
-		// are not selected or have a missing value.
-		all := true
-		for j := range valid[:m] {
-			valid[j] = rows == nil || rows[start+j]
-			all = all && valid[j]
-		}
-		for a, col := range vars {
-			block := buf[a][:m]
-			copy(block, col[start:end])
-			for j, v := range block {
-				if math.Float64bits(v)>>52&0x7ff == 0x7ff { // NaN or ±Inf
-					if v == v {
-						what := "y"
-						if a < k && a < len(names) {
-							what = names[a]
-						} else if a < k {
-							what = fmt.Sprintf("column %d", a+1)
-						}
-						return nil, fmt.Errorf("ols: row %d: %s is %v: only finite values can be fitted", start+j, what, v)
-					}
-					valid[j], all = false, false
-				}
-			}
-		}
-		if !all { // keep the complete rows only
-			kept := 0
-			for j := range valid[:m] {
-				if valid[j] {
-					for a := range buf {
-						buf[a][kept] = buf[a][j]
-					}
-					kept++
-				}
-			}
-			m = kept
-		}
-		if m == 0 {
-			continue
-		}
-		for a := range buf {
-			floats.AddConst(-mu[a], buf[a][:m])
-		}
-		if m == 0 {
-			continue
-		}
-		if !centred {
-			for a := range q {
-				mu[a] = floats.Sum(buf[a][:m]) / float64(m)
-				floats.AddConst(-mu[a], buf[a][:m])
-			}
-			centred = true
-		}
-		n += float64(m)
-		t := 0
-		for a := range q {
-			da := buf[a][:m]
-			dev[a].add(floats.Sum(da))
-			for b := a; b < q; b++ {
-				cross[t].add(floats.Dot(da, buf[b][:m]))
-				t++
-			}
+		if err := pass.block(vars, rows, start, min(start+olsBlock, size)); err != nil {
+			return nil, err
 		}
 	}
+	return pass.part()
+}
 
-	// Sums about 0: Σz_a = n·mu_a + Σd_a;
-	// Σz_a·z_b = n·mu_a·mu_b + mu_a·Σd_b + mu_b·Σd_a + Σd_a·d_b.
-	nb := momF(n)
-	part := &OLSPart{n: n, q: q}
-	sd := make([]*big.Float, q)
-	for a := range q {
+// olsPass is LocalOLS's pass over the rows: q variables (the regressors,
+// then y), each centred at mu, their sums Σ(z_a - mu_a) and the upper
+// triangle of their cross products Σ(z_a - mu_a)(z_b - mu_b), a ≤ b, over
+// the n complete rows seen.
+type olsPass struct {
+	q       int
+	names   []string
+	mu      []float64
+	dev     []momAcc
+	cross   []momAcc
+	buf     [][]float64 // one block of each variable
+	valid   []bool      // the block's complete rows
+	n       float64
+	centred bool
+}
+
+func newOLSPass(q int, names []string) *olsPass {
+	p := &olsPass{q: q, names: names, mu: make([]float64, q), dev: make([]momAcc, q),
+		cross: make([]momAcc, q*(q+1)/2), buf: make([][]float64, q), valid: make([]bool, olsBlock)}
+	for a := range p.buf {
+		p.buf[a] = make([]float64, olsBlock)
+	}
+	return p
+}
+
+// block adds the complete rows start..end-1.
+func (p *olsPass) block(vars [][]float64, rows []bool, start, end int) error {
+	m, all, err := p.load(vars, rows, start, end)
+	if err != nil {
+		return err
+	}
+	if !all {
+		m = p.compact(m)
+	}
+	if m == 0 {
+		return nil
+	}
+	for a := range p.buf {
+		floats.AddConst(-p.mu[a], p.buf[a][:m])
+	}
+	if !p.centred {
+		for a := range p.q {
+			p.mu[a] = floats.Sum(p.buf[a][:m]) / float64(m)
+			floats.AddConst(-p.mu[a], p.buf[a][:m])
+		}
+		p.centred = true
+	}
+	p.n += float64(m)
+	t := 0
+	for a := range p.q {
+		da := p.buf[a][:m]
+		p.dev[a].add(floats.Sum(da))
+		for b := a; b < p.q; b++ {
+			p.cross[t].add(floats.Dot(da, p.buf[b][:m]))
+			t++
+		}
+	}
+	return nil
+}
+
+// load copies rows start..end-1 into the buffer column by column (a
+// memmove) and marks the rows not selected or with a missing value; all
+// says every row is complete. An infinite value is an error naming its
+// row and variable.
+func (p *olsPass) load(vars [][]float64, rows []bool, start, end int) (m int, all bool, err error) {
+	m, all = end-start, true
+	for j := range p.valid[:m] {
+		p.valid[j] = rows == nil || rows[start+j]
+		all = all && p.valid[j]
+	}
+	for a, col := range vars {
+		block := p.buf[a][:m]
+		copy(block, col[start:end])
+		for j, v := range block {
+			if math.Float64bits(v)>>52&0x7ff != 0x7ff { // finite
+				continue
+			}
+			if v == v {
+				return 0, false, fmt.Errorf("ols: row %d: %s is %v: only finite values can be fitted", start+j, p.variable(a), v)
+			}
+			p.valid[j], all = false, false
+		}
+	}
+	return m, all, nil
+}
+
+// variable names variable a in errors.
+func (p *olsPass) variable(a int) string {
+	switch {
+	case a == p.q-1:
+		return "y"
+	case a < len(p.names):
+		return p.names[a]
+	}
+	return fmt.Sprintf("column %d", a+1)
+}
+
+// compact keeps the complete rows of the block's first m, in order, and
+// returns how many there are.
+func (p *olsPass) compact(m int) int {
+	kept := 0
+	for j := range p.valid[:m] {
+		if p.valid[j] {
+			for a := range p.buf {
+				p.buf[a][kept] = p.buf[a][j]
+			}
+			kept++
+		}
+	}
+	return kept
+}
+
+// part turns the pass's sums into sums about 0, exactly:
+// Σz_a = n·mu_a + Σd_a;
+// Σz_a·z_b = n·mu_a·mu_b + mu_a·Σd_b + mu_b·Σd_a + Σd_a·d_b.
+func (p *olsPass) part() (*OLSPart, error) {
+	nb := momF(p.n)
+	part := &OLSPart{n: p.n, q: p.q}
+	sd := make([]*big.Float, p.q)
+	for a := range p.q {
 		var ok bool
-		if sd[a], ok = dev[a].big(); !ok {
+		if sd[a], ok = p.dev[a].big(); !ok {
 			return nil, errors.New("ols: the sums overflow float64: the values spread too widely")
 		}
-		s := momNew().Mul(nb, momF(mu[a]))
+		s := momNew().Mul(nb, momF(p.mu[a]))
 		part.sums = append(part.sums, s.Add(s, sd[a]))
 	}
 	t := 0
-	for a := range q {
-		for b := a; b < q; b++ {
-			sab, ok := cross[t].big()
+	for a := range p.q {
+		for b := a; b < p.q; b++ {
+			sab, ok := p.cross[t].big()
 			if !ok {
 				return nil, errors.New("ols: the sums of products overflow float64: the values spread too widely")
 			}
-			ma, mb := momF(mu[a]), momF(mu[b])
+			ma, mb := momF(p.mu[a]), momF(p.mu[b])
 			s := momNew().Mul(momNew().Mul(nb, ma), mb)
 			s.Add(s, momNew().Mul(ma, sd[b])).Add(s, momNew().Mul(mb, sd[a])).Add(s, sab)
 			part.cross = append(part.cross, s)
@@ -286,35 +331,17 @@ func (p *OLSPart) Combine(ctx context.Context, c Combiner, names []string) (*OLS
 	}
 	vec := newWideVec(quadWindow)
 	vec.count(p.n)
-	for _, s := range p.sums {
-		if err := vec.real(s, "a column sum"); err != nil {
-			return nil, fmt.Errorf("ols: %w", err)
-		}
-	}
-	for _, s := range p.cross {
-		if err := vec.real(s, "a sum of products"); err != nil {
-			return nil, fmt.Errorf("ols: %w", err)
-		}
-	}
-	r, err := vec.combine(ctx, c)
-	if err != nil {
+	if err := vec.reals(p.sums, func(int) string { return "a column sum" }); err != nil {
 		return nil, fmt.Errorf("ols: %w", err)
 	}
-	if r == nil {
-		return nil, nil
-	}
-	n := r.count()
-	raw := make([]*big.Float, q)
-	for a := range q {
-		raw[a] = r.real()
-	}
-	rawCross := make([]*big.Float, q*(q+1)/2)
-	for t := range rawCross {
-		rawCross[t] = r.real()
-	}
-	if err := r.done(); err != nil {
+	if err := vec.reals(p.cross, func(int) string { return "a sum of products" }); err != nil {
 		return nil, fmt.Errorf("ols: %w", err)
 	}
+	tot, err := vec.total(ctx, c)
+	if err != nil || tot == nil {
+		return nil, prefixed("ols", err)
+	}
+	n, raw, rawCross := tot.counts[0], tot.reals[:q], tot.reals[q:]
 	if n <= float64(q) {
 		return nil, fmt.Errorf("ols: too few rows for %d regressors: %g rows, need more than %d", k, n, q)
 	}
@@ -328,123 +355,31 @@ func (p *OLSPart) Combine(ctx context.Context, c Combiner, names []string) (*OLS
 // olsFinish fits the model from the pooled sums about 0 of z = (x..., y):
 // raw[a] = Σz_a and rawCross the upper triangle of Σz·zᵀ, row by row.
 func olsFinish(n float64, raw, rawCross []*big.Float, names []string) (*OLSResult, error) {
-	k, q := len(names), len(raw)
-	nb := momF(n)
-	mean := make([]*big.Float, q)
-	for a := range q {
-		mean[a] = momNew().Quo(raw[a], nb)
-	}
-	// Centred cross-products C_ab = Σz_a·z_b - Σz_a·Σz_b/n, exact to 768 bits.
-	C := make([][]*big.Float, q)
-	for a := range q {
-		C[a] = make([]*big.Float, q)
-	}
-	t := 0
-	for a := range q {
-		for b := a; b < q; b++ {
-			c := momNew().Mul(raw[a], mean[b])
-			C[a][b] = c.Sub(rawCross[t], c)
-			C[b][a] = C[a][b]
-			t++
-		}
-	}
+	k := len(names)
+	mean, C := olsCentred(n, raw, rawCross)
 	for a := range k {
 		if C[a][a].Sign() <= 0 {
 			return nil, fmt.Errorf("regressors are collinear: %s is constant (collinear with the intercept)", names[a])
 		}
 	}
-
 	beta := make([]float64, k) // slopes
 	var inv *mat.SymDense      // (C_xx)⁻¹
 	if k > 0 {
-		scale := make([]float64, k) // sqrt(C_aa)
+		cxy := make([]*big.Float, k)
 		for a := range k {
-			scale[a] = momFloat(momNew().Sqrt(C[a][a]))
-			if scale[a] == 0 {
-				return nil, fmt.Errorf("regressors are collinear: %s is constant (collinear with the intercept)", names[a])
-			}
+			cxy[a] = C[a][k]
 		}
-		corr := mat.NewSymDense(k, nil)
-		for a := range k {
-			for b := a; b < k; b++ {
-				s := momNew().Quo(C[a][b], momF(scale[a]))
-				corr.SetSym(a, b, momFloat(s.Quo(s, momF(scale[b]))))
-			}
-		}
-		var chol mat.Cholesky
-		if !chol.Factorize(corr) {
-			return nil, olsCollinear(corr, names)
-		}
-		var L mat.TriDense
-		chol.LTo(&L)
-		for a := range k {
-			if l := L.At(a, a); !(l*l >= olsCollinearTol) {
-				return nil, olsCollinear(corr, names)
-			}
-		}
-		// Solve C_xx·beta = C_xy as corr·(scale∘beta) = C_xy/scale, then
-		// refine with residuals of the exact centred sums.
-		rhs := mat.NewVecDense(k, nil)
-		var step mat.VecDense
-		for a := range k {
-			rhs.SetVec(a, momFloat(C[a][k])/scale[a])
-		}
-		for range 10 {
-			if err := chol.SolveVecTo(&step, rhs); err != nil && !errors.As(err, new(mat.Condition)) {
-				return nil, fmt.Errorf("solve the normal equations: %w", err)
-			}
-			change := 0.0
-			for a := range k {
-				delta := step.AtVec(a) / scale[a]
-				beta[a] += delta
-				if !momFinite(beta[a]) {
-					return nil, olsCollinear(corr, names)
-				}
-				change = math.Max(change, math.Abs(delta)/math.Max(math.Abs(beta[a]), math.SmallestNonzeroFloat64))
-			}
-			if change <= 1e-15 { // converged: a further step would change beta by about 1e-16 at most
-				break
-			}
-			for a := range k { // residual C_xy - C_xx·beta
-				res := momNew().Set(C[a][k])
-				for b := range k {
-					res.Sub(res, momNew().Mul(C[a][b], momF(beta[b])))
-				}
-				rhs.SetVec(a, momFloat(res)/scale[a])
-			}
-		}
-		var corrInv mat.SymDense
-		if err := chol.InverseTo(&corrInv); err != nil && !errors.As(err, new(mat.Condition)) {
-			return nil, fmt.Errorf("invert the normal equations: %w", err)
-		}
-		inv = mat.NewSymDense(k, nil)
-		for a := range k {
-			for b := a; b < k; b++ {
-				inv.SetSym(a, b, corrInv.At(a, b)/scale[a]/scale[b])
-			}
+		var err error
+		if beta, inv, err = solveNormal(C, cxy, names, ""); err != nil {
+			return nil, err
 		}
 	}
-
-	// RSS(beta) = C_yy - 2·Σ beta_a·C_ay + Σ beta_a·beta_b·C_ab, exactly at the
-	// computed beta (so its error is second order in beta's).
-	rss := momNew().Set(C[k][k])
-	for a := range k {
-		ba := momF(beta[a])
-		rss.Sub(rss, momNew().Mul(momNew().Mul(ba, C[a][k]), momF(2)))
-		for b := range k {
-			rss.Add(rss, momNew().Mul(momNew().Mul(ba, momF(beta[b])), C[a][b]))
-		}
-	}
-	if rss.Sign() < 0 {
-		rss.SetInt64(0)
-	}
+	rss := olsRSS(C, beta)
 	intercept := momNew().Set(mean[k]) // ȳ - Σ beta_a·x̄_a
 	for a := range k {
 		intercept.Sub(intercept, momNew().Mul(momF(beta[a]), mean[a]))
 	}
-
-	p := k + 1
-	df := n - float64(p)
+	df := n - float64(k+1)
 	sigma2 := momFloat(rss) / df
 	res := &OLSResult{
 		Terms:        append([]string{"(Intercept)"}, names...),
@@ -455,20 +390,7 @@ func olsFinish(n float64, raw, rawCross []*big.Float, names []string) (*OLSResul
 		RSquared:     math.NaN(),
 		AdjRSquared:  math.NaN(),
 	}
-	// Var(b0) = sigma²·(1/n + x̄ᵀ·C_xx⁻¹·x̄); Var(b) = sigma²·C_xx⁻¹.
-	xbar := make([]float64, k)
-	for a := range k {
-		xbar[a] = momFloat(mean[a])
-	}
-	quad := 0.0
-	if k > 0 {
-		xv := mat.NewVecDense(k, xbar)
-		quad = mat.Inner(xv, inv, xv)
-	}
-	res.StandardErrors = append(res.StandardErrors, math.Sqrt(sigma2*(1/n+math.Max(0, quad))))
-	for a := range k {
-		res.StandardErrors = append(res.StandardErrors, math.Sqrt(sigma2*inv.At(a, a)))
-	}
+	res.StandardErrors = olsStandardErrors(n, sigma2, mean[:k], inv)
 	for a, b := range res.Coefficients {
 		tv := math.NaN()
 		if se := res.StandardErrors[a]; se > 0 {
@@ -481,6 +403,166 @@ func olsFinish(n float64, raw, rawCross []*big.Float, names []string) (*OLSResul
 		res.AdjRSquared = 1 - (1-res.RSquared)*(n-1)/df
 	}
 	return res, nil
+}
+
+// olsCentred returns the means Σz_a/n and the centred cross-products
+// C_ab = Σz_a·z_b - Σz_a·Σz_b/n, exact to 768 bits.
+func olsCentred(n float64, raw, rawCross []*big.Float) (mean []*big.Float, C [][]*big.Float) {
+	q := len(raw)
+	nb := momF(n)
+	mean = make([]*big.Float, q)
+	for a := range q {
+		mean[a] = momNew().Quo(raw[a], nb)
+	}
+	C = make([][]*big.Float, q)
+	for a := range q {
+		C[a] = make([]*big.Float, q)
+	}
+	t := 0
+	for a := range q {
+		for b := a; b < q; b++ {
+			c := momNew().Mul(raw[a], mean[b])
+			C[a][b] = c.Sub(rawCross[t], c)
+			C[b][a] = C[a][b]
+			t++
+		}
+	}
+	return mean, C
+}
+
+// solveNormal solves the normal equations C_xx·beta = C_xy for the k =
+// len(names) slopes, given the centred cross-products C_xx (C[a][b] for a,
+// b < k) and C_xy (cxy), with the regressors scaled to unit variance: it
+// factorises their correlation matrix (Cholesky), refuses constant or
+// collinear regressors (where says where, in the error), refines the
+// solution with residuals of the exact centred sums, and returns beta and
+// (C_xx)⁻¹. OLS and the GLM's weighted least squares share it.
+func solveNormal(C [][]*big.Float, cxy []*big.Float, names []string, where string) ([]float64, *mat.SymDense, error) {
+	k := len(names)
+	scale := make([]float64, k) // sqrt(C_aa)
+	for a := range k {
+		if C[a][a].Sign() > 0 {
+			scale[a] = momFloat(momNew().Sqrt(C[a][a]))
+		}
+		if scale[a] == 0 {
+			return nil, nil, fmt.Errorf("regressors are collinear: %s is constant (collinear with the intercept)%s", names[a], where)
+		}
+	}
+	corr := mat.NewSymDense(k, nil)
+	for a := range k {
+		for b := a; b < k; b++ {
+			s := momNew().Quo(C[a][b], momF(scale[a]))
+			corr.SetSym(a, b, momFloat(s.Quo(s, momF(scale[b]))))
+		}
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(corr) {
+		return nil, nil, olsCollinear(corr, names)
+	}
+	var L mat.TriDense
+	chol.LTo(&L)
+	for a := range k {
+		if l := L.At(a, a); !(l*l >= olsCollinearTol) {
+			return nil, nil, olsCollinear(corr, names)
+		}
+	}
+	beta, err := olsRefine(&chol, C, cxy, scale)
+	if err != nil {
+		return nil, nil, err
+	}
+	if beta == nil {
+		return nil, nil, olsCollinear(corr, names)
+	}
+	var corrInv mat.SymDense
+	if err := chol.InverseTo(&corrInv); err != nil && !errors.As(err, new(mat.Condition)) {
+		return nil, nil, fmt.Errorf("invert the normal equations: %w", err)
+	}
+	inv := mat.NewSymDense(k, nil)
+	for a := range k {
+		for b := a; b < k; b++ {
+			inv.SetSym(a, b, corrInv.At(a, b)/scale[a]/scale[b])
+		}
+	}
+	return beta, inv, nil
+}
+
+// olsRefine solves C_xx·beta = C_xy as corr·(scale∘beta) = C_xy/scale with
+// the factorised correlation matrix, then refines beta with residuals of
+// the exact centred sums until a step changes it by about 1e-16 at most.
+// It returns nil when beta is not finite (the regressors are collinear).
+func olsRefine(chol *mat.Cholesky, C [][]*big.Float, cxy []*big.Float, scale []float64) ([]float64, error) {
+	k := len(scale)
+	beta := make([]float64, k)
+	rhs := mat.NewVecDense(k, nil)
+	var step mat.VecDense
+	for a := range k {
+		rhs.SetVec(a, momFloat(cxy[a])/scale[a])
+	}
+	for range 10 {
+		if err := chol.SolveVecTo(&step, rhs); err != nil && !errors.As(err, new(mat.Condition)) {
+			return nil, fmt.Errorf("solve the normal equations: %w", err)
+		}
+		change := 0.0
+		for a := range k {
+			delta := step.AtVec(a) / scale[a]
+			beta[a] += delta
+			if !momFinite(beta[a]) {
+				return nil, nil
+			}
+			change = math.Max(change, math.Abs(delta)/math.Max(math.Abs(beta[a]), math.SmallestNonzeroFloat64))
+		}
+		if change <= 1e-15 { // converged: a further step would change beta by about 1e-16 at most
+			break
+		}
+		for a := range k { // residual C_xy - C_xx·beta
+			res := momNew().Set(cxy[a])
+			for b := range k {
+				res.Sub(res, momNew().Mul(C[a][b], momF(beta[b])))
+			}
+			rhs.SetVec(a, momFloat(res)/scale[a])
+		}
+	}
+	return beta, nil
+}
+
+// olsRSS returns RSS(beta) = C_yy - 2·Σ beta_a·C_ay + Σ beta_a·beta_b·C_ab,
+// exactly at the computed beta (so its error is second order in beta's),
+// and not below 0.
+func olsRSS(C [][]*big.Float, beta []float64) *big.Float {
+	k := len(beta)
+	rss := momNew().Set(C[k][k])
+	for a := range k {
+		ba := momF(beta[a])
+		rss.Sub(rss, momNew().Mul(momNew().Mul(ba, C[a][k]), momF(2)))
+		for b := range k {
+			rss.Add(rss, momNew().Mul(momNew().Mul(ba, momF(beta[b])), C[a][b]))
+		}
+	}
+	if rss.Sign() < 0 {
+		rss.SetInt64(0)
+	}
+	return rss
+}
+
+// olsStandardErrors returns the coefficients' standard errors, the
+// intercept's first: Var(b0) = sigma²·(1/n + x̄ᵀ·C_xx⁻¹·x̄) and Var(b) =
+// sigma²·C_xx⁻¹, with xmean the regressors' means.
+func olsStandardErrors(n, sigma2 float64, xmean []*big.Float, inv *mat.SymDense) []float64 {
+	k := len(xmean)
+	quad := 0.0
+	if k > 0 {
+		xbar := make([]float64, k)
+		for a := range k {
+			xbar[a] = momFloat(xmean[a])
+		}
+		xv := mat.NewVecDense(k, xbar)
+		quad = mat.Inner(xv, inv, xv)
+	}
+	se := []float64{math.Sqrt(sigma2 * (1/n + math.Max(0, quad)))}
+	for a := range k {
+		se = append(se, math.Sqrt(sigma2*inv.At(a, a)))
+	}
+	return se
 }
 
 // olsCollinear explains a singular correlation matrix of the regressors:

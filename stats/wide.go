@@ -47,19 +47,56 @@ func (w wideWindow) bits() int { return w.high - w.low + 1 }
 // 2^(bits+6) times 2^low.
 func (w wideWindow) exactPrec() uint { return uint(w.bits() + 64) }
 
-// wideVec is the vector one party contributes: exact counts and wide reals
-// of one window, in an order every party follows.
+// wideVec is the vector one party contributes: exact counts, then wide
+// reals of one window, in an order every party follows.
 type wideVec struct {
-	w wideWindow
-	v []*big.Int
+	w      wideWindow
+	v      []*big.Int
+	counts int // how many of v are counts
 }
 
 func newWideVec(w wideWindow) *wideVec { return &wideVec{w: w} }
 
-// count appends an exact count (a whole number below 2^53).
+// count appends an exact count (a whole number below 2^53); the counts
+// come before the reals.
 func (b *wideVec) count(n float64) {
 	i, _ := big.NewFloat(n).Int(nil)
 	b.v = append(b.v, i)
+	b.counts++
+}
+
+// reals appends each of xs as real does; what(i) names xs[i] in errors.
+func (b *wideVec) reals(xs []*big.Float, what func(i int) string) error {
+	for i, x := range xs {
+		if err := b.real(x, what(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wideTotals is a combined vector read back: the totals of its counts and
+// of its reals, in the order they were written.
+type wideTotals struct {
+	counts []float64
+	reals  []*big.Float
+}
+
+// total adds the vector across the parties with one Combiner.SumWide and
+// reads the totals back at a deciding party; the others get nil.
+func (b *wideVec) total(ctx context.Context, c Combiner) (*wideTotals, error) {
+	r, err := b.combine(ctx, c)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	t := &wideTotals{counts: make([]float64, b.counts), reals: make([]*big.Float, len(b.v)-b.counts)}
+	for i := range t.counts {
+		t.counts[i] = r.count()
+	}
+	for i := range t.reals {
+		t.reals[i] = r.real()
+	}
+	return t, r.done()
 }
 
 // real appends x as an integer of the vector's window; what names x in the
@@ -148,4 +185,12 @@ func (r *wideReader) done() error {
 		r.err = fmt.Errorf("combined vector has %d values, want %d", len(r.v), r.i)
 	}
 	return r.err
+}
+
+// prefixed is err with what before it, nil when err is nil.
+func prefixed(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }

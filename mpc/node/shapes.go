@@ -214,9 +214,22 @@ func intersectionShape(common []string, size int, items bool) map[string]any {
 	return map[string]any{"size_intersection": size, "intersection": common}
 }
 
-// kmShape is one Kaplan–Meier curve: time, surv, std_err, lower, upper,
-// n_risk, n_event (lists), n, events, median and median_ci [lo, hi].
-func kmShape(k *stats.KMCurve) map[string]any {
+// The survival results say how many points the time grid had as asked
+// (grid_points_asked) and after merging (grid_points).
+
+// kmShape is KaplanMeier's result: the groups' levels and each group's
+// curve (kmCurveShape).
+func kmShape(levels []string, curves []*stats.KMCurve, points, asked int) map[string]any {
+	groups := map[string]any{}
+	for g, l := range levels {
+		groups[l] = kmCurveShape(curves[g])
+	}
+	return map[string]any{"groups": groups, "levels": levels, "grid_points": points, "grid_points_asked": asked}
+}
+
+// kmCurveShape is one Kaplan–Meier curve: time, surv, std_err, lower,
+// upper, n_risk, n_event (lists), n, events, median and median_ci [lo, hi].
+func kmCurveShape(k *stats.KMCurve) map[string]any {
 	return map[string]any{
 		"time": numList(k.Time), "surv": numList(k.Surv), "std_err": numList(k.StdErr),
 		"lower": numList(k.Lower), "upper": numList(k.Upper),
@@ -228,20 +241,20 @@ func kmShape(k *stats.KMCurve) map[string]any {
 
 // logRankShape is the log-rank test: chisq, df, p, and per group (in the
 // order of levels) observed, expected and n.
-func logRankShape(r *stats.LogRankResult, levels []string) map[string]any {
+func logRankShape(r *stats.LogRankResult, levels []string, points, asked int) map[string]any {
 	groups := map[string]any{}
 	for g, l := range levels {
 		if g < len(r.Observed) {
 			groups[l] = map[string]any{"observed": r.Observed[g], "expected": r.Expected[g], "n": r.N[g]}
 		}
 	}
-	return map[string]any{"chisq": r.ChiSq, "df": r.DF, "p": r.P, "groups": groups}
+	return map[string]any{"chisq": r.ChiSq, "df": r.DF, "p": r.P, "groups": groups, "grid_points": points, "grid_points_asked": asked}
 }
 
 // coxShape is a Cox model: coefficients {term: {estimate, se, z, p, hr,
 // ci}} (ci the hazard ratio's 95% interval), terms, n, events, loglik
 // [null, fit], lr_test {chisq, df, p}, iterations and converged.
-func coxShape(r *stats.CoxResult) map[string]any {
+func coxShape(r *stats.CoxResult, points, asked int) map[string]any {
 	coef := map[string]any{}
 	for a, t := range r.Terms {
 		coef[t] = map[string]any{
@@ -256,5 +269,6 @@ func coxShape(r *stats.CoxResult) map[string]any {
 		"loglik":     []any{num(r.LogLikNull), num(r.LogLik)},
 		"lr_test":    map[string]any{"chisq": num(r.LRChiSq), "df": len(r.Terms), "p": num(r.LRP)},
 		"iterations": r.Iterations, "converged": r.Converged,
+		"grid_points": points, "grid_points_asked": asked,
 	}
 }

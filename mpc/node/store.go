@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/fsc-kernel/fsc-kernel/internal/expiry"
 )
 
 // kind is what a handle of the REST API stands for. Only these kinds exist:
@@ -46,7 +48,7 @@ type store struct {
 	gone    map[string]time.Time // downloaded uuid -> when it is forgotten
 	ttl     time.Duration
 	max     int
-	last    time.Time
+	sweeps  expiry.Clock
 	held    map[string]quota // by owner
 	bytes   int64            // of every upload held
 }
@@ -192,11 +194,7 @@ func (s *store) forgetDownloaded(id string) bool {
 }
 
 func (s *store) sweepGoneLocked(now time.Time) {
-	for id, until := range s.gone {
-		if now.After(until) {
-			delete(s.gone, id)
-		}
-	}
+	expiry.Drop(s.gone, now, func(until time.Time) time.Time { return until })
 }
 
 // len returns the number of objects held, permanent ones included.
@@ -208,10 +206,9 @@ func (s *store) len() int {
 
 func (s *store) sweepLocked() {
 	now := time.Now()
-	if now.Sub(s.last) < time.Second {
+	if !s.sweeps.Due(now) {
 		return
 	}
-	s.last = now
 	for id, o := range s.objects {
 		if !o.expires.IsZero() && now.After(o.expires) {
 			s.dropLocked(id, o)

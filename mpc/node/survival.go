@@ -159,16 +159,24 @@ func (f survival) table(t *stats.Table, rows []bool, ds *DatasetRef) (input, err
 	return si, nil
 }
 
-// run computes the curves, the test or the model.
+// run learns the grid, then computes the curves, the test or the model.
 func (f survival) run(ctx context.Context, e *env, in input, p *params) (map[string]any, error) {
 	si := in.(*survInput)
-	switch f.name {
-	case "KaplanMeier":
-		return runKaplanMeier(ctx, e, si, p)
-	case "LogRank":
-		return runLogRank(ctx, e, si, p)
+	sg, err := survivalSetup(ctx, e, si, p)
+	if err != nil {
+		return nil, err
 	}
-	return runCoxPH(ctx, e, si, p)
+	if f.name == "CoxPH" {
+		return runCoxPH(ctx, e, si, sg)
+	}
+	nrisk, nevent, n, err := survivalCounts(ctx, e, si, sg)
+	if err != nil || !e.c.Decider() {
+		return nil, err
+	}
+	if f.name == "LogRank" {
+		return logRank(sg, nrisk, nevent, n)
+	}
+	return kaplanMeier(sg, nrisk, nevent, n)
 }
 
 // byLabel is the group label of row i.
@@ -471,36 +479,22 @@ func survivalCounts(ctx context.Context, e *env, si *survInput, sg *survivalGrid
 	return nrisk, nevent, tot[2*groups*m:], nil
 }
 
-func runKaplanMeier(ctx context.Context, e *env, si *survInput, p *params) (map[string]any, error) {
-	sg, err := survivalSetup(ctx, e, si, p)
-	if err != nil {
-		return nil, err
-	}
-	nrisk, nevent, n, err := survivalCounts(ctx, e, si, sg)
-	if err != nil || !e.c.Decider() {
-		return nil, err
-	}
-	groups := map[string]any{}
-	for g, l := range sg.levels {
+// kaplanMeier computes each group's curve from the pooled counts.
+func kaplanMeier(sg *survivalGrid, nrisk, nevent [][]float64, n []float64) (map[string]any, error) {
+	curves := make([]*stats.KMCurve, len(sg.levels))
+	for g := range sg.levels {
 		k, err := stats.KaplanMeier(sg.grid, nrisk[g], nevent[g])
 		if err != nil {
 			return nil, err
 		}
 		k.N = n[g]
-		groups[l] = kmShape(k)
+		curves[g] = k
 	}
-	return map[string]any{"groups": groups, "levels": sg.levels, "grid_points": len(sg.grid), "grid_points_asked": sg.asked}, nil
+	return kmShape(sg.levels, curves, len(sg.grid), sg.asked), nil
 }
 
-func runLogRank(ctx context.Context, e *env, si *survInput, p *params) (map[string]any, error) {
-	sg, err := survivalSetup(ctx, e, si, p)
-	if err != nil {
-		return nil, err
-	}
-	nrisk, nevent, n, err := survivalCounts(ctx, e, si, sg)
-	if err != nil || !e.c.Decider() {
-		return nil, err
-	}
+// logRank tests the groups' curves for equality from the pooled counts.
+func logRank(sg *survivalGrid, nrisk, nevent [][]float64, n []float64) (map[string]any, error) {
 	if len(sg.levels) < 2 {
 		return nil, bad("logrank: the by column has one value in this cohort; the test compares at least two groups")
 	}
@@ -512,16 +506,11 @@ func runLogRank(ctx context.Context, e *env, si *survInput, p *params) (map[stri
 		return nil, err
 	}
 	r.N = n
-	out := logRankShape(r, sg.levels)
-	out["grid_points"], out["grid_points_asked"] = len(sg.grid), sg.asked
-	return out, nil
+	return logRankShape(r, sg.levels, len(sg.grid), sg.asked), nil
 }
 
-func runCoxPH(ctx context.Context, e *env, si *survInput, p *params) (map[string]any, error) {
-	sg, err := survivalSetup(ctx, e, si, p)
-	if err != nil {
-		return nil, err
-	}
+// runCoxPH fits the Cox model on the grid.
+func runCoxPH(ctx context.Context, e *env, si *survInput, sg *survivalGrid) (map[string]any, error) {
 	if len(sg.grid) == 0 { // every party knows it; the leader says so
 		if !e.c.Decider() {
 			return nil, nil
@@ -532,9 +521,7 @@ func runCoxPH(ctx context.Context, e *env, si *survInput, p *params) (map[string
 	if err != nil || r == nil {
 		return nil, err
 	}
-	out := coxShape(r)
-	out["grid_points"], out["grid_points_asked"] = len(sg.grid), sg.asked
-	return out, nil
+	return coxShape(r, len(sg.grid), sg.asked), nil
 }
 
 // survivalParams reads parameters.times: a grid of at most maxEdges
