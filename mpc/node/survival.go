@@ -18,10 +18,12 @@ import (
 //
 // What each computation reveals, and to whom (the leader is the
 // analyst's own node; the analyst gets the result):
-//   - The grid. By default it is the union of every member's distinct
-//     event times, learned by the leader through a label union (which
-//     also shows it how many members hold each time); with parameters.times
-//     it is the analyst's own and nothing is learned.
+//   - The grid. With parameters.times it is the analyst's own. By default
+//     (survival_grid.go) every member learns, through anonymous joint
+//     flags, the finest decimal resolution of anyone's times, the power of
+//     two that bounds the largest time, and, once intervals are merged,
+//     which merged intervals hold an event somewhere: never a time that
+//     min_cell merges away, nor which member holds what.
 //   - Which grid points any member asked to merge away, round by round
 //     (one joint flag per point, never which member flagged it), and so
 //     the merged grid: every member, every interval and every group then
@@ -171,7 +173,17 @@ type survivalGrid struct {
 	grid   []float64
 	levels []string
 	counts *stats.IntervalCounts
-	asked  int // grid points before merging
+	asked  int  // points of a grid the analyst gave (0 for the default grid)
+	merged bool // intervals were merged for the members' rules
+}
+
+// describe adds to a result what became of the grid.
+func (sg *survivalGrid) describe(out map[string]any) map[string]any {
+	out["grid_points"], out["merged"] = len(sg.grid), sg.merged
+	if sg.asked > 0 {
+		out["grid_points_asked"] = sg.asked
+	}
+	return out
 }
 
 // survivalSetup learns the groups and the grid, merges intervals until
@@ -207,27 +219,12 @@ func survivalSetup(ctx context.Context, e *env, in *input, p *params) (*survival
 		sg.levels, groups = levels, len(levels)
 	}
 	if p.times != nil {
-		sg.grid = p.times
-	} else if labels := si.rows.EventTimeLabels(); true {
-		any, err := anyAtAll(ctx, e, len(labels))
-		if err != nil {
+		sg.grid, sg.asked = p.times, len(p.times)
+	} else {
+		var err error
+		if sg.grid, err = latticeGrid(ctx, e, si.rows.Time); err != nil {
 			return nil, err
 		}
-		union := []string{}
-		if any {
-			union, err = stats.LabelUnion(ctx, e.c, labels)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w; give the time grid instead (times=[...])", err)
-		}
-		if sg.grid, err = stats.GridOfLabels(union); err != nil {
-			return nil, err
-		}
-	}
-	sg.asked = len(sg.grid)
-	if len(sg.grid) == 0 { // no events anywhere: nothing but the groups' sizes
-		sg.counts = &stats.IntervalCounts{Groups: groups}
-		return sg, survivalReserve(e, si, sg, nil, nil)
 	}
 	// Intervals are merged for min_cell first, which depends on the data
 	// alone (so the same query finds the same grid again), and then for
@@ -269,11 +266,30 @@ func survivalSetup(ctx context.Context, e *env, in *input, p *params) (*survival
 		if !slices.Contains(joint[:m], true) {
 			if !memory {
 				memory = true
+				if p.times != nil {
+					continue
+				}
+				// The default grid: the merged lattice's intervals that
+				// hold an event somewhere.
+				merged := stats.RemovePoints(sg.grid, notKept(keep))
+				if sg.grid, err = eventPoints(ctx, e, merged, sg.counts); err != nil {
+					return nil, err
+				}
+				if len(sg.grid) == 0 { // no events anywhere: nothing but the groups' sizes
+					sg.counts = &stats.IntervalCounts{Groups: groups}
+					return sg, survivalReserve(e, si, sg, nil, nil)
+				}
+				base = si.rows.Count(sg.grid, groups)
+				keep = make([]bool, len(sg.grid))
+				for j := range keep {
+					keep[j] = true
+				}
 				continue
 			}
 			sg.grid = stats.RemovePoints(sg.grid, notKept(keep))
 			return sg, survivalReserve(e, si, sg, events, leaving)
 		}
+		sg.merged = true
 		// The flags are of the kept points: drop every other one of each run.
 		drop := stats.Alternate(joint[:m])
 		q := 0
@@ -344,28 +360,6 @@ func (s *survivalRowSets) merged(keep []bool) (events, leaving []*roaring.Bitmap
 		events, leaving = append(events, roaring.FastOr(ev...)), append(leaving, roaring.FastOr(lv...))
 	}
 	return events, leaving
-}
-
-// anyAtAll tells every party whether any party has a positive count.
-func anyAtAll(ctx context.Context, e *env, count int) (bool, error) {
-	tot, err := e.c.Sum(ctx, []float64{float64(count)})
-	if err != nil {
-		return false, err
-	}
-	var d []float64
-	if e.c.Decider() {
-		d = []float64{0}
-		if tot[0] >= 0.5 {
-			d[0] = 1
-		}
-	}
-	if d, err = e.c.Decide(ctx, d); err != nil {
-		return false, err
-	}
-	if len(d) != 1 {
-		return false, fmt.Errorf("a decision of %d values, want 1", len(d))
-	}
-	return d[0] == 1, nil
 }
 
 // survivalConflicts flags the intervals with a row set that this member's
@@ -476,7 +470,7 @@ func runKaplanMeier(ctx context.Context, e *env, in *input, p *params) (map[stri
 		k.N = n[g]
 		groups[l] = k.Map()
 	}
-	return map[string]any{"groups": groups, "levels": sg.levels, "grid_points": len(sg.grid), "grid_points_asked": sg.asked}, nil
+	return sg.describe(map[string]any{"groups": groups, "levels": sg.levels}), nil
 }
 
 func runLogRank(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
@@ -499,9 +493,7 @@ func runLogRank(ctx context.Context, e *env, in *input, p *params) (map[string]a
 		return nil, err
 	}
 	r.N = n
-	out := r.Map(sg.levels)
-	out["grid_points"], out["grid_points_asked"] = len(sg.grid), sg.asked
-	return out, nil
+	return sg.describe(r.Map(sg.levels)), nil
 }
 
 func runCoxPH(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
@@ -520,9 +512,7 @@ func runCoxPH(ctx context.Context, e *env, in *input, p *params) (map[string]any
 	if err != nil || r == nil {
 		return nil, err
 	}
-	out := r.Map()
-	out["grid_points"], out["grid_points_asked"] = len(sg.grid), sg.asked
-	return out, nil
+	return sg.describe(r.Map()), nil
 }
 
 // survivalParams reads parameters.times: a grid of at most maxEdges
