@@ -149,6 +149,17 @@ func (l *gridLookup) interval(t float64, event bool) int {
 	}
 }
 
+// Intervals returns each row's interval on the grid, as Interval finds
+// it (-1 for a censored time before the grid), in one fast pass.
+func (r *SurvivalRows) Intervals(grid []float64) []int32 {
+	look := newGridLookup(grid)
+	out := make([]int32, len(r.Time))
+	for i, t := range r.Time {
+		out[i] = int32(look.interval(t, r.Event[i] == 1))
+	}
+	return out
+}
+
 // Count counts the rows on the grid, for groups groups.
 func (r *SurvivalRows) Count(grid []float64, groups int) *IntervalCounts {
 	m := len(grid)

@@ -324,9 +324,8 @@ func newSurvivalRowSets(si *survInput, grid []float64, groups int) *survivalRowS
 	ev := make([][]uint32, groups*m)
 	lv := make([][]uint32, groups*m)
 	r := si.rows
-	for k, t := range r.Time {
-		isEv := r.Event[k] == 1
-		j := stats.Interval(grid, t, isEv)
+	for k, j32 := range r.Intervals(grid) {
+		isEv, j := r.Event[k] == 1, int(j32)
 		if j < 0 {
 			continue
 		}

@@ -40,8 +40,9 @@ func latticeGrid(ctx context.Context, e *env, times []float64) ([]float64, error
 	}
 	flags = append(flags, negative)
 	// Flag d: a time of mine is not a multiple of 10^-d.
+	need := decimalsNeeded(times)
 	for d := 0; d <= maxDecimals; d++ {
-		flags = append(flags, !multiplesOf(times, d))
+		flags = append(flags, d < need)
 	}
 	joint, err := jointFlags(ctx, e.s.Sub("grid.resolution"), flags)
 	if err != nil {
@@ -88,16 +89,22 @@ func latticeGrid(ctx context.Context, e *env, times []float64) ([]float64, error
 	return grid, nil
 }
 
-// multiplesOf reports whether every time is a whole number of 10^-d.
-func multiplesOf(times []float64, d int) bool {
-	scale := math.Pow10(d)
+// decimalsNeeded is the fewest decimals, up to maxDecimals+1 (more than
+// looked for), that write every time exactly: one test a time, mostly.
+func decimalsNeeded(times []float64) int {
+	need := 0
 	for _, t := range times {
-		v := t * scale
-		if math.Abs(v-math.Round(v)) > 1e-9*max(1, math.Abs(v)) {
-			return false
+		for need <= maxDecimals && !wholeIn(t, need) {
+			need++
 		}
 	}
-	return true
+	return need
+}
+
+// wholeIn reports whether t is a whole number of 10^-d.
+func wholeIn(t float64, d int) bool {
+	v := t * math.Pow10(d)
+	return math.Abs(v-math.Round(v)) <= 1e-9*max(1, math.Abs(v))
 }
 
 // eventPoints returns the points of grid whose interval holds an event of
