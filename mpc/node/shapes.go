@@ -214,17 +214,26 @@ func intersectionShape(common []string, size int, items bool) map[string]any {
 	return map[string]any{"size_intersection": size, "intersection": common}
 }
 
-// The survival results say how many points the time grid had as asked
-// (grid_points_asked) and after merging (grid_points).
+// gridShape adds to a survival result what became of its time grid: its
+// points (grid_points), whether intervals were merged for the members'
+// rules (merged), and the points of a grid the analyst gave
+// (grid_points_asked).
+func gridShape(out map[string]any, sg *survivalGrid) map[string]any {
+	out["grid_points"], out["merged"] = len(sg.grid), sg.merged
+	if sg.asked > 0 {
+		out["grid_points_asked"] = sg.asked
+	}
+	return out
+}
 
 // kmShape is KaplanMeier's result: the groups' levels and each group's
 // curve (kmCurveShape).
-func kmShape(levels []string, curves []*stats.KMCurve, points, asked int) map[string]any {
+func kmShape(levels []string, curves []*stats.KMCurve) map[string]any {
 	groups := map[string]any{}
 	for g, l := range levels {
 		groups[l] = kmCurveShape(curves[g])
 	}
-	return map[string]any{"groups": groups, "levels": levels, "grid_points": points, "grid_points_asked": asked}
+	return map[string]any{"groups": groups, "levels": levels}
 }
 
 // kmCurveShape is one Kaplan–Meier curve: time, surv, std_err, lower,
@@ -241,20 +250,20 @@ func kmCurveShape(k *stats.KMCurve) map[string]any {
 
 // logRankShape is the log-rank test: chisq, df, p, and per group (in the
 // order of levels) observed, expected and n.
-func logRankShape(r *stats.LogRankResult, levels []string, points, asked int) map[string]any {
+func logRankShape(r *stats.LogRankResult, levels []string) map[string]any {
 	groups := map[string]any{}
 	for g, l := range levels {
 		if g < len(r.Observed) {
 			groups[l] = map[string]any{"observed": r.Observed[g], "expected": r.Expected[g], "n": r.N[g]}
 		}
 	}
-	return map[string]any{"chisq": r.ChiSq, "df": r.DF, "p": r.P, "groups": groups, "grid_points": points, "grid_points_asked": asked}
+	return map[string]any{"chisq": r.ChiSq, "df": r.DF, "p": r.P, "groups": groups}
 }
 
 // coxShape is a Cox model: coefficients {term: {estimate, se, z, p, hr,
 // ci}} (ci the hazard ratio's 95% interval), terms, n, events, loglik
 // [null, fit], lr_test {chisq, df, p}, iterations and converged.
-func coxShape(r *stats.CoxResult, points, asked int) map[string]any {
+func coxShape(r *stats.CoxResult) map[string]any {
 	coef := map[string]any{}
 	for a, t := range r.Terms {
 		coef[t] = map[string]any{
@@ -269,6 +278,5 @@ func coxShape(r *stats.CoxResult, points, asked int) map[string]any {
 		"loglik":     []any{num(r.LogLikNull), num(r.LogLik)},
 		"lr_test":    map[string]any{"chisq": num(r.LRChiSq), "df": len(r.Terms), "p": num(r.LRP)},
 		"iterations": r.Iterations, "converged": r.Converged,
-		"grid_points": points, "grid_points_asked": asked,
 	}
 }

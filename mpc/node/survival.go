@@ -18,10 +18,12 @@ import (
 //
 // What each computation reveals, and to whom (the leader is the
 // analyst's own node; the analyst gets the result):
-//   - The grid. By default it is the union of every member's distinct
-//     event times, learned by the leader through a label union (which
-//     also shows it how many members hold each time); with parameters.times
-//     it is the analyst's own and nothing is learned.
+//   - The grid. With parameters.times it is the analyst's own. By default
+//     (survival_grid.go) every member learns, through anonymous joint
+//     flags, the finest decimal resolution of anyone's times, the power of
+//     two that bounds the largest time, and, once intervals are merged,
+//     which merged intervals hold an event somewhere: never a time that
+//     min_cell merges away, nor which member holds what.
 //   - Which grid points any member asked to merge away, round by round
 //     (one joint flag per point, never which member flagged it), and so
 //     the merged grid: every member, every interval and every group then
@@ -193,7 +195,8 @@ type survivalGrid struct {
 	grid   []float64
 	levels []string
 	counts *stats.IntervalCounts
-	asked  int // grid points before merging
+	asked  int  // points of a grid the analyst gave (0 for the default grid)
+	merged bool // intervals were merged for the members' rules
 }
 
 // survivalSetup learns the groups and the grid, merges intervals until
@@ -228,27 +231,12 @@ func survivalSetup(ctx context.Context, e *env, si *survInput, p *params) (*surv
 		sg.levels, groups = levels, len(levels)
 	}
 	if p.times != nil {
-		sg.grid = p.times
-	} else if labels := si.rows.EventTimeLabels(); true {
-		any, err := anyAtAll(ctx, e, len(labels))
-		if err != nil {
+		sg.grid, sg.asked = p.times, len(p.times)
+	} else {
+		var err error
+		if sg.grid, err = latticeGrid(ctx, e, si.rows.Time); err != nil {
 			return nil, err
 		}
-		union := []string{}
-		if any {
-			union, err = stats.LabelUnion(ctx, e.c, labels)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w; give the time grid instead (times=[...])", err)
-		}
-		if sg.grid, err = stats.GridOfLabels(union); err != nil {
-			return nil, err
-		}
-	}
-	sg.asked = len(sg.grid)
-	if len(sg.grid) == 0 { // no events anywhere: nothing but the groups' sizes
-		sg.counts = &stats.IntervalCounts{Groups: groups}
-		return sg, survivalReserve(e, si, sg, nil, nil)
 	}
 	// Intervals are merged for min_cell first, which depends on the data
 	// alone (so the same query finds the same grid again), and then for
@@ -290,11 +278,30 @@ func survivalSetup(ctx context.Context, e *env, si *survInput, p *params) (*surv
 		if !slices.Contains(joint[:m], true) {
 			if !memory {
 				memory = true
+				if p.times != nil {
+					continue
+				}
+				// The default grid: the merged lattice's intervals that
+				// hold an event somewhere.
+				merged := stats.RemovePoints(sg.grid, notKept(keep))
+				if sg.grid, err = eventPoints(ctx, e, merged, sg.counts); err != nil {
+					return nil, err
+				}
+				if len(sg.grid) == 0 { // no events anywhere: nothing but the groups' sizes
+					sg.counts = &stats.IntervalCounts{Groups: groups}
+					return sg, survivalReserve(e, si, sg, nil, nil)
+				}
+				base = si.rows.Count(sg.grid, groups)
+				keep = make([]bool, len(sg.grid))
+				for j := range keep {
+					keep[j] = true
+				}
 				continue
 			}
 			sg.grid = stats.RemovePoints(sg.grid, notKept(keep))
 			return sg, survivalReserve(e, si, sg, events, leaving)
 		}
+		sg.merged = true
 		// The flags are of the kept points: drop every other one of each run.
 		drop := stats.Alternate(joint[:m])
 		q := 0
@@ -329,9 +336,8 @@ func newSurvivalRowSets(si *survInput, grid []float64, groups int) *survivalRowS
 	ev := make([][]uint32, groups*m)
 	lv := make([][]uint32, groups*m)
 	r := si.rows
-	for k, t := range r.Time {
-		isEv := r.Event[k] == 1
-		j := stats.Interval(grid, t, isEv)
+	for k, j32 := range r.Intervals(grid) {
+		isEv, j := r.Event[k] == 1, int(j32)
 		if j < 0 {
 			continue
 		}
@@ -365,28 +371,6 @@ func (s *survivalRowSets) merged(keep []bool) (events, leaving []*roaring.Bitmap
 		events, leaving = append(events, roaring.FastOr(ev...)), append(leaving, roaring.FastOr(lv...))
 	}
 	return events, leaving
-}
-
-// anyAtAll tells every party whether any party has a positive count.
-func anyAtAll(ctx context.Context, e *env, count int) (bool, error) {
-	tot, err := e.c.Sum(ctx, []float64{float64(count)})
-	if err != nil {
-		return false, err
-	}
-	var d []float64
-	if e.c.Decider() {
-		d = []float64{0}
-		if tot[0] >= 0.5 {
-			d[0] = 1
-		}
-	}
-	if d, err = e.c.Decide(ctx, d); err != nil {
-		return false, err
-	}
-	if len(d) != 1 {
-		return false, fmt.Errorf("a decision of %d values, want 1", len(d))
-	}
-	return d[0] == 1, nil
 }
 
 // survivalConflicts flags the intervals with a row set that this member's
@@ -490,7 +474,7 @@ func kaplanMeier(sg *survivalGrid, nrisk, nevent [][]float64, n []float64) (map[
 		k.N = n[g]
 		curves[g] = k
 	}
-	return kmShape(sg.levels, curves, len(sg.grid), sg.asked), nil
+	return gridShape(kmShape(sg.levels, curves), sg), nil
 }
 
 // logRank tests the groups' curves for equality from the pooled counts.
@@ -506,7 +490,7 @@ func logRank(sg *survivalGrid, nrisk, nevent [][]float64, n []float64) (map[stri
 		return nil, err
 	}
 	r.N = n
-	return logRankShape(r, sg.levels, len(sg.grid), sg.asked), nil
+	return gridShape(logRankShape(r, sg.levels), sg), nil
 }
 
 // runCoxPH fits the Cox model on the grid.
@@ -521,7 +505,7 @@ func runCoxPH(ctx context.Context, e *env, si *survInput, sg *survivalGrid) (map
 	if err != nil || r == nil {
 		return nil, err
 	}
-	return coxShape(r, len(sg.grid), sg.asked), nil
+	return gridShape(coxShape(r), sg), nil
 }
 
 // survivalParams reads parameters.times: a grid of at most maxEdges
