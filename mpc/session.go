@@ -41,6 +41,7 @@ type Session struct {
 
 	parent *Session // for a view made by Sub: the session it shares
 	prefix string   // for a view: what its step labels start with
+	opened *openLog // what this party opened, shared by every view
 
 	mu    sync.Mutex
 	rng   *rand.ChaCha8
@@ -91,7 +92,7 @@ func (h *Hub) Open(cfg Config, tr Transport) (*Session, error) {
 	return &Session{
 		ID: cfg.ID, Parties: slices.Clone(cfg.Parties), Self: h.self, Timeout: timeout,
 		hub: h, box: box, tr: tr, digest: cfg.Digest, network: cfg.Network,
-		rng: rand.NewChaCha8(seed), steps: map[string]int{},
+		rng: rand.NewChaCha8(seed), steps: map[string]int{}, opened: &openLog{},
 	}, nil
 }
 
@@ -128,7 +129,7 @@ func (s *Session) Sub(prefix string) *Session {
 	return &Session{
 		ID: s.ID, Parties: s.Parties, Self: s.Self, Timeout: s.Timeout,
 		hub: s.hub, box: s.box, tr: s.tr, digest: s.digest, network: s.network,
-		parent: root, prefix: s.prefix + prefix + "/", steps: map[string]int{},
+		parent: root, prefix: s.prefix + prefix + "/", steps: map[string]int{}, opened: s.opened,
 	}
 }
 

@@ -131,7 +131,15 @@ const (
 //   - No party's own count, minimum, maximum or bucket counts are revealed:
 //     parties contribute only to sums, and nobody learns which party holds
 //     a value that is found.
+//
+// With a Selector (three or more parties, honest majority), the search is
+// the result-only one instead (see Selector): n is opened to every party,
+// every party computes the ranks from it, and nothing else is opened but
+// the wanted order statistics' keys, four bits a round.
 func OrderStatistics(ctx context.Context, c Combiner, x []float64, ranks func(n int64) ([]int64, error)) (values []float64, n int64, err error) {
+	if sl, ok := c.(Selector); ok {
+		return selectOrderStatistics(ctx, sl, x, ranks, "order statistics")
+	}
 	return rankSearch(ctx, c, x, ranks, "order statistics")
 }
 
@@ -640,6 +648,9 @@ func rankQuantiles(ctx context.Context, c Combiner, x []float64, probs []float64
 	if err := rankCheckProbs(what, probs); err != nil {
 		return nil, err
 	}
+	if sl, ok := c.(Selector); ok {
+		return selectQuantiles(ctx, sl, x, probs, margin, what)
+	}
 	vals, n, err := rankSearch(ctx, c, x, func(n int64) ([]int64, error) {
 		ranks := make([]int64, 0, 2*len(probs))
 		for _, p := range probs {
@@ -682,10 +693,17 @@ func Median(ctx context.Context, c Combiner, x []float64) (float64, error) {
 // deciding parties; the others get NaN, NaN and 0. No party's own minimum,
 // maximum or count is revealed, only the pooled ones (and what
 // OrderStatistics reveals on the way). Errors: NaN values, no values.
+//
+// With a Selector, the result-only search: n is opened to every party (it
+// is released with the extremes), then only the two keys.
 func MinMax(ctx context.Context, c Combiner, x []float64) (lo, hi float64, n int64, err error) {
-	vals, n, err := rankSearch(ctx, c, x, func(n int64) ([]int64, error) {
-		return []int64{1, n}, nil
-	}, "minimum/maximum")
+	extremes := func(n int64) ([]int64, error) { return []int64{1, n}, nil }
+	var vals []float64
+	if sl, ok := c.(Selector); ok {
+		vals, n, err = selectOrderStatistics(ctx, sl, x, extremes, "minimum/maximum")
+	} else {
+		vals, n, err = rankSearch(ctx, c, x, extremes, "minimum/maximum")
+	}
 	if err != nil {
 		return math.NaN(), math.NaN(), 0, err
 	}

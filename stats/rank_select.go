@@ -1,0 +1,366 @@
+package stats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+)
+
+// A result-only rank search: the order statistics of the parties' values,
+// found with the pooled counts kept secret-shared.
+//
+// Every value is mapped to its 64-bit key (OrderKey), and the key of each
+// wanted rank is found four bits a round, most significant first: every
+// party counts its own values in the 16 buckets under each prefix being
+// probed and hands the counts to the engine (Selection.Pool), which keeps
+// their pooled sums shared, compares the cumulative sums with each
+// target's rank inside the sharing and opens only the index of the bucket
+// that holds it (Selection.Select). After 16 rounds the key, and so the
+// value, is known. Every party derives the next prefixes from the opened
+// indices itself: nobody decides for the others.
+//
+// The rounds are as many whatever the data (16), and what is opened is
+// each wanted order statistic's key, nibble by nibble, and nothing else.
+// The ranks come from the pooled count n, which stays shared for the
+// minimum (rank 1), the maximum (rank n) and the median (its two middle
+// ranks, from n's parity); rules on n are checked inside the sharing, only
+// their outcome opened. Other ranks (quantiles at other probabilities, an
+// explicit rank function) need n in the clear: n is then opened to every
+// party first, and every party computes the ranks, and applies the rules,
+// itself.
+
+// Selector is a Combiner whose parties can keep pooled counts
+// secret-shared and compare them inside the sharing (an honest majority of
+// three or more parties). With a Selector, the order statistics run the
+// result-only rank search; with any other Combiner, the search whose
+// deciding parties see the pooled bucket counts (see OrderStatistics).
+type Selector interface {
+	Combiner
+	// Selection starts one search with the given number of buckets under
+	// each prefix.
+	Selection(ctx context.Context, buckets int) (Selection, error)
+}
+
+// Selection is one party's side of one result-only rank search; every
+// party calls its methods in the same order with the same public
+// arguments.
+type Selection interface {
+	// Pool shares this party's counts (a block of buckets counts for each
+	// probed prefix); the pooled counts stay shared. The first Pool's
+	// total is the pooled count n.
+	Pool(ctx context.Context, counts []int64) error
+	// OpenCount opens n to every party.
+	OpenCount(ctx context.Context) (int64, error)
+	// Target sets the ranks searched as forms of the shared n and checks
+	// rules N·n + Const ≥ 0 inside the sharing, opening only whether each
+	// holds (to every party); it also readies the comparisons of rounds
+	// Selects. When a check fails, the ranks are not set.
+	Target(ctx context.Context, ranks, checks []RankForm, rounds int) ([]bool, error)
+	// Select opens, for each target, the index of the bucket of its
+	// pooled block that holds its rank: to every party, or on the last
+	// round to the deciding parties only (the others get nil).
+	Select(ctx context.Context, group []int, last bool) ([]int, error)
+}
+
+// RankForm is a rank as an affine function of the pooled count n and its
+// parity: (N·n + Parity·(n mod 2) + Const) / 2.
+type RankForm struct{ N, Parity, Const int64 }
+
+const (
+	selectBits    = 4
+	selectBuckets = 1 << selectBits
+	selectRounds  = 64 / selectBits
+)
+
+// Forms of the ranks type-7 quantiles at 0, ½ and 1 use.
+var (
+	formFirst     = RankForm{0, 0, 2}  // 1
+	formLast      = RankForm{2, 0, 0}  // n
+	formMiddleLo  = RankForm{1, 1, 0}  // ⌈n/2⌉
+	formMiddleHi  = RankForm{1, -1, 2} // ⌊n/2⌋ + 1
+	formSomeValue = RankForm{1, 0, -1} // check: n ≥ 1
+)
+
+// rankCheck is a rule on n checked inside the sharing, and the error when
+// it fails.
+type rankCheck struct {
+	form RankForm
+	err  func() error
+}
+
+// selectPlan says where a search's ranks come from: forms of the shared n
+// with checks, or (public set) a function of the opened n.
+type selectPlan struct {
+	forms  []RankForm
+	checks []rankCheck
+	public func(n int64) ([]int64, error)
+}
+
+// selectGroup is a probed prefix and this party's values under it: the
+// sorted x[lo:hi], or keys.
+type selectGroup struct {
+	prefix uint64
+	lo, hi int
+	keys   []uint64
+}
+
+// selectLocal is one party's values, as the search counts them.
+type selectLocal struct {
+	x      []float64
+	sorted bool
+}
+
+// count returns this party's counts in the buckets of the next nibble
+// under g, whose prefix has bits bits.
+func (l *selectLocal) count(g *selectGroup, bits int) []int64 {
+	out := make([]int64, selectBuckets)
+	shift := uint(64 - bits - selectBits)
+	if !l.sorted {
+		for _, k := range g.keys {
+			out[(k>>shift)&(selectBuckets-1)]++
+		}
+		return out
+	}
+	start := g.lo
+	for b := range selectBuckets {
+		end := g.hi
+		if b < selectBuckets-1 {
+			bound := (g.prefix<<selectBits | uint64(b+1)) << shift
+			end = start + sort.Search(g.hi-start, func(i int) bool { return OrderKey(l.x[start+i]) >= bound })
+		}
+		out[b] = int64(end - start)
+		start = end
+	}
+	return out
+}
+
+// child returns the group under g's bucket b, whose prefix has bits bits.
+func (l *selectLocal) child(g *selectGroup, b uint64, bits int) *selectGroup {
+	c := &selectGroup{prefix: g.prefix<<selectBits | b}
+	shift := uint(64 - bits - selectBits)
+	if !l.sorted {
+		for _, k := range g.keys {
+			if (k>>shift)&(selectBuckets-1) == b {
+				c.keys = append(c.keys, k)
+			}
+		}
+		return c
+	}
+	lo := g.lo + sort.Search(g.hi-g.lo, func(i int) bool { return OrderKey(l.x[g.lo+i]) >= c.prefix<<shift })
+	hi := g.hi
+	if b < selectBuckets-1 {
+		hi = lo + sort.Search(g.hi-lo, func(i int) bool { return OrderKey(l.x[lo+i]) >= (c.prefix+1)<<shift })
+	}
+	c.lo, c.hi = lo, hi
+	return c
+}
+
+// selectSearch runs the result-only rank search with this party's values
+// x: the keys of the wanted ranks at the deciding parties (nil elsewhere)
+// and, when the plan opened it, n.
+func selectSearch(ctx context.Context, sl Selector, x []float64, plan selectPlan, what string) ([]uint64, int64, error) {
+	l := &selectLocal{x: x, sorted: slices.IsSorted(x) && (len(x) == 0 || x[0] == x[0])}
+	root := &selectGroup{hi: len(x)}
+	if !l.sorted {
+		root.keys = make([]uint64, len(x))
+		for i, v := range x {
+			if v != v {
+				return nil, 0, fmt.Errorf("%s: value %d is NaN: only numbers can be ranked (drop missing values first)", what, i)
+			}
+			root.keys[i] = OrderKey(v)
+		}
+	}
+	sel, err := sl.Selection(ctx, selectBuckets)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := sel.Pool(ctx, l.count(root, 0)); err != nil {
+		return nil, 0, fmt.Errorf("%s: round 1: %w", what, err)
+	}
+	forms, checks, n := plan.forms, plan.checks, int64(0)
+	if plan.public != nil {
+		if n, err = sel.OpenCount(ctx); err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", what, err)
+		}
+		if n == 0 {
+			return nil, 0, fmt.Errorf("%s: %w", what, rankErrNoValues)
+		}
+		ranks, err := plan.public(n)
+		if err != nil {
+			var de *DisclosureError
+			if errors.As(err, &de) {
+				return nil, 0, err
+			}
+			return nil, 0, fmt.Errorf("%s: %w", what, err)
+		}
+		if len(ranks) == 0 || len(ranks) > rankMaxTargets {
+			return nil, 0, fmt.Errorf("%s: %d ranks asked for, want 1 to %d", what, len(ranks), rankMaxTargets)
+		}
+		forms = make([]RankForm, len(ranks))
+		for i, k := range ranks {
+			if k < 1 || k > n {
+				return nil, 0, fmt.Errorf("%s: rank %d is outside [1, %d]", what, k, n)
+			}
+			forms[i] = RankForm{0, 0, 2 * k}
+		}
+	}
+	// Each distinct rank is searched once.
+	var targets []RankForm
+	want := make([]int, len(forms))
+	for i, f := range forms {
+		j := slices.Index(targets, f)
+		if j < 0 {
+			j = len(targets)
+			targets = append(targets, f)
+		}
+		want[i] = j
+	}
+	forms2 := make([]RankForm, len(checks))
+	for i, c := range checks {
+		forms2[i] = c.form
+	}
+	ok, err := sel.Target(ctx, targets, forms2, selectRounds)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", what, err)
+	}
+	for i, good := range ok {
+		if !good {
+			return nil, 0, checks[i].err()
+		}
+	}
+	// groups[i] is the group of target i this round.
+	groups := []*selectGroup{root}
+	at := make([]int, len(targets))
+	for r := 1; r <= selectRounds; r++ {
+		last := r == selectRounds
+		idx, err := sel.Select(ctx, at, last)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: round %d: %w", what, r, err)
+		}
+		if idx == nil {
+			if !last {
+				return nil, 0, fmt.Errorf("%s: round %d: no bucket opened", what, r)
+			}
+			return nil, n, nil // not a deciding party
+		}
+		if len(idx) != len(targets) {
+			return nil, 0, fmt.Errorf("%s: round %d: %d buckets opened for %d targets", what, r, len(idx), len(targets))
+		}
+		if last {
+			keys := make([]uint64, len(forms))
+			for i, j := range want {
+				keys[i] = groups[at[j]].prefix<<selectBits | uint64(idx[j])
+			}
+			return keys, n, nil
+		}
+		bits := selectBits * (r - 1)
+		var next []*selectGroup
+		nextAt := make([]int, len(targets))
+		byPrefix := map[uint64]int{}
+		for i, b := range idx {
+			g := groups[at[i]]
+			p := g.prefix<<selectBits | uint64(b)
+			j, seen := byPrefix[p]
+			if !seen {
+				j = len(next)
+				byPrefix[p] = j
+				next = append(next, l.child(g, uint64(b), bits))
+			}
+			nextAt[i] = j
+		}
+		counts := make([]int64, 0, selectBuckets*len(next))
+		for _, g := range next {
+			counts = append(counts, l.count(g, bits+selectBits)...)
+		}
+		if err := sel.Pool(ctx, counts); err != nil {
+			return nil, 0, fmt.Errorf("%s: round %d: %w", what, r+1, err)
+		}
+		groups, at = next, nextAt
+	}
+	return nil, 0, fmt.Errorf("%s: the search did not end", what)
+}
+
+// selectQuantiles is rankQuantiles over a Selector. Probabilities 0, ½
+// and 1 are searched at ranks formed from the shared n (the median's
+// rule checked inside the sharing); any other probability needs the
+// type-7 index 1 + (n−1)p, so n is opened first.
+func selectQuantiles(ctx context.Context, sl Selector, x []float64, probs []float64, margin int, what string) ([]float64, error) {
+	shared := true
+	for _, p := range probs {
+		shared = shared && (p == 0 || p == 0.5 || p == 1)
+	}
+	refuse := func(p float64) error {
+		return &DisclosureError{fmt.Sprintf("order-statistic rule: the %s at %v would come from among the %d smallest or %d largest values, each a patient's own value; ask for probabilities nearer the middle or widen the cohort", what, p, margin, margin)}
+	}
+	var plan selectPlan
+	if shared {
+		plan.checks = []rankCheck{{formSomeValue, func() error { return fmt.Errorf("%s: %w", what, rankErrNoValues) }}}
+		for _, p := range probs {
+			switch p {
+			case 0:
+				if margin > 0 {
+					return nil, refuse(p)
+				}
+				plan.forms = append(plan.forms, formFirst, formFirst)
+			case 1:
+				if margin > 0 {
+					return nil, refuse(p)
+				}
+				plan.forms = append(plan.forms, formLast, formLast)
+			default:
+				plan.forms = append(plan.forms, formMiddleLo, formMiddleHi)
+			}
+		}
+		if margin > 0 && slices.Contains(probs, 0.5) {
+			// ⌈n/2⌉ − 1 ≥ m and n − ⌊n/2⌋ − 1 ≥ m both hold exactly when
+			// n ≥ 2m + 1.
+			p := 0.5
+			plan.checks = append(plan.checks, rankCheck{RankForm{1, 0, -(2*int64(margin) + 1)}, func() error { return refuse(p) }})
+		}
+	} else {
+		plan.public = func(n int64) ([]int64, error) {
+			ranks := make([]int64, 0, 2*len(probs))
+			for _, p := range probs {
+				_, lo, hi := rankType7Index(n, p)
+				if lo-1 < int64(margin) || n-hi < int64(margin) {
+					return nil, refuse(p)
+				}
+				ranks = append(ranks, lo, hi)
+			}
+			return ranks, nil
+		}
+	}
+	keys, n, err := selectSearch(ctx, sl, x, plan, what)
+	if err != nil || keys == nil {
+		return nil, err
+	}
+	out := make([]float64, len(probs))
+	for i, p := range probs {
+		lo, hi := OrderValue(keys[2*i]), OrderValue(keys[2*i+1])
+		if shared {
+			// The median's index is n/2 + ½ for even n (h = ½) and a whole
+			// number for odd n, where both ranks are the same.
+			out[i] = rankType7(1.5, 1, lo, hi)
+			continue
+		}
+		index, l, _ := rankType7Index(n, p)
+		out[i] = rankType7(index, l, lo, hi)
+	}
+	return out, nil
+}
+
+// selectOrderStatistics is OrderStatistics over a Selector: n is opened
+// and the ranks come from it at every party.
+func selectOrderStatistics(ctx context.Context, sl Selector, x []float64, ranks func(n int64) ([]int64, error), what string) ([]float64, int64, error) {
+	keys, n, err := selectSearch(ctx, sl, x, selectPlan{public: ranks}, what)
+	if err != nil || keys == nil {
+		return nil, n, err
+	}
+	out := make([]float64, len(keys))
+	for i, k := range keys {
+		out[i] = OrderValue(k)
+	}
+	return out, n, nil
+}
