@@ -12,17 +12,18 @@ import (
 // found with the pooled counts kept secret-shared.
 //
 // Every value is mapped to its 64-bit key (OrderKey), and the key of each
-// wanted rank is found four bits a round, most significant first: every
-// party counts its own values in the 16 buckets under each prefix being
+// wanted rank is found SelectBits bits a round, most significant first:
+// every party counts its own values in the buckets under each prefix being
 // probed and hands the counts to the engine (Selection.Pool), which keeps
 // their pooled sums shared, compares the cumulative sums with each
 // target's rank inside the sharing and opens only the index of the bucket
-// that holds it (Selection.Select). After 16 rounds the key, and so the
+// that holds it (Selection.Select). After SelectRounds rounds the key, and so the
 // value, is known. Every party derives the next prefixes from the opened
 // indices itself: nobody decides for the others.
 //
-// The rounds are as many whatever the data (16), and what is opened is
-// each wanted order statistic's key, nibble by nibble, and nothing else.
+// The rounds are as many whatever the data (SelectRounds), and what is
+// opened is each wanted order statistic's key, SelectBits bits at a time,
+// and nothing else.
 // The ranks come from the pooled count n, which stays shared for the
 // minimum (rank 1), the maximum (rank n) and the median (its two middle
 // ranks, from n's parity); rules on n are checked inside the sharing, only
@@ -68,10 +69,16 @@ type Selection interface {
 // parity: (N·n + Parity·(n mod 2) + Const) / 2.
 type RankForm struct{ N, Parity, Const int64 }
 
+// SelectBits is how many bits of the wanted keys a round of the
+// result-only search finds: each round compares SelectBuckets − 1
+// cumulative counts with each target's rank, and SelectRounds rounds find
+// the 64-bit key. Fewer bits a round mean fewer comparisons (which cost
+// computation) and more rounds (which cost latency); two balance them on
+// a local network.
 const (
-	selectBits    = 4
-	selectBuckets = 1 << selectBits
-	selectRounds  = 64 / selectBits
+	SelectBits    = 2
+	SelectBuckets = 1 << SelectBits
+	SelectRounds  = 64 / SelectBits
 )
 
 // Forms of the ranks type-7 quantiles at 0, ½ and 1 use.
@@ -112,22 +119,22 @@ type selectLocal struct {
 	sorted bool
 }
 
-// count returns this party's counts in the buckets of the next nibble
+// count returns this party's counts in the buckets of the next bits
 // under g, whose prefix has bits bits.
 func (l *selectLocal) count(g *selectGroup, bits int) []int64 {
-	out := make([]int64, selectBuckets)
-	shift := uint(64 - bits - selectBits)
+	out := make([]int64, SelectBuckets)
+	shift := uint(64 - bits - SelectBits)
 	if !l.sorted {
 		for _, k := range g.keys {
-			out[(k>>shift)&(selectBuckets-1)]++
+			out[(k>>shift)&(SelectBuckets-1)]++
 		}
 		return out
 	}
 	start := g.lo
-	for b := range selectBuckets {
+	for b := range SelectBuckets {
 		end := g.hi
-		if b < selectBuckets-1 {
-			bound := (g.prefix<<selectBits | uint64(b+1)) << shift
+		if b < SelectBuckets-1 {
+			bound := (g.prefix<<SelectBits | uint64(b+1)) << shift
 			end = start + sort.Search(g.hi-start, func(i int) bool { return OrderKey(l.x[start+i]) >= bound })
 		}
 		out[b] = int64(end - start)
@@ -138,11 +145,11 @@ func (l *selectLocal) count(g *selectGroup, bits int) []int64 {
 
 // child returns the group under g's bucket b, whose prefix has bits bits.
 func (l *selectLocal) child(g *selectGroup, b uint64, bits int) *selectGroup {
-	c := &selectGroup{prefix: g.prefix<<selectBits | b}
-	shift := uint(64 - bits - selectBits)
+	c := &selectGroup{prefix: g.prefix<<SelectBits | b}
+	shift := uint(64 - bits - SelectBits)
 	if !l.sorted {
 		for _, k := range g.keys {
-			if (k>>shift)&(selectBuckets-1) == b {
+			if (k>>shift)&(SelectBuckets-1) == b {
 				c.keys = append(c.keys, k)
 			}
 		}
@@ -150,7 +157,7 @@ func (l *selectLocal) child(g *selectGroup, b uint64, bits int) *selectGroup {
 	}
 	lo := g.lo + sort.Search(g.hi-g.lo, func(i int) bool { return OrderKey(l.x[g.lo+i]) >= c.prefix<<shift })
 	hi := g.hi
-	if b < selectBuckets-1 {
+	if b < SelectBuckets-1 {
 		hi = lo + sort.Search(g.hi-lo, func(i int) bool { return OrderKey(l.x[lo+i]) >= (c.prefix+1)<<shift })
 	}
 	c.lo, c.hi = lo, hi
@@ -172,7 +179,7 @@ func selectSearch(ctx context.Context, sl Selector, x []float64, plan selectPlan
 			root.keys[i] = OrderKey(v)
 		}
 	}
-	sel, err := sl.Selection(ctx, selectBuckets)
+	sel, err := sl.Selection(ctx, SelectBuckets)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", what, err)
 	}
@@ -221,7 +228,7 @@ func selectSearch(ctx context.Context, sl Selector, x []float64, plan selectPlan
 	for i, c := range checks {
 		forms2[i] = c.form
 	}
-	ok, err := sel.Target(ctx, targets, forms2, selectRounds)
+	ok, err := sel.Target(ctx, targets, forms2, SelectRounds)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", what, err)
 	}
@@ -233,8 +240,8 @@ func selectSearch(ctx context.Context, sl Selector, x []float64, plan selectPlan
 	// groups[i] is the group of target i this round.
 	groups := []*selectGroup{root}
 	at := make([]int, len(targets))
-	for r := 1; r <= selectRounds; r++ {
-		last := r == selectRounds
+	for r := 1; r <= SelectRounds; r++ {
+		last := r == SelectRounds
 		idx, err := sel.Select(ctx, at, last)
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: round %d: %w", what, r, err)
@@ -251,17 +258,17 @@ func selectSearch(ctx context.Context, sl Selector, x []float64, plan selectPlan
 		if last {
 			keys := make([]uint64, len(forms))
 			for i, j := range want {
-				keys[i] = groups[at[j]].prefix<<selectBits | uint64(idx[j])
+				keys[i] = groups[at[j]].prefix<<SelectBits | uint64(idx[j])
 			}
 			return keys, n, nil
 		}
-		bits := selectBits * (r - 1)
+		bits := SelectBits * (r - 1)
 		var next []*selectGroup
 		nextAt := make([]int, len(targets))
 		byPrefix := map[uint64]int{}
 		for i, b := range idx {
 			g := groups[at[i]]
-			p := g.prefix<<selectBits | uint64(b)
+			p := g.prefix<<SelectBits | uint64(b)
 			j, seen := byPrefix[p]
 			if !seen {
 				j = len(next)
@@ -270,9 +277,9 @@ func selectSearch(ctx context.Context, sl Selector, x []float64, plan selectPlan
 			}
 			nextAt[i] = j
 		}
-		counts := make([]int64, 0, selectBuckets*len(next))
+		counts := make([]int64, 0, SelectBuckets*len(next))
 		for _, g := range next {
-			counts = append(counts, l.count(g, bits+selectBits)...)
+			counts = append(counts, l.count(g, bits+SelectBits)...)
 		}
 		if err := sel.Pool(ctx, counts); err != nil {
 			return nil, 0, fmt.Errorf("%s: round %d: %w", what, r+1, err)

@@ -197,12 +197,12 @@ func selectTestCompare(t *testing.T, parts [][]float64, open bool) {
 	}
 }
 
-// TestSelectMedianOpensOnlyItsNibbles: a median over plain selectors
+// TestSelectMedianOpensOnlyItsBits: a median over plain selectors
 // opens, at every party, the outcome of its two checks and then, round by
-// round, the nibbles of the two middle order statistics' keys, and nothing
+// round, the bits of the two middle order statistics' keys, and nothing
 // else: no count, not even n. A party that does not decide sees all but
 // the last nibbles.
-func TestSelectMedianOpensOnlyItsNibbles(t *testing.T) {
+func TestSelectMedianOpensOnlyItsBits(t *testing.T) {
 	parts := [][]float64{{3.5, -1, 7}, {2, 2, 9.25}, {100, -40, 0.5, 6}}
 	pool := rankTestPool(parts)
 	n := len(pool) // 10: the middle ranks are 5 and 6
@@ -216,12 +216,12 @@ func TestSelectMedianOpensOnlyItsNibbles(t *testing.T) {
 			t.Fatalf("party %d: %v", i, errs[i])
 		}
 		want := []any{true, true}
-		for r := range selectRounds {
-			if r == selectRounds-1 && i > 0 {
+		for r := range SelectRounds {
+			if r == SelectRounds-1 && i > 0 {
 				break
 			}
-			shift := 64 - selectBits*(r+1)
-			want = append(want, int(lo>>shift&(selectBuckets-1)), int(hi>>shift&(selectBuckets-1)))
+			shift := 64 - SelectBits*(r+1)
+			want = append(want, int(lo>>shift&(SelectBuckets-1)), int(hi>>shift&(SelectBuckets-1)))
 		}
 		if !slices.Equal(opened[i], want) {
 			t.Errorf("party %d opened %v, want %v", i, opened[i], want)
