@@ -154,9 +154,39 @@ func (s *Session) Send(ctx context.Context, to, step string, body []byte) error 
 		if ctx.Err() != nil {
 			return fmt.Errorf("sending to %s at step %s: %w", to, step, context.Cause(ctx))
 		}
+		if errors.Is(err, ErrRejected) && strings.Contains(err.Error(), "session "+s.ID+" already ended at ") {
+			// The receiver ended the session and is telling every party
+			// why: that reason (a refusal, say), not the rejection that
+			// quotes it, is what this party fails with.
+			if reason := s.awaitAbort(ctx); reason != nil {
+				return reason
+			}
+		}
 		return &PeerError{Party: to, Step: step, Err: err}
 	}
 	return nil
+}
+
+// awaitAbort waits up to AbortNotice for the session to be ended by
+// another party's abort notice and returns its reason, or nil.
+func (s *Session) awaitAbort(ctx context.Context) error {
+	timer := time.NewTimer(AbortNotice)
+	defer timer.Stop()
+	for {
+		s.hub.mu.Lock()
+		failed, wait := s.box.failed, s.box.notify
+		s.hub.mu.Unlock()
+		if failed != nil {
+			return failed
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+			return nil
+		}
+	}
 }
 
 // probeEvery is how often a call's session asks a party it waits for

@@ -91,11 +91,12 @@ func agreeMargin(ctx context.Context, e *env) (int, error) {
 	step := e.s.Step("margin")
 	leader := e.c.Deciders[0]
 	if e.s.Self == leader {
+		// A member that cannot take the margin (it ended the session: its
+		// rule refused at once) makes the search fail at its first step;
+		// the leader goes on to find the refusal itself.
 		body := []byte(strconv.Itoa(e.margin))
 		for _, p := range e.s.Others() {
-			if err := e.s.Send(ctx, p, step, body); err != nil {
-				return 0, err
-			}
+			_ = e.s.Send(ctx, p, step, body)
 		}
 		return e.margin, nil
 	}
