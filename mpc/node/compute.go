@@ -96,6 +96,10 @@ func (n *Node) publicReason(err error) error {
 	var ae *apiError
 	var de *stats.DisclosureError
 	switch {
+	case errors.Is(err, mpc.ErrRefused) && errors.As(err, &pe):
+		// Another party's refusal, relayed in its own words: the chain
+		// around it would name that party.
+		return pe.Err
 	case errors.Is(err, mpc.ErrRefused), errors.As(err, &pe):
 		return err
 	case errors.As(err, &de):
