@@ -1,7 +1,9 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -168,19 +170,37 @@ func TestRankSearchInMPCMatchesPlaintext(t *testing.T) {
 	}
 }
 
-// TestRankSearchInMPCOpensOnlyBuckets: what a median over Shamir shares
-// opens at each party is the outcome of its rule on n and the two middle
-// values' key bits, SelectBits a round (the leader alone gets the last
-// round's); no count, n included.
+// TestRankSearchInMPCOpensOnlyBuckets records every message of a median
+// over Shamir shares among three parties (the leader alone receiving the
+// result) and what each party opens. What each opens is the outcome of the
+// rule on n and the two middle values' key bits, SelectBits a round (the
+// leader alone gets the last round's); no count, n included. No message
+// carries a count in the clear: not a site's count, not n, not a pooled
+// bucket count of the first round.
 func TestRankSearchInMPCOpensOnlyBuckets(t *testing.T) {
-	parts := [][]float64{{5, 1, 9.5, 4}, {2, 8}, {7, 3, 6, 10}}
+	rng := rand.New(rand.NewPCG(5, 8))
+	parts := make([][]float64, 3)
+	for i, k := range []int{57, 23, 41} {
+		for range k {
+			parts[i] = append(parts[i], float64(rng.IntN(9000))/100)
+		}
+	}
 	var pool []float64
 	for _, p := range parts {
 		pool = append(pool, p...)
 	}
 	slices.Sort(pool)
-	lo, hi := stats.OrderKey(pool[len(pool)/2-1]), stats.OrderKey(pool[len(pool)/2])
-	out, errs, opened := rankTestParties(t, nil, 3, false, func(c stats.Combiner, i int) (float64, error) {
+	parties := []string{"hospital-a", "hospital-b", "hospital-c"}
+	net := mpc.NewLocalNetwork(parties...)
+	var mu sync.Mutex
+	var bodies [][]byte
+	net.Tap = func(m *mpc.Message) {
+		mu.Lock()
+		defer mu.Unlock()
+		bodies = append(bodies, slices.Clone(m.Body))
+	}
+	lo, hi := stats.OrderKey(pool[len(pool)/2]), stats.OrderKey(pool[len(pool)/2])
+	out, errs, opened := rankTestParties(t, net, 3, false, func(c stats.Combiner, i int) (float64, error) {
 		return stats.Median(context.Background(), c, parts[i])
 	})
 	for i, err := range errs {
@@ -202,6 +222,32 @@ func TestRankSearchInMPCOpensOnlyBuckets(t *testing.T) {
 		}
 		if !slices.Equal(opened[i], want) {
 			t.Errorf("party %d opened %v, want %v", i, opened[i], want)
+		}
+	}
+	counts := map[string]uint64{"n": uint64(len(pool))}
+	for i, p := range parts {
+		counts[parties[i]+"'s count"] = uint64(len(p))
+	}
+	buckets := map[uint64]uint64{}
+	for _, v := range pool {
+		buckets[stats.OrderKey(v)>>(64-stats.SelectBits)]++
+	}
+	for b, c := range buckets {
+		counts[fmt.Sprintf("pooled count of first-round bucket %d", b)] = c
+	}
+	if len(bodies) < 100 {
+		t.Fatalf("only %d messages recorded", len(bodies))
+	}
+	for what, c := range counts {
+		if c < 2 {
+			continue // 0 and 1 are too common a word to look for
+		}
+		word := binary.LittleEndian.AppendUint64(nil, c)
+		for _, b := range bodies {
+			if bytes.Contains(b, word) {
+				t.Errorf("a message carries %s (%d) in the clear", what, c)
+				break
+			}
 		}
 	}
 }
