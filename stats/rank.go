@@ -620,8 +620,13 @@ func QuantileSorted(sorted []float64, p float64) float64 {
 // deciding parties get the quantiles, the others nil. All probabilities are
 // searched together, in the rounds of one OrderStatistics call (two ranks
 // each, one when the index is a whole number); what is revealed is what
-// OrderStatistics reveals for those ranks. Errors: a probability outside
-// [0, 1] or NaN, no probabilities, NaN values, no values at any party.
+// OrderStatistics reveals for those ranks. With a Selector (three or more
+// parties), the result-only search runs instead: at probabilities 0, ½
+// and 1 the ranks come from the shared n, which is never opened, and the
+// order-statistic rule is checked inside the sharing; at any other
+// probability n is opened first (see Selector). Errors: a probability
+// outside [0, 1] or NaN, no probabilities, NaN values, no values at any
+// party.
 func Quantiles(ctx context.Context, c Combiner, x []float64, probs []float64) ([]float64, error) {
 	return rankQuantiles(ctx, c, x, probs, 0, "quantiles")
 }
@@ -676,7 +681,9 @@ func rankQuantiles(ctx context.Context, c Combiner, x []float64, probs []float64
 // Median returns the pooled median of the parties' values: Quantiles at
 // 0.5, so an even count gives the mean of the two middle values (computed
 // as R does). The deciding parties get it; the others get NaN. It reveals
-// what OrderStatistics reveals for the one or two middle ranks.
+// what OrderStatistics reveals for the one or two middle ranks; with a
+// Selector, only the bits of the two middle values' keys (equal when n is
+// odd), and not n.
 func Median(ctx context.Context, c Combiner, x []float64) (float64, error) {
 	q, err := rankQuantiles(ctx, c, x, []float64{0.5}, 0, "median")
 	if err != nil {
