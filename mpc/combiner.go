@@ -38,7 +38,7 @@ func (c *Combiner) Sum(ctx context.Context, v []float64) ([]float64, error) {
 	}
 	out, err := DecodeReals(total)
 	if err == nil {
-		c.Session.recordOpened(floatsAsAny(out)...)
+		c.Session.RecordOpened(floatsAsAny(out)...)
 	}
 	return out, err
 }
@@ -60,7 +60,7 @@ func (c *Combiner) SumWide(ctx context.Context, v []*big.Int, bits int) ([]*big.
 	out, err := DecodeWide(total, bits)
 	if err == nil {
 		for _, v := range out {
-			c.Session.recordOpened(v)
+			c.Session.RecordOpened(v)
 		}
 	}
 	return out, err
@@ -99,7 +99,7 @@ func (c *Combiner) Decide(ctx context.Context, v []float64) ([]float64, error) {
 		return nil
 	})
 	if err == nil {
-		c.Session.recordOpened(floatsAsAny(got)...)
+		c.Session.RecordOpened(floatsAsAny(got)...)
 	}
 	return got, err
 }

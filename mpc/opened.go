@@ -18,12 +18,14 @@ type openLog struct {
 // the first ones and then a note of how many more there were.
 const maxOpenedRecorded = 4096
 
-// recordOpened notes values this party has just learned: totals of a
-// secure sum, decisions it received, or values of a checked opening that
-// the protocol opens for their meaning (a bucket index, a check's bit, a
-// count). Masked values opened inside comparisons and multiplications
-// (uniformly random, independent of the data) are not recorded.
-func (s *Session) recordOpened(v ...any) {
+// RecordOpened notes values this party has just learned, for its audit:
+// totals of a secure sum, decisions it received, or values of a checked
+// opening that the protocol opens for their meaning (a bucket index, a
+// check's bit, a count). The engine records what its own protocols open;
+// a protocol built outside it records what it opens itself. Masked values
+// opened inside comparisons and multiplications (uniformly random,
+// independent of the data) are not recorded.
+func (s *Session) RecordOpened(v ...any) {
 	l := s.opened
 	if l == nil {
 		return
@@ -34,7 +36,7 @@ func (s *Session) recordOpened(v ...any) {
 }
 
 // Opened returns, in order, every value this party learned in the
-// session and its views (see recordOpened): what its audit line lists.
+// session and its views (see RecordOpened): what its audit line lists.
 // A long list is cut after its first 4096 values with a final string
 // that says how many followed.
 func (s *Session) Opened() []any {

@@ -98,7 +98,7 @@ func (r *RankSelect) OpenCount(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	n := v[0].Int()
-	r.sh.s.recordOpened(n)
+	r.sh.s.RecordOpened(n)
 	if n < 0 || n >= MaxRankCount*MaxParties {
 		return 0, fmt.Errorf("rank search: the pooled count %d is not a count", n)
 	}
@@ -167,7 +167,7 @@ func (r *RankSelect) Target(ctx context.Context, ranks, checks []RankForm, round
 					return nil, fmt.Errorf("rank search: check %d opened as %d, not a bit", i, b)
 				}
 				ok[i] = b == 0
-				r.sh.s.recordOpened(boolAsInt(ok[i]))
+				r.sh.s.RecordOpened(boolAsInt(ok[i]))
 			}
 		}
 	}
@@ -257,7 +257,7 @@ func (r *RankSelect) Select(ctx context.Context, group []int, to string) ([]int,
 			return nil, fmt.Errorf("rank search: bucket index %d opened for target %d, with %d buckets", v, i, b)
 		}
 		out[i] = int(v)
-		r.sh.s.recordOpened(out[i])
+		r.sh.s.RecordOpened(out[i])
 		if out[i] > 0 {
 			r.ranks[i] = r.ranks[i].Sub(cum[i][out[i]-1])
 		}

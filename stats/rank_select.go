@@ -363,7 +363,7 @@ func selectQuantiles(ctx context.Context, sl Selector, x []float64, probs []floa
 func selectOrderStatistics(ctx context.Context, sl Selector, x []float64, ranks func(n int64) ([]int64, error), what string) ([]float64, int64, error) {
 	keys, n, err := selectSearch(ctx, sl, x, selectPlan{public: ranks}, what)
 	if err != nil || keys == nil {
-		return nil, n, err
+		return nil, 0, err // the others get nil and 0, as in the search in the clear
 	}
 	out := make([]float64, len(keys))
 	for i, k := range keys {

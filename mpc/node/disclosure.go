@@ -150,6 +150,11 @@ func jointFlags(ctx context.Context, s *mpc.Session, flags []bool) ([]bool, erro
 	out := make([]bool, len(tot))
 	for j, t := range tot {
 		out[j] = t != 0
+		if out[j] {
+			s.RecordOpened("suppressed")
+		} else {
+			s.RecordOpened("passes")
+		}
 	}
 	return out, nil
 }

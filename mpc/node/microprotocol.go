@@ -376,6 +376,9 @@ var microprotocols = map[string]*microprotocol{
 			if err != nil {
 				return nil, err
 			}
+			for _, item := range common {
+				e.s.RecordOpened(item)
+			}
 			return map[string]any{"size_intersection": len(common), "intersection": common}, nil
 		},
 	},
@@ -389,6 +392,7 @@ var microprotocols = map[string]*microprotocol{
 			if err != nil {
 				return nil, err
 			}
+			e.s.RecordOpened(size)
 			return map[string]any{"size_intersection": size}, nil
 		},
 	},
