@@ -3,6 +3,7 @@ package mpc
 import (
 	"context"
 	"fmt"
+	"sync"
 )
 
 // RankSelect is one party's side of a result-only rank search over
@@ -34,6 +35,7 @@ import (
 // counts of its own values, as it can give false values.
 type RankSelect struct {
 	sh      *Shamir
+	ahead   *Shamir // shares the next round's counts beside the comparisons
 	buckets int
 	pooled  []Fp // this round's pooled counts, shared: groups × buckets
 	n       Fp   // the pooled count, shared: the total of the first Pool
@@ -52,7 +54,11 @@ func NewRankSelect(sh *Shamir, buckets int) (*RankSelect, error) {
 	if buckets < 2 || buckets > 256 {
 		return nil, fmt.Errorf("rank search: %d buckets a prefix, want 2 to 256", buckets)
 	}
-	return &RankSelect{sh: sh, buckets: buckets}, nil
+	ahead, err := NewShamir(sh.s.Sub(sh.s.Step("rank-ahead")))
+	if err != nil {
+		return nil, err
+	}
+	return &RankSelect{sh: sh, ahead: ahead, buckets: buckets}, nil
 }
 
 // Pool shares this party's counts, one block of buckets counts for each
@@ -60,23 +66,9 @@ func NewRankSelect(sh *Shamir, buckets int) (*RankSelect, error) {
 // and keeps their sums over the parties, shared, for the next Select. The
 // first Pool's total over all blocks is the pooled count n. One round.
 func (r *RankSelect) Pool(ctx context.Context, counts []int64) error {
-	if len(counts) == 0 || len(counts)%r.buckets != 0 {
-		return fmt.Errorf("rank search: %d counts are not blocks of %d buckets", len(counts), r.buckets)
-	}
-	mine := make([]Fp, len(counts))
-	for i, c := range counts {
-		if c < 0 || c >= MaxRankCount {
-			return fmt.Errorf("rank search: count %d outside [0, 2^40)", c)
-		}
-		mine[i] = Fp(c)
-	}
-	all, err := r.sh.InputAll(ctx, mine)
+	sum, err := r.pool(ctx, r.sh, counts)
 	if err != nil {
 		return err
-	}
-	sum := make([]Fp, len(counts))
-	for _, v := range all {
-		sum = AddVec(sum, v)
 	}
 	if r.pools == 0 {
 		for _, v := range sum {
@@ -86,6 +78,30 @@ func (r *RankSelect) Pool(ctx context.Context, counts []int64) error {
 	r.pools++
 	r.pooled = sum
 	return nil
+}
+
+// pool shares counts over sh and returns this party's shares of their
+// sums over the parties.
+func (r *RankSelect) pool(ctx context.Context, sh *Shamir, counts []int64) ([]Fp, error) {
+	if len(counts) == 0 || len(counts)%r.buckets != 0 {
+		return nil, fmt.Errorf("rank search: %d counts are not blocks of %d buckets", len(counts), r.buckets)
+	}
+	mine := make([]Fp, len(counts))
+	for i, c := range counts {
+		if c < 0 || c >= MaxRankCount {
+			return nil, fmt.Errorf("rank search: count %d outside [0, 2^40)", c)
+		}
+		mine[i] = Fp(c)
+	}
+	all, err := sh.InputAll(ctx, mine)
+	if err != nil {
+		return nil, err
+	}
+	sum := make([]Fp, len(counts))
+	for _, v := range all {
+		sum = AddVec(sum, v)
+	}
+	return sum, nil
 }
 
 // OpenCount opens the pooled count n to every party. One round.
@@ -199,7 +215,47 @@ func boolAsInt(b bool) int {
 // The targets' ranks become their ranks within the chosen buckets, still
 // shared. CompareOnlineRounds + 1 rounds, for up to CompareBatch
 // comparisons (targets × (buckets − 1)).
-func (r *RankSelect) Select(ctx context.Context, group []int, to string) ([]int, error) {
+//
+// ahead, when not nil, is this party's counts for the next round, blocks
+// of buckets counts that do not depend on this round's indices (the
+// caller counts under every bucket of every prefix it probes, and names
+// the blocks in the next Select). They are shared and pooled in the
+// rounds of the comparisons, and become the pooled counts the next Select
+// reads.
+func (r *RankSelect) Select(ctx context.Context, group []int, to string, ahead []int64) ([]int, error) {
+	if ahead == nil {
+		return r.selectBuckets(ctx, group, to)
+	}
+	var (
+		wg     sync.WaitGroup
+		next   []Fp
+		aheadE error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		next, aheadE = r.pool(ctx, r.ahead, ahead)
+		if aheadE != nil {
+			r.sh.s.Abort(aheadE) // ends the comparisons too
+		}
+	}()
+	idx, err := r.selectBuckets(ctx, group, to)
+	if err != nil {
+		r.sh.s.Abort(err) // ends the sharing ahead too
+	}
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if aheadE != nil {
+		return nil, aheadE
+	}
+	r.pooled = next
+	return idx, nil
+}
+
+// selectBuckets is Select without counts ahead.
+func (r *RankSelect) selectBuckets(ctx context.Context, group []int, to string) ([]int, error) {
 	if r.ranks == nil || len(group) != len(r.ranks) {
 		return nil, fmt.Errorf("rank search: %d groups for %d targets", len(group), len(r.ranks))
 	}

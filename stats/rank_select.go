@@ -61,8 +61,12 @@ type Selection interface {
 	Target(ctx context.Context, ranks, checks []RankForm, rounds int) ([]bool, error)
 	// Select opens, for each target, the index of the bucket of its
 	// pooled block that holds its rank: to every party, or on the last
-	// round to the deciding parties only (the others get nil).
-	Select(ctx context.Context, group []int, last bool) ([]int, error)
+	// round to the deciding parties only (the others get nil). ahead, when
+	// not nil, holds this party's counts for the next round, pooled beside
+	// the comparisons: a block for each bucket under each probed prefix,
+	// so that the next round's block of a target is its prefix's position
+	// times the buckets, plus its opened index.
+	Select(ctx context.Context, group []int, last bool, ahead []int64) ([]int, error)
 }
 
 // RankForm is a rank as an affine function of the pooled count n and its
@@ -143,25 +147,32 @@ func (l *selectLocal) count(g *selectGroup, bits int) []int64 {
 	return out
 }
 
-// child returns the group under g's bucket b, whose prefix has bits bits.
-func (l *selectLocal) child(g *selectGroup, b uint64, bits int) *selectGroup {
-	c := &selectGroup{prefix: g.prefix<<SelectBits | b}
+// children returns the groups under each bucket of g, whose prefix has
+// bits bits: one pass over g's keys, or binary searches in sorted x.
+func (l *selectLocal) children(g *selectGroup, bits int) []*selectGroup {
+	out := make([]*selectGroup, SelectBuckets)
 	shift := uint(64 - bits - SelectBits)
+	for b := range out {
+		out[b] = &selectGroup{prefix: g.prefix<<SelectBits | uint64(b)}
+	}
 	if !l.sorted {
 		for _, k := range g.keys {
-			if (k>>shift)&(SelectBuckets-1) == b {
-				c.keys = append(c.keys, k)
-			}
+			c := out[(k>>shift)&(SelectBuckets-1)]
+			c.keys = append(c.keys, k)
 		}
-		return c
+		return out
 	}
-	lo := g.lo + sort.Search(g.hi-g.lo, func(i int) bool { return OrderKey(l.x[g.lo+i]) >= c.prefix<<shift })
-	hi := g.hi
-	if b < SelectBuckets-1 {
-		hi = lo + sort.Search(g.hi-lo, func(i int) bool { return OrderKey(l.x[lo+i]) >= (c.prefix+1)<<shift })
+	start := g.lo
+	for b, c := range out {
+		end := g.hi
+		if b < SelectBuckets-1 {
+			bound := (c.prefix + 1) << shift
+			end = start + sort.Search(g.hi-start, func(i int) bool { return OrderKey(l.x[start+i]) >= bound })
+		}
+		c.lo, c.hi = start, end
+		start = end
 	}
-	c.lo, c.hi = lo, hi
-	return c
+	return out
 }
 
 // selectSearch runs the result-only rank search with this party's values
@@ -237,12 +248,29 @@ func selectSearch(ctx context.Context, sl Selector, x []float64, plan selectPlan
 			return nil, 0, checks[i].err()
 		}
 	}
-	// groups[i] is the group of target i this round.
+	// groups are this round's distinct probed prefixes; target i's is
+	// groups[at[i]], and its pooled block is block[i]. The counts of the
+	// next round (every bucket under every bucket of every group) are
+	// pooled beside each round's comparisons.
 	groups := []*selectGroup{root}
 	at := make([]int, len(targets))
+	block := make([]int, len(targets))
 	for r := 1; r <= SelectRounds; r++ {
 		last := r == SelectRounds
-		idx, err := sel.Select(ctx, at, last)
+		bits := SelectBits * (r - 1) // of the groups' prefixes
+		var kids [][]*selectGroup
+		var ahead []int64
+		if !last {
+			kids = make([][]*selectGroup, len(groups))
+			ahead = make([]int64, 0, len(groups)*SelectBuckets*SelectBuckets)
+			for gi, g := range groups {
+				kids[gi] = l.children(g, bits)
+				for _, c := range kids[gi] {
+					ahead = append(ahead, l.count(c, bits+SelectBits)...)
+				}
+			}
+		}
+		idx, err := sel.Select(ctx, block, last, ahead)
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: round %d: %w", what, r, err)
 		}
@@ -262,27 +290,18 @@ func selectSearch(ctx context.Context, sl Selector, x []float64, plan selectPlan
 			}
 			return keys, n, nil
 		}
-		bits := SelectBits * (r - 1)
 		var next []*selectGroup
 		nextAt := make([]int, len(targets))
-		byPrefix := map[uint64]int{}
+		byBlock := map[int]int{}
 		for i, b := range idx {
-			g := groups[at[i]]
-			p := g.prefix<<SelectBits | uint64(b)
-			j, seen := byPrefix[p]
+			block[i] = at[i]*SelectBuckets + b
+			j, seen := byBlock[block[i]]
 			if !seen {
 				j = len(next)
-				byPrefix[p] = j
-				next = append(next, l.child(g, uint64(b), bits))
+				byBlock[block[i]] = j
+				next = append(next, kids[at[i]][b])
 			}
 			nextAt[i] = j
-		}
-		counts := make([]int64, 0, SelectBuckets*len(next))
-		for _, g := range next {
-			counts = append(counts, l.count(g, bits+SelectBits)...)
-		}
-		if err := sel.Pool(ctx, counts); err != nil {
-			return nil, 0, fmt.Errorf("%s: round %d: %w", what, r+1, err)
 		}
 		groups, at = next, nextAt
 	}

@@ -80,7 +80,10 @@ func (s *plainSelection) Target(ctx context.Context, ranks, checks []RankForm, r
 	return ok, nil
 }
 
-func (s *plainSelection) Select(ctx context.Context, group []int, last bool) ([]int, error) {
+func (s *plainSelection) Select(ctx context.Context, group []int, last bool, ahead []int64) ([]int, error) {
+	if len(group) != len(s.ranks) {
+		return nil, fmt.Errorf("%d groups for %d targets", len(group), len(s.ranks))
+	}
 	out := make([]int, len(group))
 	for i, g := range group {
 		block := s.pooled[g*s.b : (g+1)*s.b]
@@ -93,6 +96,11 @@ func (s *plainSelection) Select(ctx context.Context, group []int, last bool) ([]
 			out[i] = j + 1
 		}
 		s.ranks[i] -= cum
+	}
+	if ahead != nil {
+		if err := s.Pool(ctx, ahead); err != nil {
+			return nil, err
+		}
 	}
 	if last && !s.q.Decider() {
 		return nil, nil

@@ -70,12 +70,12 @@ func (s *rankSelection) Target(ctx context.Context, ranks, checks []stats.RankFo
 	return s.rs.Target(ctx, conv(ranks), conv(checks), rounds)
 }
 
-func (s *rankSelection) Select(ctx context.Context, group []int, last bool) ([]int, error) {
+func (s *rankSelection) Select(ctx context.Context, group []int, last bool, ahead []int64) ([]int, error) {
 	to := ""
 	if last {
 		to = s.last
 	}
-	return s.rs.Select(ctx, group, to)
+	return s.rs.Select(ctx, group, to, ahead)
 }
 
 // agreeMargin makes the order-statistic rule's margin the same at every
