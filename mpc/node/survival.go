@@ -59,8 +59,8 @@ func init() {
 // cohort with their row positions, groups by local label, covariates.
 type survInput struct {
 	rows   *stats.SurvivalRows
-	pos    []uint32    // table row of each record
-	labels []string    // local group labels (Group indexes them)
+	pos    []uint32        // table row of each record
+	labels []string        // local group labels (Group indexes them)
 	x      [][]float64     // CoxPH covariates, column by column (a factor's level codes)
 	cat    []*stats.Column // the factor of each covariate that is one, else nil
 	names  []string        // their names
