@@ -62,6 +62,7 @@ var microprotocols = map[string]microprotocol{
 // env is what a microprotocol runs with at one party.
 type env struct {
 	c    *mpc.Combiner
+	rank stats.Combiner // what order statistics run on (rankCombinerFor)
 	s    *mpc.Session
 	open bool // every party gets the answer (the FSC way)
 	// Over node-held data: what this node would release of its rows, and

@@ -55,7 +55,7 @@ func (f moments) run(ctx context.Context, e *env, in input, p *params) (map[stri
 		m, err := stats.Moments(ctx, sub, x, 0)
 		done <- sums{m, err}
 	}()
-	lo, hi, _, err := stats.MinMax(ctx, e.c, x)
+	lo, hi, _, err := stats.MinMax(ctx, e.rank, x)
 	if err != nil {
 		e.s.Abort(err) // ends the moments too
 		<-done

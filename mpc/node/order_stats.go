@@ -48,19 +48,27 @@ func (f orderStats) run(ctx context.Context, e *env, in input, p *params) (map[s
 	x := in.(*values)
 	switch f.kind {
 	case median:
-		q, err := stats.QuantilesInside(ctx, e.c, x.x, []float64{0.5}, e.margin)
+		margin, err := agreeMargin(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		q, err := stats.QuantilesInside(ctx, e.rank, x.x, []float64{0.5}, margin)
 		if err != nil || !e.c.Decider() {
 			return nil, err
 		}
 		return medianShape(q[0]), nil
 	case quantiles:
-		q, err := stats.QuantilesInside(ctx, e.c, x.x, p.probs, e.margin)
+		margin, err := agreeMargin(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		q, err := stats.QuantilesInside(ctx, e.rank, x.x, p.probs, margin)
 		if err != nil || !e.c.Decider() {
 			return nil, err
 		}
 		return quantilesShape(p.probs, q), nil
 	}
-	lo, hi, n, err := stats.MinMax(ctx, e.c, x.x)
+	lo, hi, n, err := stats.MinMax(ctx, e.rank, x.x)
 	if err != nil {
 		return nil, err
 	}

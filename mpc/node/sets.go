@@ -36,11 +36,15 @@ func (f sets) run(ctx context.Context, e *env, in input, p *params) (map[string]
 		if err != nil {
 			return nil, err
 		}
+		e.s.RecordOpened(size)
 		return intersectionShape(nil, size, false), nil
 	}
 	common, err := mpc.SetIntersection(ctx, e.s, in.(items))
 	if err != nil {
 		return nil, err
+	}
+	for _, item := range common {
+		e.s.RecordOpened(item)
 	}
 	return intersectionShape(common, len(common), true), nil
 }

@@ -60,10 +60,11 @@ type survival struct {
 // cohort with their row positions, groups by local label, covariates.
 type survInput struct {
 	rows   *stats.SurvivalRows
-	pos    []uint32    // table row of each record
-	labels []string    // local group labels (Group indexes them)
-	x      [][]float64 // CoxPH covariates, column by column
-	names  []string    // their names
+	pos    []uint32        // table row of each record
+	labels []string        // local group labels (Group indexes them)
+	x      [][]float64     // CoxPH covariates, column by column (a factor's level codes)
+	cat    []*stats.Column // the factor of each covariate that is one, else nil
+	names  []string        // their names
 }
 
 func (in *survInput) cohort() int { return len(in.pos) }
@@ -90,13 +91,9 @@ func (f survival) table(t *stats.Table, rows []bool, ds *DatasetRef) (input, err
 	case mp == "CoxPH" && len(cols)-2 > maxRegressors:
 		return nil, bad("dataset.columns: CoxPH takes at most %d covariates", maxRegressors)
 	}
-	numeric := cols[:2]
-	if mp == "CoxPH" {
-		numeric = cols
-	}
-	for _, c := range numeric {
+	for _, c := range cols[:2] {
 		if c.Kind != stats.Numeric {
-			return nil, bad("column %q of table %s is categorical; %s needs numeric time, event and covariates", c.Name, t.Name, mp)
+			return nil, bad("column %q of table %s is categorical; %s needs a numeric time and event", c.Name, t.Name, mp)
 		}
 	}
 	si := &survInput{}
@@ -110,8 +107,12 @@ func (f survival) table(t *stats.Table, rows []bool, ds *DatasetRef) (input, err
 	}
 	if mp == "CoxPH" {
 		si.x = make([][]float64, len(cols)-2)
-		for _, c := range cols[2:] {
+		si.cat = make([]*stats.Column, len(cols)-2)
+		for a, c := range cols[2:] {
 			si.names = append(si.names, c.Name)
+			if c.Kind == stats.Categorical {
+				si.cat[a] = c
+			}
 		}
 	}
 	tm, ev, si.pos = make([]float64, 0, t.Rows), make([]float64, 0, t.Rows), make([]uint32, 0, t.Rows)
@@ -133,7 +134,11 @@ func (f survival) table(t *stats.Table, rows []bool, ds *DatasetRef) (input, err
 		ev = append(ev, cols[1].Num[i])
 		si.pos = append(si.pos, uint32(i))
 		for a := range si.x {
-			si.x[a] = append(si.x[a], cols[2+a].Num[i])
+			if c := si.cat[a]; c != nil {
+				si.x[a] = append(si.x[a], float64(c.Cat[i]))
+			} else {
+				si.x[a] = append(si.x[a], cols[2+a].Num[i])
+			}
 		}
 		if levelGroup != nil && levelGroup[by.Cat[i]] >= 0 {
 			group = append(group, levelGroup[by.Cat[i]])
@@ -413,6 +418,7 @@ func survivalReserve(e *env, si *survInput, sg *survivalGrid, events, leaving []
 			out = append(out, releaseSet{what: "group " + sg.levels[g], rows: roaring.BitmapOf(rows...)})
 		}
 	}
+	out = append(out, si.levelSets()...)
 	if m := len(sg.grid); m > 0 {
 		for q := range events {
 			name := fmt.Sprintf("interval %d of group %s", q%m, sg.levels[q/m])
@@ -501,7 +507,11 @@ func runCoxPH(ctx context.Context, e *env, si *survInput, sg *survivalGrid) (map
 		}
 		return nil, bad("coxph: no events in this cohort: the model cannot be fitted")
 	}
-	r, err := stats.CoxPH(ctx, e.c, &stats.CoxRows{Time: si.rows.Time, Event: si.rows.Event, X: si.x}, sg.grid, si.names)
+	x, names, err := si.design(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	r, err := stats.CoxPH(ctx, e.c, &stats.CoxRows{Time: si.rows.Time, Event: si.rows.Event, X: x}, sg.grid, names)
 	if err != nil || r == nil {
 		return nil, err
 	}
