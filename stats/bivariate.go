@@ -47,6 +47,36 @@ func Bivariate(ctx context.Context, c Combiner, x, y []float64, shiftX, shiftY f
 	if !momFinite(shiftX) || !momFinite(shiftY) {
 		return nil, fmt.Errorf("bivariate: shifts are %v and %v, want finite numbers", shiftX, shiftY)
 	}
+	n, sums, err := bivLocal(x, y, shiftX, shiftY)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Check("cohort", []float64{n}); err != nil {
+		return nil, fmt.Errorf("bivariate: %w", err)
+	}
+	vec := newWideVec(momWindow)
+	vec.count(n)
+	if err := vec.reals(sums, func(i int) string {
+		return [...]string{"Σ(x-shiftX)", "Σ(y-shiftY)", "Σ(x-shiftX)²", "Σ(y-shiftY)²", "Σ(x-shiftX)(y-shiftY)"}[i]
+	}); err != nil {
+		return nil, fmt.Errorf("bivariate: %w", err)
+	}
+	tot, err := vec.total(ctx, c)
+	if err != nil || tot == nil {
+		return nil, prefixed("bivariate", err)
+	}
+	// Σx', Σy', Σx'², Σy'², Σx'y' with x' = x-shiftX, y' = y-shiftY
+	n, t := tot.counts[0], [5]*big.Float(tot.reals)
+	if n == 0 {
+		return nil, fmt.Errorf("bivariate: %w", errNoValues)
+	}
+	return bivFinish(n, t, shiftX, shiftY), nil
+}
+
+// bivLocal is this party's part of Bivariate: its number of complete
+// pairs and its sums Σ(x-shiftX), Σ(y-shiftY), Σ(x-shiftX)², Σ(y-shiftY)²
+// and Σ(x-shiftX)(y-shiftY), exact as big.Floats.
+func bivLocal(x, y []float64, shiftX, shiftY float64) (float64, []*big.Float, error) {
 	var (
 		n                     float64
 		sumX, sumY            momAcc
@@ -58,7 +88,7 @@ func Bivariate(ctx context.Context, c Combiner, x, y []float64, shiftX, shiftY f
 			continue
 		}
 		if math.IsInf(x[i], 0) || math.IsInf(y[i], 0) {
-			return nil, fmt.Errorf("bivariate: pair %d is (%v, %v): only finite values can be summarised", i, x[i], y[i])
+			return 0, nil, fmt.Errorf("bivariate: pair %d is (%v, %v): only finite values can be summarised", i, x[i], y[i])
 		}
 		n++
 		sumX.add(x[i])
@@ -82,7 +112,7 @@ func Bivariate(ctx context.Context, c Combiner, x, y []float64, shiftX, shiftY f
 	for i, a := range []*momAcc{&dx, &dy, &dxx, &dyy, &dxy} {
 		var ok bool
 		if local[i], ok = a.big(); !ok {
-			return nil, fmt.Errorf("bivariate: the sums of squares overflow float64: the values spread too widely")
+			return 0, nil, fmt.Errorf("bivariate: the sums of squares overflow float64: the values spread too widely")
 		}
 	}
 	// Sums about the shifts: with a = mu - shift, Σ(x-shift) = n·a + Σ(x-mu),
@@ -105,27 +135,7 @@ func Bivariate(ctx context.Context, c Combiner, x, y []float64, shiftX, shiftY f
 		cross(b, b, local[1], local[1], local[3]),
 		cross(a, b, local[0], local[1], local[4]),
 	}
-
-	if err := c.Check("cohort", []float64{n}); err != nil {
-		return nil, fmt.Errorf("bivariate: %w", err)
-	}
-	vec := newWideVec(momWindow)
-	vec.count(n)
-	if err := vec.reals(sums, func(i int) string {
-		return [...]string{"Σ(x-shiftX)", "Σ(y-shiftY)", "Σ(x-shiftX)²", "Σ(y-shiftY)²", "Σ(x-shiftX)(y-shiftY)"}[i]
-	}); err != nil {
-		return nil, fmt.Errorf("bivariate: %w", err)
-	}
-	tot, err := vec.total(ctx, c)
-	if err != nil || tot == nil {
-		return nil, prefixed("bivariate", err)
-	}
-	// Σx', Σy', Σx'², Σy'², Σx'y' with x' = x-shiftX, y' = y-shiftY
-	n, t := tot.counts[0], [5]*big.Float(tot.reals)
-	if n == 0 {
-		return nil, fmt.Errorf("bivariate: %w", errNoValues)
-	}
-	return bivFinish(n, t, shiftX, shiftY), nil
+	return n, sums, nil
 }
 
 // bivFinish computes the result from the pooled shifted sums.

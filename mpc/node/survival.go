@@ -72,10 +72,9 @@ func (in *survInput) cohort() int { return len(in.pos) }
 // maxSurvivalGroups bounds the groups of a stratified curve or test.
 const maxSurvivalGroups = 64
 
-// table reads [time, event] (KaplanMeier also [time, event, by],
-// LogRank needs by; CoxPH [time, event, x1, ..., xp]) from the complete
-// rows of the cohort.
-func (f survival) table(t *stats.Table, rows []bool, ds *DatasetRef) (input, error) {
+// columns checks the columns a survival microprotocol names: how many,
+// and a numeric time and event.
+func (f survival) columns(t *stats.Table, ds *DatasetRef) ([]*stats.Column, error) {
 	mp := f.name
 	cols, err := tableColumns(t, ds, 2, mp)
 	if err != nil {
@@ -95,6 +94,18 @@ func (f survival) table(t *stats.Table, rows []bool, ds *DatasetRef) (input, err
 		if c.Kind != stats.Numeric {
 			return nil, bad("column %q of table %s is categorical; %s needs a numeric time and event", c.Name, t.Name, mp)
 		}
+	}
+	return cols, nil
+}
+
+// table reads [time, event] (KaplanMeier also [time, event, by],
+// LogRank needs by; CoxPH [time, event, x1, ..., xp]) from the complete
+// rows of the cohort.
+func (f survival) table(t *stats.Table, rows []bool, ds *DatasetRef) (input, error) {
+	mp := f.name
+	cols, err := f.columns(t, ds)
+	if err != nil {
+		return nil, err
 	}
 	si := &survInput{}
 	var tm, ev []float64
