@@ -1,4 +1,4 @@
-package script
+package gpyext
 
 import (
 	"fmt"
@@ -10,12 +10,12 @@ import (
 	"github.com/go-python/gpython/py"
 )
 
-// pyPercent is CPython's printf-style formatting, format % args, which
+// percentFormat is CPython's printf-style formatting, format % args, which
 // gpython hands to Go's fmt: %[(name)][flags][width][.precision]type with
 // the types d i u o x X e E f F g G c r s a and %%, the flags # 0 - space
 // +, * for width or precision, a tuple of arguments, one argument, or a
 // mapping for %(name)s. The errors are CPython's.
-func pyPercent(format string, args py.Object) (py.Object, error) {
+func percentFormat(format string, args py.Object) (py.Object, error) {
 	p := &percent{args: args}
 	switch a := args.(type) {
 	case py.Tuple:

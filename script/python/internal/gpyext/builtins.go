@@ -1,4 +1,4 @@
-package script
+package gpyext
 
 import (
 	"math"
@@ -10,12 +10,17 @@ import (
 )
 
 // What gpython lacks and analysts' Python needs, checked against CPython
-// in python_test.go.
+// in script/python's tests (TestPythonGapsMatchCPython).
 
-// installPyGaps adds to gpython's process-wide types, once: str.format,
-// str.join, str.upper, str.lower, list.index, list.count and
-// type.__name__.
-func installPyGaps() {
+func init() { installGaps() }
+
+// installGaps adds to gpython's process-wide types, once, at start-up, what
+// they lack: str.format, str.join, str.upper, str.lower, list.index,
+// list.count, type.__name__ and the __name__ of the exception classes. It
+// only adds: nothing gpython has is replaced. These are this package's
+// only process-wide changes besides the VM hook (vm.go); within the binary
+// only script/python reaches gpython (script's imports test).
+func installGaps() {
 	add := func(t *py.Type, name string, v py.Object) {
 		if _, ok := t.Dict[name]; !ok {
 			t.Dict[name] = v
@@ -34,7 +39,7 @@ func installPyGaps() {
 		iterErr := py.Iterate(seq, func(o py.Object) bool {
 			s, ok := o.(py.String)
 			if !ok {
-				err = py.ExceptionNewf(py.TypeError, "sequence item %d: expected str instance, %s found", len(parts), pyTypeName(o))
+				err = py.ExceptionNewf(py.TypeError, "sequence item %d: expected str instance, %s found", len(parts), TypeName(o))
 				return true
 			}
 			parts = append(parts, string(s))
@@ -60,7 +65,7 @@ func installPyGaps() {
 				return py.Int(i), err
 			}
 		}
-		s, _ := pyRepr(v)
+		s, _ := Repr(v)
 		return nil, py.ExceptionNewf(py.ValueError, "%s is not in list", s)
 	}, 0, "L.index(value) -> int: the first index of value; ValueError when it is not present."))
 	add(py.ListType, "count", py.MustNewMethod("count", func(self, v py.Object) (py.Object, error) {
@@ -92,9 +97,6 @@ func installPyGaps() {
 			add(t, "__name__", py.String(t.Name))
 		}
 	}
-	for _, t := range []*py.Type{pyFscError, pyRecursionError, pyJSONDecodeError, pyErrorTypes[InputError], pyErrorTypes[DisclosureError], pyErrorTypes[PeerError], pyUnreachableError} {
-		add(t, "__name__", py.String(t.Name))
-	}
 }
 
 // installBuiltins replaces and adds builtins of this interpreter: round,
@@ -104,7 +106,7 @@ func installPyGaps() {
 // help, dir, callable, input (refused), RecursionError, and a
 // __build_class__ that makes user exception classes real, catchable
 // classes.
-func (ip *pyInterp) installBuiltins(b py.StringDict) {
+func (ip *Interp) installBuiltins(b py.StringDict) {
 	b["round"] = py.MustNewMethod("round", pyRound, 0, "round(number[, ndigits]) -> number rounded to ndigits decimal digits (halves to even, as CPython); an int without ndigits.")
 	b["format"] = py.MustNewMethod("format", func(self py.Object, args py.Tuple) (py.Object, error) {
 		var v py.Object
@@ -114,7 +116,7 @@ func (ip *pyInterp) installBuiltins(b py.StringDict) {
 		}
 		sp, ok := spec.(py.String)
 		if !ok {
-			return nil, py.ExceptionNewf(py.TypeError, "format() argument 2 must be str, not %s", pyTypeName(spec))
+			return nil, py.ExceptionNewf(py.TypeError, "format() argument 2 must be str, not %s", TypeName(spec))
 		}
 		s, err := pyFormatValue(v, string(sp))
 		if err != nil {
@@ -123,13 +125,16 @@ func (ip *pyInterp) installBuiltins(b py.StringDict) {
 		return py.String(s), nil
 	}, 0, "format(value[, format_spec]) -> str: value formatted by the specification, as in \"{:spec}\".")
 	b["help"] = py.MustNewMethod("help", func(self py.Object, args py.Tuple) (py.Object, error) {
-		var v py.Object = ip.fsc
+		v := ip.help
 		if err := py.UnpackTuple(args, nil, "help", 0, 1, &v); err != nil {
 			return nil, err
 		}
-		ip.sink.write(pyDocOf(v) + "\n")
+		if v == nil {
+			v = py.None
+		}
+		ip.stdout.write(Doc(v) + "\n")
 		return py.None, nil
-	}, 0, "help([object]): show the documentation of object (of fsc without one).")
+	}, 0, "help([object]): show the documentation of object (without one, of what the host chose: fsc).")
 	b["dir"] = py.MustNewMethod("dir", func(self py.Object, args py.Tuple) (py.Object, error) {
 		var v py.Object
 		if err := py.UnpackTuple(args, nil, "dir", 0, 1, &v); err != nil {
@@ -137,9 +142,9 @@ func (ip *pyInterp) installBuiltins(b py.StringDict) {
 		}
 		var names []string
 		if v == nil {
-			names = pySortedKeys(ip.main.Globals)
+			names = SortedKeys(ip.main.Globals)
 		} else {
-			names = pyMembers(v, true)
+			names = Members(v, true)
 		}
 		out := make([]py.Object, len(names))
 		for i, n := range names {
@@ -157,7 +162,7 @@ func (ip *pyInterp) installBuiltins(b py.StringDict) {
 	b["input"] = py.MustNewMethod("input", func(self py.Object, args py.Tuple) (py.Object, error) {
 		return nil, py.ExceptionNewf(py.RuntimeError, "input() is not available: a cell cannot read from the keyboard")
 	}, 0, "input() is not available in fsc cells.")
-	b["RecursionError"] = pyRecursionError
+	b["RecursionError"] = RecursionError
 	b["sorted"] = py.MustNewMethod("sorted", pySorted, 0, "sorted(iterable, key=None, reverse=False) -> a new sorted list (tuples and lists compare item by item).")
 	b["isinstance"] = py.MustNewMethod("isinstance", func(self py.Object, args py.Tuple) (py.Object, error) {
 		var obj, cls py.Object
@@ -180,7 +185,7 @@ func (ip *pyInterp) installBuiltins(b py.StringDict) {
 		return py.NewBool(ok), err
 	}, 0, "issubclass(class, class_or_tuple) -> whether class derives from the class, or from one of the tuple's.")
 	b["repr"] = py.MustNewMethod("repr", func(self, v py.Object) (py.Object, error) {
-		s, err := pyRepr(v)
+		s, err := Repr(v)
 		if err != nil {
 			return nil, err
 		}
@@ -193,9 +198,9 @@ func (ip *pyInterp) installBuiltins(b py.StringDict) {
 		if err != nil && !py.IsException(py.ImportError, err) {
 			name := "?"
 			if len(args) > 0 {
-				name = pyReprString(args[0])
+				name = ReprString(args[0])
 			}
-			return nil, py.ExceptionNewf(py.ImportError, "No module named %s (cells have gpython's built-in modules: fsc, json, math, time, sys, string)", name)
+			return nil, py.ExceptionNewf(py.ImportError, "No module named %s (cells have gpython's built-in modules: %s)", name, ip.modulesHint())
 		}
 		return m, err
 	}, 0, "__import__(name, ...) -> module: what the import statement calls.")
@@ -218,14 +223,14 @@ func (ip *pyInterp) installBuiltins(b py.StringDict) {
 // rangeType is this interpreter's range: gpython's, with an iterator that
 // stops when the cell is cancelled, also inside builtins (sum(range(n)),
 // list(range(n))).
-func (ip *pyInterp) rangeType() *py.Type {
+func (ip *Interp) rangeType() *py.Type {
 	var rt *py.Type
 	rt = py.RangeType.NewType("range", py.RangeType.Doc, func(_ *py.Type, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 		r, err := py.RangeNew(py.RangeType, args, kwargs)
 		if err != nil {
 			return nil, err
 		}
-		return &pyRange{Range: r.(*py.Range), t: rt, c: ip.ctx}, nil
+		return &rangeObject{Range: r.(*py.Range), t: rt, c: ip.ctx}, nil
 	}, nil)
 	rt.Flags &^= py.TPFLAGS_READY
 	if err := rt.Ready(); err != nil {
@@ -235,63 +240,63 @@ func (ip *pyInterp) rangeType() *py.Type {
 	return rt
 }
 
-// pyRange is a range whose iterators check the stop flag.
-type pyRange struct {
+// rangeObject is a range whose iterators check the stop flag.
+type rangeObject struct {
 	*py.Range
 	t *py.Type
-	c *pyContext
+	c *vmContext
 }
 
 // Type is the interpreter's range type.
-func (r *pyRange) Type() *py.Type { return r.t }
+func (r *rangeObject) Type() *py.Type { return r.t }
 
 // M__iter__ iterates, stopping when the cell is cancelled.
-func (r *pyRange) M__iter__() (py.Object, error) {
+func (r *rangeObject) M__iter__() (py.Object, error) {
 	it, err := r.Range.M__iter__()
 	if err != nil {
 		return nil, err
 	}
-	return &pyRangeIter{it: it.(py.I__next__), c: r.c}, nil
+	return &rangeIter{it: it.(py.I__next__), c: r.c}, nil
 }
 
 // M__eq__ compares as ranges.
-func (r *pyRange) M__eq__(other py.Object) (py.Object, error) {
-	if o, ok := other.(*pyRange); ok {
+func (r *rangeObject) M__eq__(other py.Object) (py.Object, error) {
+	if o, ok := other.(*rangeObject); ok {
 		other = o.Range
 	}
 	return r.Range.M__eq__(other)
 }
 
 // M__ne__ compares as ranges.
-func (r *pyRange) M__ne__(other py.Object) (py.Object, error) {
-	if o, ok := other.(*pyRange); ok {
+func (r *rangeObject) M__ne__(other py.Object) (py.Object, error) {
+	if o, ok := other.(*rangeObject); ok {
 		other = o.Range
 	}
 	return r.Range.M__ne__(other)
 }
 
-type pyRangeIter struct {
+type rangeIter struct {
 	it py.I__next__
-	c  *pyContext
+	c  *vmContext
 }
 
 // Type is range_iterator.
-func (it *pyRangeIter) Type() *py.Type { return py.RangeIteratorType }
+func (it *rangeIter) Type() *py.Type { return py.RangeIteratorType }
 
 // M__iter__ is the iterator itself.
-func (it *pyRangeIter) M__iter__() (py.Object, error) { return it, nil }
+func (it *rangeIter) M__iter__() (py.Object, error) { return it, nil }
 
 // M__next__ is the next number, or KeyboardInterrupt once the cell is
 // cancelled.
-func (it *pyRangeIter) M__next__() (py.Object, error) {
+func (it *rangeIter) M__next__() (py.Object, error) {
 	if it.c.stop.Load() {
-		return nil, pyInterrupt()
+		return nil, Interrupt()
 	}
 	return it.it.M__next__()
 }
 
 // print is CPython's print, with CPython's text for floats.
-func (ip *pyInterp) print(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+func (ip *Interp) print(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 	sep, end := " ", "\n"
 	var file py.Object
 	flush := false
@@ -303,7 +308,7 @@ func (ip *pyInterp) print(self py.Object, args py.Tuple, kwargs py.StringDict) (
 			}
 			s, ok := v.(py.String)
 			if !ok {
-				return nil, py.ExceptionNewf(py.TypeError, "%s must be None or a string, not %s", k, pyTypeName(v))
+				return nil, py.ExceptionNewf(py.TypeError, "%s must be None or a string, not %s", k, TypeName(v))
 			}
 			if k == "sep" {
 				sep = string(s)
@@ -332,14 +337,14 @@ func (ip *pyInterp) print(self py.Object, args py.Tuple, kwargs py.StringDict) (
 		if i > 0 {
 			b.WriteString(sep)
 		}
-		s, err := pyStr(a)
+		s, err := str(a)
 		if err != nil {
 			return nil, err
 		}
 		b.WriteString(s)
 	}
 	b.WriteString(end)
-	if st, ok := file.(*pyStream); ok {
+	if st, ok := file.(*stream); ok {
 		st.sink.write(b.String())
 		if flush {
 			st.sink.flush()
@@ -356,9 +361,9 @@ func (ip *pyInterp) print(self py.Object, args py.Tuple, kwargs py.StringDict) (
 	return py.None, nil
 }
 
-// pyRepr is repr(v) with CPython's text for floats, also inside lists,
+// Repr is repr(v) with CPython's text for floats, also inside lists,
 // tuples and dicts (whose keys come sorted: gpython's dicts keep no order).
-func pyRepr(v py.Object) (string, error) {
+func Repr(v py.Object) (string, error) {
 	var b strings.Builder
 	err := pyWriteRepr(&b, v, 0)
 	return b.String(), err
@@ -395,11 +400,11 @@ func pyWriteRepr(b *strings.Builder, v py.Object, depth int) error {
 		return seq("(", ")", x)
 	case py.StringDict:
 		b.WriteByte('{')
-		for i, k := range pySortedKeys(x) {
+		for i, k := range SortedKeys(x) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(pyReprString(py.String(k)))
+			b.WriteString(ReprString(py.String(k)))
 			b.WriteString(": ")
 			if err := pyWriteRepr(b, x[k], depth+1); err != nil {
 				return err
@@ -425,15 +430,15 @@ func pyWriteRepr(b *strings.Builder, v py.Object, depth int) error {
 	return err
 }
 
-// pyStr is str(v) with CPython's text for floats (also inside containers).
-func pyStr(v py.Object) (string, error) {
+// str is str(v) with CPython's text for floats (also inside containers).
+func str(v py.Object) (string, error) {
 	switch x := v.(type) {
 	case py.String:
 		return string(x), nil
 	case py.Float, *py.List, py.Tuple, py.StringDict:
-		return pyRepr(x)
+		return Repr(x)
 	case *py.Exception: // gpython's str fails without arguments
-		return pyExceptionMessage(x), nil
+		return ExceptionMessage(x), nil
 	}
 	return py.StrAsString(v)
 }
@@ -626,7 +631,7 @@ func pyRound(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, er
 				digits = 1
 			}
 		default:
-			return nil, py.ExceptionNewf(py.TypeError, "'%s' object cannot be interpreted as an integer", pyTypeName(nd))
+			return nil, py.ExceptionNewf(py.TypeError, "'%s' object cannot be interpreted as an integer", TypeName(nd))
 		}
 	}
 	var xi *big.Int
@@ -643,7 +648,7 @@ func pyRound(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, er
 	case py.Float:
 		return pyRoundFloat(float64(v), digits, hasDigits)
 	default:
-		return nil, py.ExceptionNewf(py.TypeError, "type %s doesn't define __round__ method", pyTypeName(x))
+		return nil, py.ExceptionNewf(py.TypeError, "type %s doesn't define __round__ method", TypeName(x))
 	}
 	if digits < 0 && digits > -400 {
 		r := new(big.Rat).SetFrac(xi, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-digits)), nil))

@@ -1,4 +1,4 @@
-package script
+package gpyext
 
 import (
 	"encoding/json"
@@ -14,16 +14,23 @@ import (
 	"github.com/go-python/gpython/py"
 )
 
-// pyJSONModule is json: dumps and loads over encoding/json.
-func pyJSONModule() *py.ModuleImpl {
+// jsonModule is json: dumps and loads over encoding/json.
+func jsonModule() *py.ModuleImpl {
 	return &py.ModuleImpl{
 		Info: py.ModuleInfo{Name: "json", Doc: "JSON encoder and decoder: dumps(obj) and loads(text), as CPython's json (keys of dicts come out sorted)."},
 		Methods: []*py.Method{
 			py.MustNewMethod("dumps", pyJSONDumps, 0, "dumps(obj, *, indent=None, separators=None, sort_keys=False, ensure_ascii=True) -> str: obj as JSON, as CPython's json.dumps. Dict keys are always sorted (gpython's dicts keep no order)."),
 			py.MustNewMethod("loads", pyJSONLoads, 0, "loads(text) -> the Python value of a JSON text: dict, list, str, int, float, bool or None."),
 		},
-		Globals: py.StringDict{"JSONDecodeError": pyJSONDecodeError},
+		Globals: py.StringDict{"JSONDecodeError": jsonDecodeError},
 	}
+}
+
+// Mapping is a value of the host's that reads as a dict (a result's
+// fields): json.dumps writes it as one.
+type Mapping interface {
+	py.Object
+	AsDict() py.StringDict
 }
 
 type pyJSONEncoder struct {
@@ -52,7 +59,7 @@ func pyJSONDumps(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object
 				s := string(x)
 				e.indent = &s
 			default:
-				return nil, py.ExceptionNewf(py.TypeError, "dumps: indent must be an int or a str, not %s", pyTypeName(v))
+				return nil, py.ExceptionNewf(py.TypeError, "dumps: indent must be an int or a str, not %s", TypeName(v))
 			}
 		case "separators":
 			if v == py.None {
@@ -136,10 +143,10 @@ func (e *pyJSONEncoder) value(v py.Object, level int) error {
 		return e.list(x, level)
 	case py.StringDict:
 		return e.dict(x, level)
-	case *pyResult:
-		return e.dict(x.fields, level)
+	case Mapping:
+		return e.dict(x.AsDict(), level)
 	default:
-		return py.ExceptionNewf(py.TypeError, "Object of type %s is not JSON serializable", pyTypeName(v))
+		return py.ExceptionNewf(py.TypeError, "Object of type %s is not JSON serializable", TypeName(v))
 	}
 	return nil
 }
@@ -170,7 +177,7 @@ func (e *pyJSONEncoder) dict(d py.StringDict, level int) error {
 		return nil
 	}
 	e.b.WriteByte('{')
-	for i, k := range pySortedKeys(d) {
+	for i, k := range SortedKeys(d) {
 		if i > 0 {
 			e.b.WriteString(e.itemSep)
 		}
@@ -235,7 +242,7 @@ func pyJSONLoads(self py.Object, args py.Tuple) (py.Object, error) {
 	case py.Bytes:
 		text = string(x)
 	default:
-		return nil, py.ExceptionNewf(py.TypeError, "the JSON object must be str or bytes, not %s", pyTypeName(arg))
+		return nil, py.ExceptionNewf(py.TypeError, "the JSON object must be str or bytes, not %s", TypeName(arg))
 	}
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
@@ -255,7 +262,7 @@ func pyJSONLoads(self py.Object, args py.Tuple) (py.Object, error) {
 		case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
 			return nil, pyJSONError("Expecting value", text, len(text))
 		}
-		return nil, py.ExceptionNewf(pyJSONDecodeError, "%v", err)
+		return nil, py.ExceptionNewf(jsonDecodeError, "%v", err)
 	}
 	return pyFromJSON(v), nil
 }
@@ -265,7 +272,7 @@ func pyJSONError(msg, text string, off int) error {
 	off = min(max(off, 0), len(text))
 	line := strings.Count(text[:off], "\n") + 1
 	col := off - strings.LastIndexByte(text[:off], '\n')
-	return py.ExceptionNewf(pyJSONDecodeError, "%s: line %d column %d (char %d)", msg, line, col, utf8.RuneCountInString(text[:off]))
+	return py.ExceptionNewf(jsonDecodeError, "%s: line %d column %d (char %d)", msg, line, col, utf8.RuneCountInString(text[:off]))
 }
 
 func pyFromJSON(v any) py.Object {

@@ -1,4 +1,4 @@
-package script_test
+package python_test
 
 import (
 	"bytes"
@@ -22,12 +22,13 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/python"
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
 // pySession is a Python session with its output captured.
 type pySession struct {
-	*script.Python
+	*python.Runtime
 	env *script.Env
 	mu  sync.Mutex
 	out strings.Builder
@@ -45,11 +46,11 @@ func newPySession(t *testing.T, url string) *pySession {
 		s.out.WriteString("[stderr]" + text)
 		s.mu.Unlock()
 	}})
-	p, err := script.NewPython(s.env)
+	p, err := python.New(s.env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Python = p
+	s.Runtime = p
 	t.Cleanup(p.Close)
 	return s
 }
@@ -490,7 +491,7 @@ func TestPythonCells(t *testing.T) {
 			printedAt = time.Now()
 		}
 	}})
-	tp, err := script.NewPython(timed)
+	tp, err := python.New(timed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,6 +509,7 @@ func TestPythonCells(t *testing.T) {
 		{"a = 1\nb = undefined_name", "NameError", "name 'undefined_name' is not defined (line 2)"},
 		{"print 1", "SyntaxError", "line 1"},
 		{"x = (1,", "SyntaxError", "line 2"},
+		{"f'{x +}'", "SyntaxError", "f-string: invalid syntax (line 1): f'{x +}'"},
 		{"raise ValueError('bad value')", "ValueError", "bad value (line 1)"},
 		{"{}['k']", "KeyError", "'k'"},
 		{"def deep(n):\n    return deep(n + 1)\ndeep(0)", "RecursionError", "maximum recursion depth"},

@@ -1,4 +1,4 @@
-package script_test
+package lua_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/lua"
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
@@ -24,7 +25,7 @@ func TestLuaCellsShowTrailingValues(t *testing.T) {
 	all := pooled(t)
 	var shown []map[string]string
 	env := script.NewEnv(fed.Nodes[0].URL, "", script.Output{Display: func(m map[string]string, _ string, _ bool) { shown = append(shown, m) }})
-	l := script.NewLua(env)
+	l := lua.New(env)
 	defer l.Close()
 	ctx := context.Background()
 	run := func(code string) map[string]string {
@@ -94,7 +95,7 @@ func TestLuaOwnDataWithEveryParty(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			l := script.NewLua(script.NewEnv(u, "", script.Output{}))
+			l := lua.New(script.NewEnv(u, "", script.Output{}))
 			defer l.Close()
 			nodes := `{"` + strings.Join(urls, `", "`) + `"}`
 			vals := strings.Trim(strings.ReplaceAll(fmt.Sprint(own[i]), " ", ", "), "[]")
@@ -115,7 +116,7 @@ func TestLuaOwnDataWithEveryParty(t *testing.T) {
 }
 
 func TestLuaCancelStopsALoop(t *testing.T) {
-	l := script.NewLua(script.NewEnv("http://127.0.0.1:1", "", script.Output{}))
+	l := lua.New(script.NewEnv("http://127.0.0.1:1", "", script.Output{}))
 	defer l.Close()
 	if _, err := l.Execute(context.Background(), "kept = 42"); err != nil {
 		t.Fatal(err)
@@ -138,7 +139,7 @@ func TestLuaCancelStopsALoop(t *testing.T) {
 func TestLuaCancelInsideABuiltin(t *testing.T) {
 	var out strings.Builder
 	var mu sync.Mutex
-	l := script.NewLua(script.NewEnv("http://127.0.0.1:1", "", script.Output{Stdout: func(s string) {
+	l := lua.New(script.NewEnv("http://127.0.0.1:1", "", script.Output{Stdout: func(s string) {
 		mu.Lock()
 		out.WriteString(s)
 		mu.Unlock()
@@ -166,7 +167,7 @@ func TestLuaCancelInsideABuiltin(t *testing.T) {
 }
 
 func TestLuaCompleteInspectIsComplete(t *testing.T) {
-	l := script.NewLua(script.NewEnv("http://127.0.0.1:1", "", script.Output{}))
+	l := lua.New(script.NewEnv("http://127.0.0.1:1", "", script.Output{}))
 	defer l.Close()
 	matches, start, end := l.Complete("x = fsc.ta", 10)
 	if !slices.Contains(matches, "table") || start != 8 || end != 10 {
@@ -208,7 +209,7 @@ func TestLuaCompleteInspectIsComplete(t *testing.T) {
 // cell's output, not to the process's files.
 func TestLuaIOGoesToTheOutput(t *testing.T) {
 	var out, errs strings.Builder
-	l := script.NewLua(script.NewEnv("http://127.0.0.1:1", "", script.Output{
+	l := lua.New(script.NewEnv("http://127.0.0.1:1", "", script.Output{
 		Stdout: func(s string) { out.WriteString(s) }, Stderr: func(s string) { errs.WriteString(s) }}))
 	defer l.Close()
 	if _, err := l.Execute(context.Background(), `io.write("a", 1, "\n"); io.stdout:write("b\n"):write("c\n"); io.stderr:write("oops\n")`); err != nil {
@@ -238,7 +239,7 @@ func TestLuaIOGoesToTheOutput(t *testing.T) {
 func TestLuaEveryTableFunction(t *testing.T) {
 	fed := federation(t)
 	all := pooled(t)
-	l := script.NewLua(script.NewEnv(fed.Nodes[0].URL, "", script.Output{}))
+	l := lua.New(script.NewEnv(fed.Nodes[0].URL, "", script.Output{}))
 	defer l.Close()
 	ctx := context.Background()
 	num := func(code string) float64 {

@@ -1,4 +1,4 @@
-package script
+package gpyext
 
 import (
 	"fmt"
@@ -141,7 +141,7 @@ func (st *pyFormatter) field(field string, depth int) (string, error) {
 		}
 		switch conv {
 		case 'r', 'a':
-			s, err := pyRepr(v)
+			s, err := Repr(v)
 			if err != nil {
 				return "", err
 			}
@@ -150,7 +150,7 @@ func (st *pyFormatter) field(field string, depth int) (string, error) {
 			}
 			v = py.String(s)
 		case 's':
-			s, err := pyStr(v)
+			s, err := str(v)
 			if err != nil {
 				return "", err
 			}
@@ -196,7 +196,7 @@ func (st *pyFormatter) lookup(name string) (py.Object, error) {
 	} else {
 		var ok bool
 		if v, ok = st.kwargs[first]; !ok {
-			return nil, py.ExceptionNewf(py.KeyError, "%s", pyReprString(py.String(first)))
+			return nil, py.ExceptionNewf(py.KeyError, "%s", ReprString(py.String(first)))
 		}
 	}
 	for rest != "" {
@@ -389,9 +389,9 @@ func pyFormatValue(v py.Object, spec string) (string, error) {
 		return pyFormatStr(string(x), spec)
 	}
 	if spec == "" {
-		return pyStr(v)
+		return str(v)
 	}
-	return "", py.ExceptionNewf(py.TypeError, "unsupported format string passed to %s.__format__", pyTypeName(v))
+	return "", py.ExceptionNewf(py.TypeError, "unsupported format string passed to %s.__format__", TypeName(v))
 }
 
 func pyFormatStr(s, spec string) (string, error) {
