@@ -22,6 +22,9 @@ deps:
 # Debian's own interpreter, /usr/bin/python3.
 DEBS := jupyter-client python3-jupyter-client python3-jupyter-kernel-test python3-nbclient python3-nbformat jupyter-nbconvert
 PYTHON := /usr/bin/python3
+# R and its survival package are the plaintext oracle of the survival
+# statistics (Kaplan–Meier, log-rank, Cox).
+RDEBS := r-base-core r-cran-survival
 
 test-deps:
 	@if $(PYTHON) -c 'import jupyter_client, jupyter_kernel_test, nbclient, nbformat, nbconvert' 2>/dev/null && [ -x /usr/bin/jupyter-kernelspec ] && [ -x /usr/bin/jupyter-nbconvert ]; then :; \
@@ -30,6 +33,13 @@ test-deps:
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBS); \
 	else \
 	  echo "the tests need Debian's Jupyter packages for $(PYTHON): sudo apt-get install -y $(DEBS)"; exit 1; \
+	fi
+	@if /usr/bin/Rscript -e 'library(survival)' >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing $(RDEBS)"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(RDEBS); \
+	else \
+	  echo "the tests compare survival statistics with R: sudo apt-get install -y $(RDEBS)"; exit 1; \
 	fi
 
 demo: deps build

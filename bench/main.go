@@ -43,11 +43,12 @@ func main() {
 	maxRows := flag.Int("max-rows", 10_000_000, "largest rows per site in the scaling table")
 	flag.StringVar(&b.work, "work", filepath.Join(os.TempDir(), "fsc-bench"), "`folder` for generated data (kept between runs)")
 	cells := flag.Int("cells", 10_000, "cells executed in one kernel session for the memory figure")
-	only := flag.String("only", "node,statistics,rows,parties,kernel,glm", "the `sections` to run, comma-separated")
+	only := flag.String("only", "node,statistics,survival,rows,parties,kernel,glm", "the `sections` to run, comma-separated")
 	flag.Parse()
 	all := map[string]func() error{
 		"node":       func() error { return b.node(*memRuns) },
 		"statistics": b.statistics,
+		"survival":   b.survival,
 		"rows":       func() error { return b.scaleRows(*maxRows) },
 		"parties":    b.scaleParties,
 		"kernel":     func() error { return b.kernel(*cells) },

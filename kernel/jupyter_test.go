@@ -19,7 +19,6 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
 	"github.com/fsc-kernel/fsc-kernel/mpc/client"
 	"github.com/fsc-kernel/fsc-kernel/stats"
-	"gonum.org/v1/gonum/mat"
 )
 
 // The tests in this file drive the kernel as Jupyter does: the fsc-kernel
@@ -391,6 +390,17 @@ func notebookChecks(t *testing.T, all *stats.Table) map[string]func(cellShown) e
 			return nil
 		}
 	}
+	// drawn is a check of a result that also shows a picture.
+	drawn := func(check func(cellShown) error) func(cellShown) error {
+		return func(s cellShown) error {
+			for _, b := range s.bundles {
+				if strings.HasPrefix(b["image/png"], "iVBORw0KGgo") {
+					return check(s)
+				}
+			}
+			return fmt.Errorf("no picture (image/png)")
+		}
+	}
 	html := func(contains ...string) func(cellShown) error {
 		return func(s cellShown) error {
 			if len(s.errors) > 0 || len(s.bundles) != 1 {
@@ -418,7 +428,6 @@ func notebookChecks(t *testing.T, all *stats.Table) map[string]func(cellShown) e
 		return f
 	}
 	age := num("age", "")
-	survival := num("survival_months", "")
 	histogram := []float64{0, 0, 0, 0}
 	for _, a := range age {
 		for i, e := range []float64{40, 60, 80, 120} {
@@ -472,7 +481,6 @@ func notebookChecks(t *testing.T, all *stats.Table) map[string]func(cellShown) e
 		}
 		return out
 	}
-	rSquared := plainRSquared(t, all, "survival_months", "age", "dose")
 	return map[string]func(cellShown) error{
 		// getting-started
 		`node = fsc.connect()
@@ -514,13 +522,17 @@ except fsc.DisclosureError as e:
 		// pilot-study
 		`t = fsc.table("patients")
 t.count()`: number(count(""), 0),
-		`t.where("toxicity == 1").count()`:                 number(count("toxicity == 1"), 0),
-		`t.crosstab("sex", "toxicity")`:                    crosstabCheck,
-		`t.median("survival_months")`:                      number(stats.QuantileSorted(survival, 0.5), 0),
-		`t.quantile("survival_months", [0.25, 0.5, 0.75])`: list(q(survival, 0.25, 0.5, 0.75)),
-		`fit = t.ols("survival_months", ["age", "dose"])
-fit`: html("<th>(Intercept)</th>", "<th>Estimate</th>", "<th>Pr(&gt;|t|)</th>", "<th>2.5 %</th>", "<th>97.5 %</th>", "F-statistic"),
-		`print("R² = %.4f" % fit["r_squared"])`: printed(fmt.Sprintf("R² = %.4f", rSquared)),
+		`t.where("toxicity == 1").count()`: number(count("toxicity == 1"), 0),
+		`t.crosstab("sex", "toxicity")`:    crosstabCheck,
+		`km = t.km("survival_months", "event")
+km`: drawn(html("0.95LCL", "n.risk", "survival")),
+		`os = km["groups"]["all"]
+print("median overall survival: %.1f months (95%% CI %.1f to %.1f)" % (os["median"], os["median_ci"][0], os["median_ci"][1]))`: printed("median overall survival: "),
+		`t.km("survival_months", "event", by="sex")`: drawn(html("sex=F", "sex=M", "0.95UCL")),
+		`lr = t.logrank("survival_months", "event", by="sex")
+print("log-rank p = %.3g" % lr["p"])`: printed("log-rank p = "),
+		`t.coxph("survival_months", "event", ["age", "dose"])`: html("<th>exp(coef)</th>", "<th>Pr(&gt;|z|)</th>", "<th>lower .95</th>", "Likelihood ratio test"),
+		`t.glm("toxicity", ["age", "dose", "sex"], family="binomial")`: html("<th>sexM</th>", "<th>Pr(&gt;|z|)</th>", "<th>2.5 %</th>", "Residual deviance", "AIC"),
 		// secure-sum
 		`info = fsc.connect().info()
 nodes = [m["url"] for m in info["members"]]
@@ -530,29 +542,6 @@ print("I am party", myself, "of", len(nodes))`: printed("I am party 0 of 3"),
 		`my_values = [12, 7, 30]
 fsc.sum(my_values, network=net)`: number(12+7+30+5+5+100, 0),
 	}
-}
-
-// plainRSquared is the R² of least squares of y on xs with an intercept,
-// over the rows where every variable is present.
-func plainRSquared(t *testing.T, all *stats.Table, y string, xs ...string) float64 {
-	ys, A, err := fedrun.PlainDesign(all, "", y, xs...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := mat.NewVecDense(len(ys), ys)
-	var beta mat.VecDense
-	if err := beta.SolveVec(A, b); err != nil {
-		t.Fatal(err)
-	}
-	var fit mat.VecDense
-	fit.MulVec(A, &beta)
-	m := plainMean(ys)
-	rss, tss := 0.0, 0.0
-	for i, v := range ys {
-		rss += (v - fit.AtVec(i)) * (v - fit.AtVec(i))
-		tss += (v - m) * (v - m)
-	}
-	return 1 - rss/tss
 }
 
 func plainMean(v []float64) float64 {

@@ -163,8 +163,8 @@ func own(name, doc, mp, key string) *Func {
 		}}
 }
 
-// Funcs is every DSL function.
-var Funcs = []*Func{
+// Funcs is every DSL function (the survival methods are in survival.go).
+var Funcs = append([]*Func{
 	own("sum", "sum(values, network): the sum of every party's own values (each party calls it through its own node).", "SecureSum", "sum"),
 	own("mean", "mean(values, network): the mean of every party's own values.", "Moments", "mean"),
 	own("median", "median(values, network): the median of every party's own values (R type 7).", "SecureMedian", "median"),
@@ -350,7 +350,7 @@ var Funcs = []*Func{
 			return olsRich(str(a, "y"), append([]string{"(Intercept)"}, xs...), r), nil
 		}},
 	glmFunc, ttestFunc, chisqFunc, meanCIFunc, propCIFunc,
-}
+}, survivalFuncs...)
 
 func bivariate(name, doc, key string) *Func {
 	return &Func{Name: name, Doc: doc, On: OnTable, Params: []Param{{Name: "x", Kind: String}, {Name: "y", Kind: String}},

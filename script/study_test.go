@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
+	"github.com/fsc-kernel/fsc-kernel/internal/roracle"
+	"github.com/fsc-kernel/fsc-kernel/mpc/client"
 	"github.com/fsc-kernel/fsc-kernel/script"
 	"github.com/fsc-kernel/fsc-kernel/script/lua"
 	"github.com/fsc-kernel/fsc-kernel/script/python"
@@ -72,22 +75,40 @@ func TestLuaStudyEqualsPlaintext(t *testing.T) {
 	if r["patients"] != float64(all.Rows) {
 		t.Errorf("patients = %v, want %d", r["patients"], all.Rows)
 	}
-	surv := values(t, all, "survival_months", "")
-	if r["median_survival_months"] != stats.QuantileSorted(surv, 0.5) {
-		t.Errorf("median survival = %v, want %v", r["median_survival_months"], stats.QuantileSorted(surv, 0.5))
-	}
-	q := r["survival_quartiles"].([]any)
-	for i, p := range []float64{0.25, 0.5, 0.75} {
-		if q[i] != stats.QuantileSorted(surv, p) {
-			t.Errorf("quartile %v = %v, want %v", p, q[i], stats.QuantileSorted(surv, p))
+	// Survival: the node's own Kaplan–Meier, log-rank and Cox answers
+	// (checked against R in mpc/node).
+	c := client.New(fed.Nodes[0].URL)
+	ask := func(mp string, cols ...string) map[string]any {
+		t.Helper()
+		res, err := c.Compute(context.Background(), client.Request{Microprotocol: mp, Dataset: &client.Dataset{Table: "patients", Columns: cols}})
+		if err != nil {
+			t.Fatalf("%s: %v", mp, err)
 		}
+		return res.Result
 	}
-	bySex := r["median_survival_months_by_sex"].(map[string]any)
+	km := ask("KaplanMeier", "survival_months", "event")["groups"].(map[string]any)["all"].(map[string]any)
+	overall := r["median_overall_survival"].(map[string]any)
+	if overall["median"] != km["median"] || fmt.Sprint(overall["ci"]) != fmt.Sprint(km["median_ci"]) || overall["median"] == nil {
+		t.Errorf("median overall survival = %v, want %v with %v", overall, km["median"], km["median_ci"])
+	}
+	bySex := r["median_survival_by_sex"].(map[string]any)
+	kmSex := ask("KaplanMeier", "survival_months", "event", "sex")["groups"].(map[string]any)
 	for _, s := range []string{"F", "M"} {
-		if want := stats.QuantileSorted(values(t, all, "survival_months", "sex == '"+s+"'"), 0.5); bySex[s] != want {
+		if want := kmSex[s].(map[string]any)["median"]; bySex[s] != want {
 			t.Errorf("median survival of %s = %v, want %v", s, bySex[s], want)
 		}
 	}
+	if lr := r["logrank_sex"].(map[string]any); lr["p"] != ask("LogRank", "survival_months", "event", "sex")["p"] {
+		t.Errorf("log-rank by sex = %v", lr)
+	}
+	cox := r["cox_age_dose"].(map[string]any)["coefficients"].(map[string]any)
+	want := ask("CoxPH", "survival_months", "event", "age", "dose")["coefficients"].(map[string]any)
+	for _, term := range []string{"age", "dose"} {
+		if fmt.Sprint(cox[term]) != fmt.Sprint(want[term]) {
+			t.Errorf("cox %s = %v, want %v", term, cox[term], want[term])
+		}
+	}
+	checkToxicityLogistic(t, r["toxicity_logistic"])
 	tox := len(values(t, all, "toxicity", "toxicity == 1"))
 	if r["toxicity_events"] != float64(tox) {
 		t.Errorf("toxicity events = %v, want %d", r["toxicity_events"], tox)
@@ -164,5 +185,41 @@ func TestProgressNamesTheStatistic(t *testing.T) {
 	defer mu.Unlock()
 	if len(shown) != 2 || !strings.HasPrefix(shown[0], "computing the median of age") || !strings.HasSuffix(shown[1], "|true") {
 		t.Errorf("progress shown: %q, want the median of age, then done", shown)
+	}
+}
+
+// checkToxicityLogistic compares the pilot's logistic model of toxicity
+// with R's glm on the pooled example data.
+func checkToxicityLogistic(t *testing.T, got any) {
+	t.Helper()
+	if !roracle.HaveR() {
+		t.Fatalf("R is missing: make test installs r-base-core and r-cran-survival")
+	}
+	data, err := filepath.Abs(filepath.Join(exampleDir, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := roracle.RunR(t.TempDir(), fmt.Sprintf(`d <- do.call(rbind, lapply(c("a", "b", "c"), function(h) read.csv(sprintf("%%s/hospital-%%s/patients.csv", %q, h))))
+f <- glm(toxicity ~ age + dose + sex, family = binomial, data = d)
+s <- summary(f)$coefficients
+for (term in rownames(s)) cat(term, sprintf("%%.17g", s[term, c(1, 2, 4)]), "\n")
+cat("deviance", sprintf("%%.17g", deviance(f)), "\n")
+`, data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fit, _ := got.(map[string]any)
+	coefs, _ := fit["coefficients"].(map[string]any)
+	for _, term := range []string{"(Intercept)", "age", "dose", "sexM"} {
+		c, _ := coefs[term].(map[string]any)
+		for i, key := range []string{"estimate", "se", "p"} {
+			v, ok := c[key].(float64)
+			if w := want[term][i]; !ok || math.Abs(v-w) > 1e-6*math.Max(math.Abs(w), 1e-300) {
+				t.Errorf("toxicity model %s %s = %v, R says %v", term, key, c[key], w)
+			}
+		}
+	}
+	if d, _ := fit["deviance"].(float64); math.Abs(d-want["deviance"][0]) > 1e-8*want["deviance"][0] {
+		t.Errorf("toxicity model deviance = %v, R says %v", d, want["deviance"][0])
 	}
 }

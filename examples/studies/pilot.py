@@ -1,12 +1,27 @@
 # The pilot analysis of the npj Digital Medicine 2024 federated study in
-# Python syntax, on the example federation's synthetic patients.
+# Python syntax, on the example federation's synthetic patients: response
+# categories, toxicity (with a logistic model), and survival by Kaplan–Meier, the log-rank test and
+# a Cox model (censoring respected: event == 0 is a censored time).
 t = fsc.table("patients")
 
 fsc.output("patients", t.count())
 fsc.output("response_frequencies", t.frequency("response"))
 fsc.output("toxicity_events", t.where("toxicity == 1").count())
-fsc.output("median_survival_months", t.median("survival_months"))
-fsc.output("survival_quartiles", t.quantile("survival_months", [0.25, 0.5, 0.75]))
+
+# Median overall survival by Kaplan–Meier, with its 95% interval.
+os_all = t.km("survival_months", "event")["groups"]["all"]
+fsc.output("median_overall_survival", {"median": os_all["median"], "ci": os_all["median_ci"]})
+
+# The curves by sex, and the log-rank test of equal survival.
+by_sex = t.km("survival_months", "event", by="sex")
+fsc.output("median_survival_by_sex", {"F": by_sex["groups"]["F"]["median"], "M": by_sex["groups"]["M"]["median"]})
+fsc.output("logrank_sex", t.logrank("survival_months", "event", by="sex"))
+
+# Survival on age and dose: Cox proportional hazards (Breslow ties).
+fsc.output("cox_age_dose", t.coxph("survival_months", "event", ["age", "dose"]))
+
+# Toxicity on age, dose and sex: logistic regression, as R's glm(binomial).
+fsc.output("toxicity_logistic", t.glm("toxicity", ["age", "dose", "sex"], family="binomial"))
 
 try:
     t.where("age >= 94").count()

@@ -76,6 +76,11 @@ func (n *Node) checkIdentifiers(q *query, filterCols []string) error {
 			return errorf(http.StatusForbidden, "refused: identifier rule: %q identifies patients (declared, or most of its values are distinct) and cannot be used in a where filter; filter on other columns", c)
 		}
 	}
+	if survivalKinds[q.Microprotocol] && q.Microprotocol != "CoxPH" && len(q.Dataset.Columns) == 3 {
+		if by := q.Dataset.Columns[2]; isListed(ids, by) {
+			return errorf(http.StatusForbidden, "refused: identifier rule: %q has mostly distinct values (level density above %g) or is declared an identifier, so curves by its values would list patients; group it into fewer categories first", by, n.cfg.Policy.LevelDensity)
+		}
+	}
 	if cellKinds[q.Microprotocol] && q.Microprotocol != "Histogram" {
 		cols := append(slices.Clone(q.Dataset.Columns), q.Dataset.Column)
 		for _, c := range cols {
@@ -101,6 +106,8 @@ func linkedAggregates(mp string, ds *DatasetRef, p *params) int {
 		return 5 // Σx, Σy, Σx², Σy², Σxy
 	case "GLM":
 		return glmLinked(ds)
+	case "CoxPH":
+		return 2*max(len(ds.Columns)-2, 1) + 2 // coefficients, standard errors, two log-likelihoods
 	case "Regression":
 		k := len(ds.Columns) - 1
 		if k < 1 {
@@ -221,4 +228,9 @@ func totalMargin(cells []releaseSet) func(keep []bool) []releaseSet {
 		}
 		return []releaseSet{{what: "total", rows: union(bms, keep)}}
 	}
+}
+
+func isListed(ids map[string]bool, c string) bool {
+	_, ok := ids[c]
+	return ok
 }

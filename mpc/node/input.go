@@ -23,6 +23,7 @@ type input struct {
 	names []string        // the regressors' column names
 	part  *stats.OLSPart  // sufficient statistics, when the table's gram covers the fit
 	cols  []*stats.Column // GLM: the response, then the covariates
+	surv  *survInput      // survival records (survival.go)
 	n     int             // a count, or the rows a pre-added x covers
 	added bool            // x holds one value already added over n rows
 	// Category counts, computed once: label -> count, and for pairs

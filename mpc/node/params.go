@@ -12,6 +12,7 @@ type params struct {
 	edges  []float64 // Histogram: bin edges
 	names  []string  // Regression: regressor names
 	family string    // GLM: binomial, poisson or gaussian
+	times  []float64 // KaplanMeier, LogRank, CoxPH: the time grid (nil: the event times)
 	// StatisticsUnivariate over node-held data: also the minimum and
 	// maximum (each node's policy.extremes must allow them).
 	extremes bool
@@ -49,6 +50,9 @@ func (n *Node) parseParams(mp string, raw map[string]any) (*params, error) {
 		"Regression":           {"names"},
 		"GLM":                  {"family"},
 		"StatisticsUnivariate": {"extremes"},
+		"KaplanMeier":          {"times"},
+		"LogRank":              {"times"},
+		"CoxPH":                {"times"},
 	}[mp]
 	for k := range raw {
 		ok := false
@@ -58,6 +62,9 @@ func (n *Node) parseParams(mp string, raw map[string]any) (*params, error) {
 		if !ok {
 			return nil, bad("parameters: %s takes no parameter %q", mp, k)
 		}
+	}
+	if survivalKinds[mp] {
+		return p, survivalParams(p, raw)
 	}
 	switch mp {
 	case "Quantiles":

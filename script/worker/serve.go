@@ -33,6 +33,7 @@ func Serve(start func(*script.Env) (script.Runtime, error), nodeURL, token strin
 	}
 	s := &server{w: bufio.NewWriter(out), running: map[uint64]context.CancelFunc{}, abandoned: make(chan struct{})}
 	s.enc = json.NewEncoder(s.w)
+	s.enc.SetEscapeHTML(false) // displays are HTML: keep them as they are
 	rt, err := start(script.NewEnv(nodeURL, token, s.output(first.ProgressAfter)))
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)

@@ -1,0 +1,544 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/fsc-kernel/fsc-kernel/stats"
+)
+
+// Survival analysis over node-held data: Kaplan–Meier curves, the
+// log-rank test and the Cox model, on a time grid (see stats/survival.go).
+//
+// What each computation reveals, and to whom (the leader is the
+// analyst's own node; the analyst gets the result):
+//   - The grid. By default it is the union of every member's distinct
+//     event times, learned by the leader through a label union (which
+//     also shows it how many members hold each time); with parameters.times
+//     it is the analyst's own and nothing is learned.
+//   - Which grid points any member asked to merge away, round by round
+//     (one joint flag per point, never which member flagged it), and so
+//     the merged grid: every member, every interval and every group then
+//     has 0 or at least min_cell events, censored rows and rows leaving the
+//     risk set, and no interval's rows differ by 1 to min_cell−1 from a row
+//     set the member released before (its release memory).
+//   - KaplanMeier and LogRank: the pooled events and at-risk counts of
+//     each group at each merged grid point (what survfit shows), to the
+//     leader; the analyst gets the curves and the test.
+//   - CoxPH: the pooled rows and covariate sums (the means), the pooled
+//     events per interval and their covariate sums, and at each
+//     Newton–Raphson iteration the pooled sums over each interval's
+//     leavers of exp(βᵀx), exp(βᵀx)·x and exp(βᵀx)·xxᵀ, to the leader; the
+//     analyst gets the fit. These are sums over at least min_cell rows of
+//     every member (or none), as the intervals are merged for that.
+//
+// Each member reserves in its release memory the rows of each group and,
+// per interval and group, the rows of the events and of the leavers;
+// a set the memory would refuse is merged away first, and a release the
+// rules cannot make safe is refused as a whole.
+
+// survivalKinds are the survival microprotocols; they reserve their row
+// sets while they run, as the tables of counts do.
+var survivalKinds = map[string]bool{"KaplanMeier": true, "LogRank": true, "CoxPH": true}
+
+func init() {
+	microprotocols["KaplanMeier"] = &microprotocol{table: survivalTable("KaplanMeier"), run: runKaplanMeier}
+	microprotocols["LogRank"] = &microprotocol{table: survivalTable("LogRank"), run: runLogRank}
+	microprotocols["CoxPH"] = &microprotocol{table: survivalTable("CoxPH"), run: runCoxPH}
+}
+
+// survInput is a party's survival rows: the complete records of the
+// cohort with their row positions, groups by local label, covariates.
+type survInput struct {
+	rows   *stats.SurvivalRows
+	pos    []uint32    // table row of each record
+	labels []string    // local group labels (Group indexes them)
+	x      [][]float64 // CoxPH covariates, column by column
+	names  []string    // their names
+}
+
+// maxSurvivalGroups bounds the groups of a stratified curve or test.
+const maxSurvivalGroups = 64
+
+// survivalTable reads [time, event] (KaplanMeier also [time, event, by],
+// LogRank needs by; CoxPH [time, event, x1, ..., xp]) from the complete
+// rows of the cohort.
+func survivalTable(mp string) func(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
+	return func(t *stats.Table, rows []bool, ds *DatasetRef) (*input, error) {
+		cols, err := tableColumns(t, ds, 2, mp)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case mp == "KaplanMeier" && len(cols) > 3:
+			return nil, bad("dataset.columns: KaplanMeier takes [time, event] or [time, event, by]")
+		case mp == "LogRank" && len(cols) != 3:
+			return nil, bad("dataset.columns: LogRank takes [time, event, by]")
+		case mp == "CoxPH" && len(cols) < 3:
+			return nil, bad("dataset.columns: CoxPH takes [time, event, x1, ..., xp]: at least one covariate")
+		case mp == "CoxPH" && len(cols)-2 > maxRegressors:
+			return nil, bad("dataset.columns: CoxPH takes at most %d covariates", maxRegressors)
+		}
+		numeric := cols[:2]
+		if mp == "CoxPH" {
+			numeric = cols
+		}
+		for _, c := range numeric {
+			if c.Kind != stats.Numeric {
+				return nil, bad("column %q of table %s is categorical; %s needs numeric time, event and covariates", c.Name, t.Name, mp)
+			}
+		}
+		si := &survInput{}
+		var tm, ev []float64
+		var group []int
+		var by *stats.Column
+		local := map[string]int{}
+		if mp != "CoxPH" && len(cols) == 3 {
+			by = cols[2]
+			group = []int{}
+		}
+		if mp == "CoxPH" {
+			si.x = make([][]float64, len(cols)-2)
+			for _, c := range cols[2:] {
+				si.names = append(si.names, c.Name)
+			}
+		}
+		tm, ev, si.pos = make([]float64, 0, t.Rows), make([]float64, 0, t.Rows), make([]uint32, 0, t.Rows)
+		if by != nil {
+			group = make([]int, 0, t.Rows)
+		}
+		var levelGroup []int // a categorical by: level -> local group, -1 unseen
+		if by != nil && by.Kind == stats.Categorical {
+			levelGroup = make([]int, len(by.Levels))
+			for l := range levelGroup {
+				levelGroup[l] = -1
+			}
+		}
+		for i := 0; i < t.Rows; i++ {
+			if !complete(cols, rows, i) {
+				continue
+			}
+			tm = append(tm, cols[0].Num[i])
+			ev = append(ev, cols[1].Num[i])
+			si.pos = append(si.pos, uint32(i))
+			for a := range si.x {
+				si.x[a] = append(si.x[a], cols[2+a].Num[i])
+			}
+			if levelGroup != nil && levelGroup[by.Cat[i]] >= 0 {
+				group = append(group, levelGroup[by.Cat[i]])
+			} else if by != nil {
+				l := byLabel(by, i)
+				g, ok := local[l]
+				if !ok {
+					if len(local) == maxSurvivalGroups {
+						return nil, bad("column %q has more than %d values; group it into fewer categories first", by.Name, maxSurvivalGroups)
+					}
+					g = len(local)
+					local[l] = g
+					si.labels = append(si.labels, l)
+					if levelGroup != nil {
+						levelGroup[by.Cat[i]] = g
+					}
+				}
+				group = append(group, g)
+			}
+		}
+		row := func(k int) int { return int(si.pos[k]) + 1 }
+		if si.rows, err = stats.NewSurvivalRows(tm, ev, group, row); err != nil {
+			return nil, bad("%v", err)
+		}
+		return &input{surv: si, n: len(tm), added: true}, nil
+	}
+}
+
+// byLabel is the group label of row i.
+func byLabel(c *stats.Column, i int) string {
+	if c.Kind == stats.Categorical {
+		return c.Levels[c.Cat[i]]
+	}
+	return strconv.FormatFloat(c.Num[i], 'g', -1, 64)
+}
+
+// survivalGrid is the outcome of the joint grid search: the merged grid,
+// the groups' labels (sorted) and this party's counts on the grid.
+type survivalGrid struct {
+	grid   []float64
+	levels []string
+	counts *stats.IntervalCounts
+	asked  int // grid points before merging
+}
+
+// survivalSetup learns the groups and the grid, merges intervals until
+// every member's rules pass, and reserves the row sets in this member's
+// release memory.
+func survivalSetup(ctx context.Context, e *env, in *input, p *params) (*survivalGrid, error) {
+	si := in.surv
+	sg := &survivalGrid{levels: []string{"all"}}
+	groups := 1
+	if si.rows.Group != nil {
+		counts := make([]float64, len(si.labels))
+		for _, g := range si.rows.Group {
+			counts[g]++
+		}
+		if err := e.c.Check("group", counts); err != nil {
+			return nil, err
+		}
+		levels, err := stats.LabelUnion(ctx, e.c, si.labels)
+		if err != nil {
+			return nil, err
+		}
+		if len(levels) > maxSurvivalGroups {
+			return nil, bad("the by column has %d values; at most %d groups", len(levels), maxSurvivalGroups)
+		}
+		at := map[string]int{}
+		for k, l := range levels {
+			at[l] = k
+		}
+		for k, g := range si.rows.Group { // local label index -> union index
+			si.rows.Group[k] = at[si.labels[g]]
+		}
+		si.labels = levels
+		sg.levels, groups = levels, len(levels)
+	}
+	if p.times != nil {
+		sg.grid = p.times
+	} else if labels := si.rows.EventTimeLabels(); true {
+		any, err := anyAtAll(ctx, e, len(labels))
+		if err != nil {
+			return nil, err
+		}
+		union := []string{}
+		if any {
+			union, err = stats.LabelUnion(ctx, e.c, labels)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w; give the time grid instead (times=[...])", err)
+		}
+		if sg.grid, err = stats.GridOfLabels(union); err != nil {
+			return nil, err
+		}
+	}
+	sg.asked = len(sg.grid)
+	if len(sg.grid) == 0 { // no events anywhere: nothing but the groups' sizes
+		sg.counts = &stats.IntervalCounts{Groups: groups}
+		return sg, survivalReserve(e, si, sg, nil, nil)
+	}
+	// Intervals are merged for min_cell first, which depends on the data
+	// alone (so the same query finds the same grid again), and then for
+	// the release memory as well. Each record's interval on the grid asked
+	// is found once; a merged grid keeps a subset of its points, so its
+	// counts and row sets are unions of the first grid's.
+	minCell := float64(e.plan.mem.minCell)
+	base := si.rows.Count(sg.grid, groups)
+	keep := make([]bool, len(sg.grid))
+	for j := range keep {
+		keep[j] = true
+	}
+	var sets *survivalRowSets
+	memory := false
+	for round := 0; ; round++ {
+		sg.counts = base.Merge(keep)
+		m := sg.counts.Points
+		extra := make([]bool, m)
+		var events, leaving []*roaring.Bitmap
+		if memory {
+			if sets == nil {
+				sets = newSurvivalRowSets(si, sg.grid, groups)
+			}
+			events, leaving = sets.merged(keep)
+			extra = survivalConflicts(e, events, leaving, m)
+		}
+		flags := sg.counts.MergeFlags(minCell, extra)
+		stuck := m == 1 && (sg.counts.Small(minCell) || extra[0])
+		joint, err := jointFlags(ctx, e.s.Sub("merge"+strconv.Itoa(round)), append(flags, stuck))
+		if err != nil {
+			return nil, err
+		}
+		if len(joint) != m+1 {
+			return nil, fmt.Errorf("merging: %d flags for %d grid points", len(joint), m)
+		}
+		if joint[m] {
+			return nil, errorf(http.StatusForbidden, "refused: policy min_cell: even merged into one interval, the events, censored rows or rows at risk of a group would hold between 1 and min_cell-1 rows of a member node, or repeat an earlier release too closely; widen the filter or use fewer groups")
+		}
+		if !slices.Contains(joint[:m], true) {
+			if !memory {
+				memory = true
+				continue
+			}
+			sg.grid = stats.RemovePoints(sg.grid, notKept(keep))
+			return sg, survivalReserve(e, si, sg, events, leaving)
+		}
+		// The flags are of the kept points: drop every other one of each run.
+		drop := stats.Alternate(joint[:m])
+		q := 0
+		for j := range keep {
+			if keep[j] {
+				if drop[q] {
+					keep[j] = false
+				}
+				q++
+			}
+		}
+	}
+}
+
+func notKept(keep []bool) []bool {
+	out := make([]bool, len(keep))
+	for j, k := range keep {
+		out[j] = !k && j > 0
+	}
+	return out
+}
+
+// survivalRowSets are a party's row sets on the grid asked, per group g
+// and interval j (index g·m + j): the events' rows and the leavers' rows.
+type survivalRowSets struct {
+	m, groups       int
+	events, leaving []*roaring.Bitmap
+}
+
+func newSurvivalRowSets(si *survInput, grid []float64, groups int) *survivalRowSets {
+	m := len(grid)
+	ev := make([][]uint32, groups*m)
+	lv := make([][]uint32, groups*m)
+	r := si.rows
+	for k, t := range r.Time {
+		isEv := r.Event[k] == 1
+		j := stats.Interval(grid, t, isEv)
+		if j < 0 {
+			continue
+		}
+		g := 0
+		if r.Group != nil {
+			g = r.Group[k]
+		}
+		lv[g*m+j] = append(lv[g*m+j], si.pos[k])
+		if isEv {
+			ev[g*m+j] = append(ev[g*m+j], si.pos[k])
+		}
+	}
+	s := &survivalRowSets{m: m, groups: groups, events: make([]*roaring.Bitmap, groups*m), leaving: make([]*roaring.Bitmap, groups*m)}
+	for q := range ev {
+		s.events[q], s.leaving[q] = roaring.BitmapOf(ev[q]...), roaring.BitmapOf(lv[q]...)
+	}
+	return s
+}
+
+// merged returns the row sets on the grid that keeps the points kept.
+func (s *survivalRowSets) merged(keep []bool) (events, leaving []*roaring.Bitmap) {
+	for g := range s.groups {
+		var ev, lv []*roaring.Bitmap
+		for j := range s.m {
+			if j > 0 && keep[j] {
+				events, leaving = append(events, roaring.FastOr(ev...)), append(leaving, roaring.FastOr(lv...))
+				ev, lv = nil, nil
+			}
+			ev, lv = append(ev, s.events[g*s.m+j]), append(lv, s.leaving[g*s.m+j])
+		}
+		events, leaving = append(events, roaring.FastOr(ev...)), append(leaving, roaring.FastOr(lv...))
+	}
+	return events, leaving
+}
+
+// anyAtAll tells every party whether any party has a positive count.
+func anyAtAll(ctx context.Context, e *env, count int) (bool, error) {
+	tot, err := e.c.Sum(ctx, []float64{float64(count)})
+	if err != nil {
+		return false, err
+	}
+	var d []float64
+	if e.c.Decider() {
+		d = []float64{0}
+		if tot[0] >= 0.5 {
+			d[0] = 1
+		}
+	}
+	if d, err = e.c.Decide(ctx, d); err != nil {
+		return false, err
+	}
+	if len(d) != 1 {
+		return false, fmt.Errorf("a decision of %d values, want 1", len(d))
+	}
+	return d[0] == 1, nil
+}
+
+// survivalConflicts flags the intervals with a row set that this member's
+// release memory would refuse. Nothing is remembered while the grid is
+// merged (a probe of one round would block the merged set of the next);
+// the final reservation remembers what it refuses.
+func survivalConflicts(e *env, events, leaving []*roaring.Bitmap, m int) []bool {
+	flags := make([]bool, m)
+	t := e.plan.mem
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for q := range events {
+		for _, bm := range []*roaring.Bitmap{events[q], leaving[q]} {
+			card := bm.GetCardinality()
+			if card == 0 || t.same(bm, card, false) {
+				continue
+			}
+			if why, _ := t.conflict(bm, card); why != "" && why != "small" {
+				flags[q%m] = true
+			}
+		}
+	}
+	return flags
+}
+
+// survivalReserve reserves the groups' rows and the intervals' row sets
+// in this member's release memory.
+func survivalReserve(e *env, si *survInput, sg *survivalGrid, events, leaving []*roaring.Bitmap) error {
+	var out []releaseSet
+	byGroup := make([][]uint32, len(sg.levels))
+	for k, pos := range si.pos {
+		g := 0
+		if si.rows.Group != nil {
+			g = si.rows.Group[k]
+		}
+		byGroup[g] = append(byGroup[g], pos)
+	}
+	for g, rows := range byGroup {
+		if len(rows) > 0 {
+			out = append(out, releaseSet{what: "group " + sg.levels[g], rows: roaring.BitmapOf(rows...)})
+		}
+	}
+	if m := len(sg.grid); m > 0 {
+		for q := range events {
+			name := fmt.Sprintf("interval %d of group %s", q%m, sg.levels[q/m])
+			for _, s := range []releaseSet{{what: name + " (events)", rows: events[q]}, {what: name + " (leaving)", rows: leaving[q]}} {
+				if !s.rows.IsEmpty() {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	res, err := e.plan.mem.reserve(out)
+	if err != nil {
+		return refused(err.(*refusal))
+	}
+	e.plan.res = res
+	return nil
+}
+
+// survivalCounts adds every member's counts on the merged grid; the
+// leader gets, per group, the rows at risk and the events at each point.
+func survivalCounts(ctx context.Context, e *env, si *survInput, sg *survivalGrid) (nrisk, nevent [][]float64, n []float64, err error) {
+	c := sg.counts
+	groups, m := len(sg.levels), len(sg.grid)
+	v := make([]float64, 0, 2*groups*m+groups)
+	v = append(v, c.Events...)
+	v = append(v, c.Leaving...)
+	size := make([]float64, groups)
+	for k := range si.pos {
+		g := 0
+		if si.rows.Group != nil {
+			g = si.rows.Group[k]
+		}
+		size[g]++
+	}
+	v = append(v, size...)
+	tot, err := e.c.Sum(ctx, v)
+	if err != nil || !e.c.Decider() {
+		return nil, nil, nil, err
+	}
+	for i := range tot {
+		tot[i] = math.Round(tot[i])
+	}
+	pooled := &stats.IntervalCounts{Groups: groups, Points: m, Events: tot[:groups*m], Leaving: tot[groups*m : 2*groups*m]}
+	for g := range groups {
+		nrisk = append(nrisk, pooled.AtRisk(g))
+		nevent = append(nevent, pooled.Events[g*m:(g+1)*m])
+	}
+	return nrisk, nevent, tot[2*groups*m:], nil
+}
+
+func runKaplanMeier(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+	sg, err := survivalSetup(ctx, e, in, p)
+	if err != nil {
+		return nil, err
+	}
+	nrisk, nevent, n, err := survivalCounts(ctx, e, in.surv, sg)
+	if err != nil || !e.c.Decider() {
+		return nil, err
+	}
+	groups := map[string]any{}
+	for g, l := range sg.levels {
+		k, err := stats.KaplanMeier(sg.grid, nrisk[g], nevent[g])
+		if err != nil {
+			return nil, err
+		}
+		k.N = n[g]
+		groups[l] = k.Map()
+	}
+	return map[string]any{"groups": groups, "levels": sg.levels, "grid_points": len(sg.grid), "grid_points_asked": sg.asked}, nil
+}
+
+func runLogRank(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+	sg, err := survivalSetup(ctx, e, in, p)
+	if err != nil {
+		return nil, err
+	}
+	nrisk, nevent, n, err := survivalCounts(ctx, e, in.surv, sg)
+	if err != nil || !e.c.Decider() {
+		return nil, err
+	}
+	if len(sg.levels) < 2 {
+		return nil, bad("logrank: the by column has one value in this cohort; the test compares at least two groups")
+	}
+	if len(sg.grid) == 0 {
+		return nil, bad("logrank: no events in this cohort")
+	}
+	r, err := stats.LogRank(nrisk, nevent)
+	if err != nil {
+		return nil, err
+	}
+	r.N = n
+	out := r.Map(sg.levels)
+	out["grid_points"], out["grid_points_asked"] = len(sg.grid), sg.asked
+	return out, nil
+}
+
+func runCoxPH(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
+	sg, err := survivalSetup(ctx, e, in, p)
+	if err != nil {
+		return nil, err
+	}
+	if len(sg.grid) == 0 { // every party knows it; the leader says so
+		if !e.c.Decider() {
+			return nil, nil
+		}
+		return nil, bad("coxph: no events in this cohort: the model cannot be fitted")
+	}
+	si := in.surv
+	r, err := stats.CoxPH(ctx, e.c, &stats.CoxRows{Time: si.rows.Time, Event: si.rows.Event, X: si.x}, sg.grid, si.names)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	out := r.Map()
+	out["grid_points"], out["grid_points_asked"] = len(sg.grid), sg.asked
+	return out, nil
+}
+
+// survivalParams reads parameters.times: a grid of at most maxEdges
+// finite, strictly increasing times.
+func survivalParams(p *params, raw map[string]any) error {
+	v, ok := raw["times"]
+	if !ok || v == nil {
+		return nil
+	}
+	times, err := numberList(v, "times", maxEdges)
+	if err != nil {
+		return err
+	}
+	if err := stats.CheckGrid(times); err != nil {
+		return bad("parameters.times: %v", err)
+	}
+	p.times = times
+	return nil
+}
