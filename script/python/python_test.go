@@ -484,11 +484,13 @@ func TestPythonCells(t *testing.T) {
 		t.Errorf("output %q", got)
 	}
 
-	// Printed text does not wait for the end of the cell.
-	var printedAt time.Time
+	// Printed text does not wait for the end of the cell: the cell sleeps
+	// until it is cancelled, and its text must come before that.
+	printed := make(chan struct{}, 1)
 	timed := script.NewEnv("http://127.0.0.1:1", "", script.Output{Stdout: func(string) {
-		if printedAt.IsZero() {
-			printedAt = time.Now()
+		select {
+		case printed <- struct{}{}:
+		default:
 		}
 	}})
 	tp, err := python.New(timed)
@@ -496,11 +498,22 @@ func TestPythonCells(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tp.Close()
-	if _, err := tp.Execute(context.Background(), "import time\nprint('working')\ntime.sleep(0.5)"); err != nil {
-		t.Fatal(err)
+	ctx, cancel := context.WithCancel(context.Background())
+	ended := make(chan error, 1)
+	go func() {
+		_, err := tp.Execute(ctx, "import time\nprint('working')\ntime.sleep(600)")
+		ended <- err
+	}()
+	select {
+	case <-printed:
+	case err := <-ended:
+		t.Errorf("the cell ended (%v) before its printed text came", err)
+	case <-time.After(time.Minute):
+		t.Error("the printed text did not come while the cell ran")
 	}
-	if wait := time.Since(printedAt); wait < 300*time.Millisecond {
-		t.Errorf("printed text came %v before the end of the cell, want it while the cell runs", wait)
+	cancel()
+	if err := <-ended; !errors.Is(err, context.Canceled) {
+		t.Errorf("the sleeping cell, cancelled: %v", err)
 	}
 
 	// Errors: the exception's name and message, with the line; never a Go stack.
