@@ -74,3 +74,21 @@ func ValuesFor(t testing.TB, all *stats.Table, column, where string) []float64 {
 	}
 	return out
 }
+
+// Example is the example federation as a package's tests use it.
+type Example struct {
+	// Dir is the example federation's folder, relative to the package.
+	Dir string
+	bin string
+}
+
+// Main is a TestMain for the package: RunTests with the node binary kept
+// for Start.
+func (e *Example) Main(m *testing.M, module string) int { return RunTests(m, module, &e.bin) }
+
+// Start starts the example federation for one test or benchmark, and stops
+// it when that ends.
+func (e *Example) Start(t testing.TB) *Federation { t.Helper(); return ExampleFor(t, e.bin, e.Dir) }
+
+// Pooled is every example hospital's patients in one table.
+func (e *Example) Pooled(t testing.TB) *stats.Table { t.Helper(); return PooledFor(t, e.Dir) }

@@ -13,7 +13,7 @@ import (
 // same computation through mpc/client directly: the difference is the
 // runtime's overhead.
 func BenchmarkMean(b *testing.B) {
-	fed := federation(b)
+	fed := example.Start(b)
 	ctx := context.Background()
 	b.Run("client", func(b *testing.B) {
 		c := client.New(fed.Nodes[0].URL)

@@ -222,13 +222,18 @@ func luaError(L *lua.LState, e *script.Error) lua.LValue {
 
 // errorOf returns the DSL error a Lua error value was made from, if any.
 func errorOf(t *lua.LTable) *script.Error {
+	e, _ := behind(t, "__error").(*script.Error)
+	return e
+}
+
+// behind is the Go value a table's metatable keeps under key, if any.
+func behind(t *lua.LTable, key string) any {
 	mt, ok := t.Metatable.(*lua.LTable)
 	if !ok {
 		return nil
 	}
-	if ud, ok := mt.RawGetString("__error").(*lua.LUserData); ok {
-		e, _ := ud.Value.(*script.Error)
-		return e
+	if ud, ok := mt.RawGetString(key).(*lua.LUserData); ok {
+		return ud.Value
 	}
 	return nil
 }
@@ -449,15 +454,8 @@ func luaString(L *lua.LState, v lua.LValue) string {
 
 // richOf returns the rich result a Lua table was made from, if any.
 func richOf(t *lua.LTable) *script.Rich {
-	mt, ok := t.Metatable.(*lua.LTable)
-	if !ok {
-		return nil
-	}
-	if ud, ok := mt.RawGetString("__rich").(*lua.LUserData); ok {
-		r, _ := ud.Value.(*script.Rich)
-		return r
-	}
-	return nil
+	r, _ := behind(t, "__rich").(*script.Rich)
+	return r
 }
 
 // Start starts a Lua runtime bound to env: a script.Start for the kernel

@@ -11,7 +11,7 @@ import (
 // BenchmarkPythonMean is t.mean("age") through the Python runtime (compare
 // BenchmarkMean: the same computation through mpc/client and Lua).
 func BenchmarkPythonMean(b *testing.B) {
-	fed := federation(b)
+	fed := example.Start(b)
 	ctx := context.Background()
 	p, err := python.New(script.NewEnv(fed.Nodes[0].URL, "", script.Output{}))
 	if err != nil {

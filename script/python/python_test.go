@@ -21,6 +21,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
 	"github.com/fsc-kernel/fsc-kernel/script"
 	"github.com/fsc-kernel/fsc-kernel/script/python"
 	"github.com/fsc-kernel/fsc-kernel/stats"
@@ -184,11 +185,11 @@ func pyCategoryCounts(t *testing.T, all *stats.Table, a, b string) map[string]fl
 // TestPythonStatisticsEqualPlaintext runs every statistic in Python syntax
 // against three real nodes and checks it against the pooled CSVs.
 func TestPythonStatisticsEqualPlaintext(t *testing.T) {
-	fed := federation(t)
-	all := pooled(t)
+	fed := example.Start(t)
+	all := example.Pooled(t)
 	s := newPySession(t, fed.Nodes[0].URL)
 	s.run(t, `t = fsc.table("patients")`)
-	age := values(t, all, "age", "")
+	age := fedrun.ValuesFor(t, all, "age", "")
 	const rel = 1e-9
 
 	s.run(t, "node = fsc.connect()")
@@ -289,7 +290,7 @@ func TestPythonStatisticsEqualPlaintext(t *testing.T) {
 	if got := s.value(t, `h["counts"]`); !slices.Equal(got.([]any), want) {
 		t.Errorf("histogram counts = %v, want %v", got, want)
 	}
-	young := float64(len(values(t, all, "age", "age < 60")))
+	young := float64(len(fedrun.ValuesFor(t, all, "age", "age < 60")))
 	if got := s.value(t, `t.histogram("age", bins=2, range=[0, 120]).counts`); !slices.Equal(got.([]any), []any{young, float64(len(age)) - young}) {
 		t.Errorf("histogram(bins=2, range=[0, 120]) counts = %v, want [%v %v]", got, young, float64(len(age))-young)
 	}
@@ -389,7 +390,7 @@ func TestPythonStatisticsEqualPlaintext(t *testing.T) {
 	}
 
 	// where, chained.
-	older := values(t, all, "age", "sex == 'F' and age >= 50")
+	older := fedrun.ValuesFor(t, all, "age", "sex == 'F' and age >= 50")
 	if got := s.number(t, `t.where("sex == 'F'").where("age >= 50").mean("age")`); !pyNear(got, pyMean(older), rel) {
 		t.Errorf("where chain mean = %v, want %v", got, pyMean(older))
 	}

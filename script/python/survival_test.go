@@ -16,7 +16,7 @@ import (
 // answers to the same requests (the nodes' answers are checked against R
 // in mpc/node), and that a notebook gets the curve drawn and the tables.
 func TestSurvivalInBothLanguages(t *testing.T) {
-	fed := federation(t)
+	fed := example.Start(t)
 	c := client.New(fed.Nodes[0].URL)
 	ask := func(mp string, cols []string, where string, params map[string]any) map[string]any {
 		t.Helper()
