@@ -118,7 +118,7 @@ func TestPythonStudyMatchesLua(t *testing.T) {
 			t.Errorf("%s: Python %s, Lua %s", name, a, b)
 		}
 	}
-	if len(py.Results) != 8 {
+	if len(py.Results) != 9 {
 		t.Errorf("Python study recorded %d results: %v", len(py.Results), py.Results)
 	}
 }

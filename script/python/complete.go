@@ -9,7 +9,7 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/script/python/internal/gpyext"
 )
 
-func pyIdentRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+func identRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // session runs f with the interpreter unless a cell is running (the
 // namespace is not safe to read then); it says whether f ran.
@@ -40,13 +40,13 @@ func (p *Runtime) Complete(code string, cursor int) (matches []string, start, en
 	rs := []rune(code)
 	cursor = min(max(cursor, 0), len(rs))
 	start = cursor
-	for start > 0 && pyIdentRune(rs[start-1]) {
+	for start > 0 && identRune(rs[start-1]) {
 		start--
 	}
 	prefix := string(rs[start:cursor])
 	var names []string
 	if start > 0 && rs[start-1] == '.' {
-		chain := pyChainBefore(rs, start-1)
+		chain := chainBefore(rs, start-1)
 		if chain == "" {
 			return nil, start, cursor
 		}
@@ -56,7 +56,7 @@ func (p *Runtime) Complete(code string, cursor int) (matches []string, start, en
 			}
 		})
 		if !ran && chain == "fsc" {
-			names = pyStaticFscNames()
+			names = staticFscNames()
 		}
 	} else {
 		names = append(names, gpyext.Keywords...)
@@ -80,10 +80,10 @@ func (p *Runtime) Complete(code string, cursor int) (matches []string, start, en
 	return matches, start, cursor
 }
 
-// pyChainBefore is the dotted name that ends at end ("fsc", "t.where").
-func pyChainBefore(rs []rune, end int) string {
+// chainBefore is the dotted name that ends at end ("fsc", "t.where").
+func chainBefore(rs []rune, end int) string {
 	s := end
-	for s > 0 && (pyIdentRune(rs[s-1]) || rs[s-1] == '.') {
+	for s > 0 && (identRune(rs[s-1]) || rs[s-1] == '.') {
 		s--
 	}
 	chain := string(rs[s:end])
@@ -93,7 +93,7 @@ func pyChainBefore(rs []rune, end int) string {
 	return chain
 }
 
-func pyStaticFscNames() []string {
+func staticFscNames() []string {
 	names := append([]string{"Table", "Node", "Result", "Error"}, script.ErrorKinds()...)
 	for _, f := range script.Methods("") {
 		names = append(names, f.Name)
@@ -109,15 +109,15 @@ func (p *Runtime) Inspect(code string, cursor int) (doc string, found bool) {
 	rs := []rune(code)
 	cursor = min(max(cursor, 0), len(rs))
 	s, e := cursor, cursor
-	for s > 0 && (pyIdentRune(rs[s-1]) || rs[s-1] == '.') {
+	for s > 0 && (identRune(rs[s-1]) || rs[s-1] == '.') {
 		s--
 	}
-	for e < len(rs) && pyIdentRune(rs[e]) {
+	for e < len(rs) && identRune(rs[e]) {
 		e++
 	}
 	chain := strings.Trim(string(rs[s:e]), ".")
 	if chain == "" || unicode.IsDigit([]rune(chain)[0]) {
-		chain = pyCallee(rs, cursor)
+		chain = callee(rs, cursor)
 	}
 	if chain == "" {
 		return "", false
@@ -143,8 +143,8 @@ func (p *Runtime) Inspect(code string, cursor int) (doc string, found bool) {
 	return "", false
 }
 
-// pyCallee is the dotted name of the call whose parentheses hold cursor.
-func pyCallee(rs []rune, cursor int) string {
+// callee is the dotted name of the call whose parentheses hold cursor.
+func callee(rs []rune, cursor int) string {
 	depth := 0
 	for i := cursor - 1; i >= 0; i-- {
 		switch rs[i] {
@@ -154,7 +154,7 @@ func pyCallee(rs []rune, cursor int) string {
 			depth--
 		case '(':
 			if depth == 0 {
-				return pyChainBefore(rs, i)
+				return chainBefore(rs, i)
 			}
 			depth--
 		case '\n':

@@ -27,7 +27,7 @@ func installGaps() {
 		}
 	}
 	add(py.StringType, "format", py.MustNewMethod("format", func(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
-		s, err := pyFormatString(string(self.(py.String)), args, kwargs)
+		s, err := formatString(string(self.(py.String)), args, kwargs)
 		if err != nil {
 			return nil, err
 		}
@@ -61,7 +61,7 @@ func installGaps() {
 	}, 0, "S.lower() -> str in lower case."))
 	add(py.ListType, "index", py.MustNewMethod("index", func(self, v py.Object) (py.Object, error) {
 		for i, x := range self.(*py.List).Items {
-			if eq, err := pyEqual(x, v); err != nil || eq {
+			if eq, err := equal(x, v); err != nil || eq {
 				return py.Int(i), err
 			}
 		}
@@ -71,7 +71,7 @@ func installGaps() {
 	add(py.ListType, "count", py.MustNewMethod("count", func(self, v py.Object) (py.Object, error) {
 		n := 0
 		for _, x := range self.(*py.List).Items {
-			eq, err := pyEqual(x, v)
+			eq, err := equal(x, v)
 			if err != nil {
 				return nil, err
 			}
@@ -107,7 +107,7 @@ func installGaps() {
 // __build_class__ that makes user exception classes real, catchable
 // classes.
 func (ip *Interp) installBuiltins(b py.StringDict) {
-	b["round"] = py.MustNewMethod("round", pyRound, 0, "round(number[, ndigits]) -> number rounded to ndigits decimal digits (halves to even, as CPython); an int without ndigits.")
+	b["round"] = py.MustNewMethod("round", round, 0, "round(number[, ndigits]) -> number rounded to ndigits decimal digits (halves to even, as CPython); an int without ndigits.")
 	b["format"] = py.MustNewMethod("format", func(self py.Object, args py.Tuple) (py.Object, error) {
 		var v py.Object
 		var spec py.Object = py.String("")
@@ -118,7 +118,7 @@ func (ip *Interp) installBuiltins(b py.StringDict) {
 		if !ok {
 			return nil, py.ExceptionNewf(py.TypeError, "format() argument 2 must be str, not %s", TypeName(spec))
 		}
-		s, err := pyFormatValue(v, string(sp))
+		s, err := formatValue(v, string(sp))
 		if err != nil {
 			return nil, err
 		}
@@ -163,13 +163,13 @@ func (ip *Interp) installBuiltins(b py.StringDict) {
 		return nil, py.ExceptionNewf(py.RuntimeError, "input() is not available: a cell cannot read from the keyboard")
 	}, 0, "input() is not available in fsc cells.")
 	b["RecursionError"] = RecursionError
-	b["sorted"] = py.MustNewMethod("sorted", pySorted, 0, "sorted(iterable, key=None, reverse=False) -> a new sorted list (tuples and lists compare item by item).")
+	b["sorted"] = py.MustNewMethod("sorted", sorted, 0, "sorted(iterable, key=None, reverse=False) -> a new sorted list (tuples and lists compare item by item).")
 	b["isinstance"] = py.MustNewMethod("isinstance", func(self py.Object, args py.Tuple) (py.Object, error) {
 		var obj, cls py.Object
 		if err := py.UnpackTuple(args, nil, "isinstance", 2, 2, &obj, &cls); err != nil {
 			return nil, err
 		}
-		ok, err := pySubclass(obj.Type(), cls, "isinstance")
+		ok, err := subclass(obj.Type(), cls, "isinstance")
 		return py.NewBool(ok), err
 	}, 0, "isinstance(object, class_or_tuple) -> whether object is an instance of the class (or of a subclass), or of one of the tuple's.")
 	b["issubclass"] = py.MustNewMethod("issubclass", func(self py.Object, args py.Tuple) (py.Object, error) {
@@ -181,7 +181,7 @@ func (ip *Interp) installBuiltins(b py.StringDict) {
 		if !ok {
 			return nil, py.ExceptionNewf(py.TypeError, "issubclass() arg 1 must be a class")
 		}
-		ok, err := pySubclass(t, cls, "issubclass")
+		ok, err := subclass(t, cls, "issubclass")
 		return py.NewBool(ok), err
 	}, 0, "issubclass(class, class_or_tuple) -> whether class derives from the class, or from one of the tuple's.")
 	b["repr"] = py.MustNewMethod("repr", func(self, v py.Object) (py.Object, error) {
@@ -206,14 +206,14 @@ func (ip *Interp) installBuiltins(b py.StringDict) {
 	}, 0, "__import__(name, ...) -> module: what the import statement calls.")
 	if build, ok := b["__build_class__"]; ok {
 		b["__build_class__"] = py.MustNewMethod("__build_class__", func(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
-			if _, given := kwargs["metaclass"]; !given && pyExceptionBases(args) {
+			if _, given := kwargs["metaclass"]; !given && exceptionBases(args) {
 				// gpython would take BaseException for the metaclass and
 				// make an exception instead of a class: build it with type.
-				return pyBuildExceptionClass(args)
+				return buildExceptionClass(args)
 			}
 			cls, err := py.Call(build, args, kwargs)
 			if t, ok := cls.(*py.Type); ok && err == nil {
-				pyFixExceptionClass(t)
+				fixExceptionClass(t)
 			}
 			return cls, err
 		}, 0, "__build_class__(func, name, *bases) -> a new class")
@@ -320,7 +320,7 @@ func (ip *Interp) print(self py.Object, args py.Tuple, kwargs py.StringDict) (py
 				file = v
 			}
 		case "flush":
-			flush = pyTruth(v)
+			flush = truth(v)
 		default:
 			return nil, py.ExceptionNewf(py.TypeError, "'%s' is an invalid keyword argument for print()", k)
 		}
@@ -365,11 +365,11 @@ func (ip *Interp) print(self py.Object, args py.Tuple, kwargs py.StringDict) (py
 // tuples and dicts (whose keys come sorted: gpython's dicts keep no order).
 func Repr(v py.Object) (string, error) {
 	var b strings.Builder
-	err := pyWriteRepr(&b, v, 0)
+	err := writeRepr(&b, v, 0)
 	return b.String(), err
 }
 
-func pyWriteRepr(b *strings.Builder, v py.Object, depth int) error {
+func writeRepr(b *strings.Builder, v py.Object, depth int) error {
 	if depth > 100 {
 		b.WriteString("...")
 		return nil
@@ -380,7 +380,7 @@ func pyWriteRepr(b *strings.Builder, v py.Object, depth int) error {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			if err := pyWriteRepr(b, it, depth+1); err != nil {
+			if err := writeRepr(b, it, depth+1); err != nil {
 				return err
 			}
 		}
@@ -392,7 +392,7 @@ func pyWriteRepr(b *strings.Builder, v py.Object, depth int) error {
 	}
 	switch x := v.(type) {
 	case py.Float:
-		b.WriteString(pyFloatRepr(float64(x)))
+		b.WriteString(floatRepr(float64(x)))
 		return nil
 	case *py.List:
 		return seq("[", "]", x.Items)
@@ -406,7 +406,7 @@ func pyWriteRepr(b *strings.Builder, v py.Object, depth int) error {
 			}
 			b.WriteString(ReprString(py.String(k)))
 			b.WriteString(": ")
-			if err := pyWriteRepr(b, x[k], depth+1); err != nil {
+			if err := writeRepr(b, x[k], depth+1); err != nil {
 				return err
 			}
 		}
@@ -417,7 +417,7 @@ func pyWriteRepr(b *strings.Builder, v py.Object, depth int) error {
 		b.WriteString(x.Base.Name)
 		if len(args) == 1 {
 			b.WriteByte('(')
-			if err := pyWriteRepr(b, args[0], depth+1); err != nil {
+			if err := writeRepr(b, args[0], depth+1); err != nil {
 				return err
 			}
 			b.WriteByte(')')
@@ -443,9 +443,9 @@ func str(v py.Object) (string, error) {
 	return py.StrAsString(v)
 }
 
-// pySorted is sorted, stable, with tuples and lists compared item by item
+// sorted is sorted, stable, with tuples and lists compared item by item
 // (gpython cannot order tuples: sorted(d.items()) would fail).
-func pySorted(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+func sorted(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 	var iterable py.Object
 	var key py.Object = py.None
 	var reverse py.Object = py.False
@@ -471,7 +471,7 @@ func pySorted(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, e
 	for i := range order {
 		order[i] = i
 	}
-	rev := pyTruth(reverse)
+	rev := truth(reverse)
 	var err error
 	sort.SliceStable(order, func(i, j int) bool {
 		if err != nil {
@@ -482,7 +482,7 @@ func pySorted(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, e
 			a, b = b, a
 		}
 		var less bool
-		less, err = pyLess(a, b)
+		less, err = lessThan(a, b)
 		return less
 	})
 	if err != nil {
@@ -495,18 +495,18 @@ func pySorted(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, e
 	return py.NewListFromItems(out), nil
 }
 
-// pyLess is a < b, with tuples and lists compared item by item.
-func pyLess(a, b py.Object) (bool, error) {
-	as, aok := pySeq(a)
-	bs, bok := pySeq(b)
+// less is a < b, with tuples and lists compared item by item.
+func lessThan(a, b py.Object) (bool, error) {
+	as, aok := seqItems(a)
+	bs, bok := seqItems(b)
 	if aok && bok {
 		for i := 0; i < len(as) && i < len(bs); i++ {
 			eq, err := py.Eq(as[i], bs[i])
 			if err != nil {
 				return false, err
 			}
-			if !pyTruth(eq) {
-				return pyLess(as[i], bs[i])
+			if !truth(eq) {
+				return lessThan(as[i], bs[i])
 			}
 		}
 		return len(as) < len(bs), nil
@@ -515,10 +515,10 @@ func pyLess(a, b py.Object) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return pyTruth(lt), nil
+	return truth(lt), nil
 }
 
-func pySeq(v py.Object) ([]py.Object, bool) {
+func seqItems(v py.Object) ([]py.Object, bool) {
 	switch x := v.(type) {
 	case py.Tuple:
 		return x, true
@@ -528,13 +528,13 @@ func pySeq(v py.Object) ([]py.Object, bool) {
 	return nil, false
 }
 
-// pySubclass says whether t is cls or derives from it (bool from int, as
+// subclass says whether t is cls or derives from it (bool from int, as
 // in Python), or from one class of a tuple.
-func pySubclass(t *py.Type, cls py.Object, fn string) (bool, error) {
+func subclass(t *py.Type, cls py.Object, fn string) (bool, error) {
 	switch c := cls.(type) {
 	case py.Tuple:
 		for _, e := range c {
-			if ok, err := pySubclass(t, e, fn); ok || err != nil {
+			if ok, err := subclass(t, e, fn); ok || err != nil {
 				return ok, err
 			}
 		}
@@ -545,9 +545,9 @@ func pySubclass(t *py.Type, cls py.Object, fn string) (bool, error) {
 	return false, py.ExceptionNewf(py.TypeError, "%s() arg 2 must be a type or tuple of types", fn)
 }
 
-// pyExceptionBases says whether the bases of a class statement (after its
+// exceptionBases says whether the bases of a class statement (after its
 // function and name) include an exception class.
-func pyExceptionBases(args py.Tuple) bool {
+func exceptionBases(args py.Tuple) bool {
 	for i := 2; i < len(args); i++ {
 		if t, ok := args[i].(*py.Type); ok && t.Flags&py.TPFLAGS_BASE_EXC_SUBCLASS != 0 {
 			return true
@@ -556,9 +556,9 @@ func pyExceptionBases(args py.Tuple) bool {
 	return false
 }
 
-// pyBuildExceptionClass runs a class statement whose bases include an
+// buildExceptionClass runs a class statement whose bases include an
 // exception class, with type as the metaclass.
-func pyBuildExceptionClass(args py.Tuple) (py.Object, error) {
+func buildExceptionClass(args py.Tuple) (py.Object, error) {
 	fn, ok := args[0].(*py.Function)
 	if !ok || len(args) < 2 {
 		return nil, py.ExceptionNewf(py.TypeError, "__build_class__: bad arguments")
@@ -597,9 +597,9 @@ func pyBuildExceptionClass(args py.Tuple) (py.Object, error) {
 	return cls, nil
 }
 
-// pyFixExceptionClass makes a class derived from an exception an exception
+// fixExceptionClass makes a class derived from an exception an exception
 // class to gpython: flagged (so except can catch it) and built like one.
-func pyFixExceptionClass(t *py.Type) {
+func fixExceptionClass(t *py.Type) {
 	for _, b := range t.Bases {
 		bt, ok := b.(*py.Type)
 		if !ok || bt.Flags&py.TPFLAGS_BASE_EXC_SUBCLASS == 0 {
@@ -613,9 +613,9 @@ func pyFixExceptionClass(t *py.Type) {
 	}
 }
 
-// pyRound is CPython's round: halves to even, and with ndigits the exact
+// round is CPython's round: halves to even, and with ndigits the exact
 // decimal value of the float rounded (so round(2.675, 2) == 2.67).
-func pyRound(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+func round(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 	var x py.Object
 	var nd py.Object = py.None
 	if err := py.ParseTupleAndKeywords(args, kwargs, "O|O:round", []string{"number", "ndigits"}, &x, &nd); err != nil {
@@ -646,20 +646,20 @@ func pyRound(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, er
 	case *py.BigInt:
 		xi = new(big.Int).Set((*big.Int)(v))
 	case py.Float:
-		return pyRoundFloat(float64(v), digits, hasDigits)
+		return roundFloat(float64(v), digits, hasDigits)
 	default:
 		return nil, py.ExceptionNewf(py.TypeError, "type %s doesn't define __round__ method", TypeName(x))
 	}
 	if digits < 0 && digits > -400 {
 		r := new(big.Rat).SetFrac(xi, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-digits)), nil))
-		xi = new(big.Int).Mul(pyRoundHalfEven(r), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-digits)), nil))
+		xi = new(big.Int).Mul(roundHalfEven(r), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-digits)), nil))
 	} else if digits <= -400 {
 		xi.SetInt64(0)
 	}
-	return pyInt(xi), nil
+	return newInt(xi), nil
 }
 
-func pyRoundFloat(x float64, digits int, hasDigits bool) (py.Object, error) {
+func roundFloat(x float64, digits int, hasDigits bool) (py.Object, error) {
 	if !hasDigits {
 		switch {
 		case math.IsNaN(x):
@@ -672,7 +672,7 @@ func pyRoundFloat(x float64, digits int, hasDigits bool) (py.Object, error) {
 			return py.Int(int64(r)), nil
 		}
 		i, _ := new(big.Float).SetFloat64(r).Int(nil)
-		return pyInt(i), nil
+		return newInt(i), nil
 	}
 	if math.IsNaN(x) || math.IsInf(x, 0) || x == 0 || digits > 330 {
 		return py.Float(x), nil
@@ -680,14 +680,14 @@ func pyRoundFloat(x float64, digits int, hasDigits bool) (py.Object, error) {
 	if digits < -330 {
 		return py.Float(math.Copysign(0, x)), nil
 	}
-	p10 := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(pyAbsInt(digits))), nil))
+	p10 := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(absInt(digits))), nil))
 	r := new(big.Rat).SetFloat64(x)
 	if digits >= 0 {
 		r.Mul(r, p10)
 	} else {
 		r.Quo(r, p10)
 	}
-	q := new(big.Rat).SetInt(pyRoundHalfEven(r))
+	q := new(big.Rat).SetInt(roundHalfEven(r))
 	if digits >= 0 {
 		q.Quo(q, p10)
 	} else {
@@ -703,15 +703,15 @@ func pyRoundFloat(x float64, digits int, hasDigits bool) (py.Object, error) {
 	return py.Float(f), nil
 }
 
-func pyAbsInt(n int) int {
+func absInt(n int) int {
 	if n < 0 {
 		return -n
 	}
 	return n
 }
 
-// pyRoundHalfEven rounds r to the nearest integer, halves to even.
-func pyRoundHalfEven(r *big.Rat) *big.Int {
+// roundHalfEven rounds r to the nearest integer, halves to even.
+func roundHalfEven(r *big.Rat) *big.Int {
 	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
 	twice := new(big.Int).Mul(new(big.Int).Abs(m), big.NewInt(2))
 	switch c := twice.Cmp(r.Denom()); {
@@ -725,16 +725,16 @@ func pyRoundHalfEven(r *big.Rat) *big.Int {
 	return q
 }
 
-// pyInt is an int: Int when it fits, BigInt otherwise.
-func pyInt(i *big.Int) py.Object {
+// newInt is an int: Int when it fits, BigInt otherwise.
+func newInt(i *big.Int) py.Object {
 	if i.IsInt64() {
 		return py.Int(i.Int64())
 	}
 	return (*py.BigInt)(i)
 }
 
-// pyEqual is Python's ==.
-func pyEqual(a, b py.Object) (bool, error) {
+// equal is Python's ==.
+func equal(a, b py.Object) (bool, error) {
 	r, err := py.Eq(a, b)
 	if err != nil {
 		return false, err

@@ -13,6 +13,6 @@ func FuzzPyFormat(f *testing.F) {
 	}
 	args := py.Tuple{py.Int(1234), py.Float(-2.5), py.String("s"), py.True, py.NewListFromItems([]py.Object{py.Int(1)})}
 	f.Fuzz(func(t *testing.T, format string) {
-		pyFormatString(format, args, py.StringDict{"k": py.Float(1e300)})
+		formatString(format, args, py.StringDict{"k": py.Float(1e300)})
 	})
 }

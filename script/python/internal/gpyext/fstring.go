@@ -78,8 +78,8 @@ func lowerFStrings(src string, base int) (out string, ferr *fError) {
 	return out, nil
 }
 
-// pyLiteral is a string literal of the source.
-type pyLiteral struct {
+// literal is a string literal of the source.
+type literal struct {
 	start, end  int
 	prefix      string
 	quote, body string
@@ -87,10 +87,13 @@ type pyLiteral struct {
 	prefixNoF   string
 }
 
-func pyIdentByte(c byte, first bool) bool {
+func identByte(c byte, first bool) bool {
 	return c == '_' || c >= 0x80 || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || (!first && '0' <= c && c <= '9')
 }
 
+// lowerSource lowers the f-string groups of src, which starts at offset
+// base of the cell, skipping comments and other literals: false when a
+// literal does not end.
 func lowerSource(src string, base int) (string, bool, *fError) {
 	var b strings.Builder
 	depth := 0
@@ -112,28 +115,28 @@ func lowerSource(src string, base int) (string, bool, *fError) {
 			depth = max(depth-1, 0)
 			b.WriteByte(c)
 			i++
-		case c == '"' || c == '\'' || pyIdentByte(c, true):
-			lit, ok := pyScanLiteral(src, i)
+		case c == '"' || c == '\'' || identByte(c, true):
+			lit, ok := scanLiteral(src, i)
 			if !ok {
 				return "", false, nil
 			}
 			if lit == nil { // an identifier
 				j := i
-				for j < len(src) && pyIdentByte(src[j], false) {
+				for j < len(src) && identByte(src[j], false) {
 					j++
 				}
 				b.WriteString(src[i:j])
 				i = j
 				continue
 			}
-			group, seps, end := []*pyLiteral{lit}, []string(nil), lit.end
+			group, seps, end := []*literal{lit}, []string(nil), lit.end
 			anyF := lit.isF
 			for {
-				k := pySkipBetween(src, end, depth > 0)
-				if k >= len(src) || !(src[k] == '"' || src[k] == '\'' || pyIdentByte(src[k], true)) {
+				k := skipBetween(src, end, depth > 0)
+				if k >= len(src) || !(src[k] == '"' || src[k] == '\'' || identByte(src[k], true)) {
 					break
 				}
-				next, ok := pyScanLiteral(src, k)
+				next, ok := scanLiteral(src, k)
 				if !ok {
 					return "", false, nil
 				}
@@ -163,11 +166,11 @@ func lowerSource(src string, base int) (string, bool, *fError) {
 	return b.String(), true, nil
 }
 
-// pyScanLiteral reads the string literal at i: nil (and true) when i starts
+// scanLiteral reads the string literal at i: nil (and true) when i starts
 // an identifier instead, false when the literal does not end.
-func pyScanLiteral(src string, i int) (*pyLiteral, bool) {
+func scanLiteral(src string, i int) (*literal, bool) {
 	j := i
-	for j < len(src) && pyIdentByte(src[j], j == i) {
+	for j < len(src) && identByte(src[j], j == i) {
 		j++
 	}
 	if j >= len(src) || (src[j] != '"' && src[j] != '\'') {
@@ -203,14 +206,14 @@ func pyScanLiteral(src string, i int) (*pyLiteral, bool) {
 		k++
 	}
 	lower := strings.ToLower(prefix)
-	return &pyLiteral{start: i, end: k + len(quote), prefix: prefix, quote: quote, body: src[j+len(quote) : k],
+	return &literal{start: i, end: k + len(quote), prefix: prefix, quote: quote, body: src[j+len(quote) : k],
 		isF: strings.Contains(lower, "f"), isRaw: strings.Contains(lower, "r"),
 		prefixNoF: strings.NewReplacer("f", "", "F", "").Replace(prefix)}, true
 }
 
-// pySkipBetween skips what may separate adjacent literals: blanks and
+// skipBetween skips what may separate adjacent literals: blanks and
 // escaped newlines, and inside brackets newlines and comments.
-func pySkipBetween(src string, i int, inBrackets bool) int {
+func skipBetween(src string, i int, inBrackets bool) int {
 	for i < len(src) {
 		switch c := src[i]; {
 		case c == ' ' || c == '\t' || c == '\f':
@@ -232,14 +235,14 @@ func pySkipBetween(src string, i int, inBrackets bool) int {
 
 // lowerGroup parses adjacent literals of src, at least one an f-string,
 // and lowers them to one str.format call.
-func lowerGroup(src string, base int, group []*pyLiteral, seps []string) (string, *fError) {
+func lowerGroup(src string, base int, group []*literal, seps []string) (string, *fError) {
 	var lits strings.Builder
 	var args []string
 	for n, l := range group {
 		if n > 0 {
 			lits.WriteString(seps[n-1])
 		}
-		text := pyEscapeBraces(l.body, l.isRaw)
+		text := escapeBraces(l.body, l.isRaw)
 		if l.isF {
 			at := base + l.start + len(l.prefix) + len(l.quote)
 			parts, ferr := parseFBody(l.body, l.isRaw, at)
@@ -268,7 +271,7 @@ func formatText(b *strings.Builder, args *[]string, parts []fPart, raw bool) *fE
 		}
 		conv := f.conv
 		if f.debug != "" {
-			lead := pyEscapeBraces(f.debug, true)
+			lead := escapeBraces(f.debug, true)
 			if strings.Contains(lead, "\n") {
 				if raw {
 					return &fError{"f-string: a debugging field (=) of a raw f-string cannot span lines", f.at}
@@ -341,7 +344,7 @@ func parseFBody(body string, raw bool, at int) ([]fPart, *fError) {
 // parseField parses the field whose expression starts at i of body (after
 // its '{'); end is where the field ends, after its '}'.
 func parseField(body string, i, at int) (f *fField, end int, ferr *fError) {
-	e := pyExprEnd(body, i)
+	e := exprEnd(body, i)
 	if e < 0 {
 		return nil, 0, &fError{"f-string: expecting '}'", at + i - 1}
 	}
@@ -453,9 +456,9 @@ func commentAt(expr string) int {
 	return -1
 }
 
-// pyEscapeBraces doubles the braces of a plain literal's body (not those of
+// escapeBraces doubles the braces of a plain literal's body (not those of
 // a \N{name} escape).
-func pyEscapeBraces(body string, raw bool) string {
+func escapeBraces(body string, raw bool) string {
 	var b strings.Builder
 	for i := 0; i < len(body); i++ {
 		c := body[i]
@@ -479,9 +482,9 @@ func pyEscapeBraces(body string, raw bool) string {
 	return b.String()
 }
 
-// pyExprEnd finds where a field's expression ends: the '}', '!', ':' or
+// exprEnd finds where a field's expression ends: the '}', '!', ':' or
 // debugging '=' outside brackets and strings; -1 when it does not.
-func pyExprEnd(s string, i int) int {
+func exprEnd(s string, i int) int {
 	depth := 0
 	for ; i < len(s); i++ {
 		switch c := s[i]; c {
