@@ -22,6 +22,7 @@ type Error struct {
 	cause error // what the node or the network said, for errors.Is/As
 }
 
+// Error is the kind and the message: "DisclosureError: ...".
 func (e *Error) Error() string { return e.Kind + ": " + e.Msg }
 
 // Unwrap returns the error this one was made from, if any: for an error

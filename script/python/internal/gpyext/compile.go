@@ -27,9 +27,9 @@ func Compile(code string) (c *Cell, err error) {
 			c, err = nil, &Error{Kind: "SyntaxError", Msg: fmt.Sprintf("gpython could not compile the cell: %v", r)}
 		}
 	}()
-	src, ferr := lowerFStrings(code, 0)
+	src, ferr := lowerFStrings(code, 0, false)
 	if ferr != nil {
-		return nil, syntaxError("SyntaxError", ferr.msg, strings.Count(code[:min(ferr.at, len(code))], "\n")+1, code)
+		return nil, ferr.syntaxError(code)
 	}
 	if strings.TrimSpace(src) == "" {
 		return &Cell{}, nil
@@ -39,6 +39,9 @@ func Compile(code string) (c *Cell, err error) {
 	}
 	mod, perr := parser.Parse(bytes.NewBufferString(src), "<cell>", py.ExecMode)
 	if perr != nil {
+		if _, ferr := lowerFStrings(code, 0, true); ferr != nil {
+			return nil, ferr.syntaxError(code) // an f-string's expression is why
+		}
 		return nil, compileError(perr, code)
 	}
 	if m, ok := mod.(*ast.Module); ok && len(m.Body) > 0 {
@@ -87,6 +90,11 @@ func compileError(err error, code string) *Error {
 	e := syntaxError(exc.Base.Name, ExceptionMessage(exc), int(line), code)
 	e.Exception = exc
 	return e
+}
+
+// syntaxError is the f-string error as a SyntaxError of the cell code.
+func (e *fError) syntaxError(code string) *Error {
+	return syntaxError("SyntaxError", e.msg, strings.Count(code[:min(e.at, len(code))], "\n")+1, code)
 }
 
 // syntaxError is a syntax error with its line number and the line's text,

@@ -59,7 +59,7 @@ func parse(code string) (err error) {
 			err = fmt.Errorf("parser: %v", r)
 		}
 	}()
-	src, ferr := lowerFStrings(code, 0)
+	src, ferr := lowerFStrings(code, 0, false)
 	if ferr != nil {
 		return ferr
 	}

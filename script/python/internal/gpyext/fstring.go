@@ -57,9 +57,11 @@ type fPart struct {
 
 // lowerFStrings returns src (which starts at offset base of the cell) with
 // each f-string group lowered to a str.format call, or the first error of
-// an f-string. Source it cannot scan (a literal that does not end) comes
-// back as it is, for gpython's parser to report.
-func lowerFStrings(src string, base int) (out string, ferr *fError) {
+// an f-string. With check, every field's expression is parsed on its own
+// too (Compile asks for that only when the lowered cell does not parse, to
+// find whether an f-string is why). Source it cannot scan (a literal that
+// does not end) comes back as it is, for gpython's parser to report.
+func lowerFStrings(src string, base int, check bool) (out string, ferr *fError) {
 	if !strings.ContainsAny(src, "fF") {
 		return src, nil
 	}
@@ -68,7 +70,7 @@ func lowerFStrings(src string, base int) (out string, ferr *fError) {
 			out, ferr = src, nil
 		}
 	}()
-	out, ok, ferr := lowerSource(src, base)
+	out, ok, ferr := lowerSource(src, base, check)
 	if ferr != nil {
 		return "", ferr
 	}
@@ -94,7 +96,7 @@ func identByte(c byte, first bool) bool {
 // lowerSource lowers the f-string groups of src, which starts at offset
 // base of the cell, skipping comments and other literals: false when a
 // literal does not end.
-func lowerSource(src string, base int) (string, bool, *fError) {
+func lowerSource(src string, base int, check bool) (string, bool, *fError) {
 	var b strings.Builder
 	depth := 0
 	for i := 0; i < len(src); {
@@ -151,7 +153,7 @@ func lowerSource(src string, base int) (string, bool, *fError) {
 			if !anyF {
 				b.WriteString(src[i:end])
 			} else {
-				s, ferr := lowerGroup(src, base, group, seps)
+				s, ferr := lowerGroup(base, group, seps, check)
 				if ferr != nil {
 					return "", false, ferr
 				}
@@ -235,7 +237,7 @@ func skipBetween(src string, i int, inBrackets bool) int {
 
 // lowerGroup parses adjacent literals of src, at least one an f-string,
 // and lowers them to one str.format call.
-func lowerGroup(src string, base int, group []*literal, seps []string) (string, *fError) {
+func lowerGroup(base int, group []*literal, seps []string, check bool) (string, *fError) {
 	var lits strings.Builder
 	var args []string
 	for n, l := range group {
@@ -245,7 +247,7 @@ func lowerGroup(src string, base int, group []*literal, seps []string) (string, 
 		text := escapeBraces(l.body, l.isRaw)
 		if l.isF {
 			at := base + l.start + len(l.prefix) + len(l.quote)
-			parts, ferr := parseFBody(l.body, l.isRaw, at)
+			parts, ferr := parseFBody(l.body, l.isRaw, at, check)
 			if ferr != nil {
 				return "", ferr
 			}
@@ -298,7 +300,7 @@ func formatText(b *strings.Builder, args *[]string, parts []fPart, raw bool) *fE
 
 // parseFBody parses the body of an f-string literal that starts at offset
 // at of the cell.
-func parseFBody(body string, raw bool, at int) ([]fPart, *fError) {
+func parseFBody(body string, raw bool, at int, check bool) ([]fPart, *fError) {
 	var parts []fPart
 	var text strings.Builder
 	for i := 0; i < len(body); {
@@ -320,7 +322,7 @@ func parseFBody(body string, raw bool, at int) ([]fPart, *fError) {
 		case c == '}':
 			return nil, &fError{"f-string: single '}' is not allowed", at + i}
 		case c == '{':
-			f, end, ferr := parseField(body, i+1, at)
+			f, end, ferr := parseField(body, i+1, at, check)
 			if ferr != nil {
 				return nil, ferr
 			}
@@ -343,7 +345,7 @@ func parseFBody(body string, raw bool, at int) ([]fPart, *fError) {
 
 // parseField parses the field whose expression starts at i of body (after
 // its '{'); end is where the field ends, after its '}'.
-func parseField(body string, i, at int) (f *fField, end int, ferr *fError) {
+func parseField(body string, i, at int, check bool) (f *fField, end int, ferr *fError) {
 	e := exprEnd(body, i)
 	if e < 0 {
 		return nil, 0, &fError{"f-string: expecting '}'", at + i - 1}
@@ -372,11 +374,13 @@ func parseField(body string, i, at int) (f *fField, end int, ferr *fError) {
 		f.conv = body[e : e+2]
 		e += 2
 	}
-	if f.lowered, ferr = lowerFStrings(f.expr, f.at); ferr != nil {
+	if f.lowered, ferr = lowerFStrings(f.expr, f.at, check); ferr != nil {
 		return nil, 0, ferr
 	}
-	if ferr := checkExpression(f.lowered, f.at); ferr != nil {
-		return nil, 0, ferr
+	if check {
+		if ferr := checkExpression(f.lowered, f.at); ferr != nil {
+			return nil, 0, ferr
+		}
 	}
 	if e < len(body) && body[e] == ':' {
 		e++
@@ -387,7 +391,7 @@ func parseField(body string, i, at int) (f *fField, end int, ferr *fError) {
 				e++
 				continue
 			}
-			inner, next, ferr := parseField(body, e+1, at)
+			inner, next, ferr := parseField(body, e+1, at, check)
 			if ferr != nil {
 				return nil, 0, ferr
 			}
