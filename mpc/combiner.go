@@ -36,7 +36,11 @@ func (c *Combiner) Sum(ctx context.Context, v []float64) ([]float64, error) {
 	if err != nil || total == nil {
 		return nil, err
 	}
-	return DecodeReals(total)
+	out, err := DecodeReals(total)
+	if err == nil {
+		c.Session.RecordOpened(floatsAsAny(out)...)
+	}
+	return out, err
 }
 
 // SumWide adds integers exactly across the parties: every party passes
@@ -53,7 +57,13 @@ func (c *Combiner) SumWide(ctx context.Context, v []*big.Int, bits int) ([]*big.
 	if err != nil || total == nil {
 		return nil, err
 	}
-	return DecodeWide(total, bits)
+	out, err := DecodeWide(total, bits)
+	if err == nil {
+		for _, v := range out {
+			c.Session.RecordOpened(v)
+		}
+	}
+	return out, err
 }
 
 // Decider reports whether this party sees totals.
@@ -88,7 +98,19 @@ func (c *Combiner) Decide(ctx context.Context, v []float64) ([]float64, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		c.Session.RecordOpened(floatsAsAny(got)...)
+	}
 	return got, err
+}
+
+// floatsAsAny lists v's values for the audit.
+func floatsAsAny(v []float64) []any {
+	out := make([]any, len(v))
+	for i, x := range v {
+		out[i] = x
+	}
+	return out
 }
 
 // Check applies the party's disclosure rule.

@@ -41,6 +41,7 @@ type Session struct {
 
 	parent *Session // for a view made by Sub: the session it shares
 	prefix string   // for a view: what its step labels start with
+	opened *openLog // what this party opened, shared by every view
 
 	mu    sync.Mutex
 	rng   *rand.ChaCha8
@@ -99,7 +100,7 @@ func (h *Hub) Open(cfg Config, tr Transport) (*Session, error) {
 	return &Session{
 		ID: cfg.ID, Parties: slices.Clone(cfg.Parties), Self: h.self, Timeout: timeout,
 		hub: h, box: box, tr: tr, digest: cfg.Digest, network: cfg.Network,
-		rng: rand.NewChaCha8(seed), steps: map[string]int{},
+		rng: rand.NewChaCha8(seed), steps: map[string]int{}, opened: &openLog{},
 	}, nil
 }
 
@@ -136,7 +137,7 @@ func (s *Session) Sub(prefix string) *Session {
 	return &Session{
 		ID: s.ID, Parties: s.Parties, Self: s.Self, Timeout: s.Timeout,
 		hub: s.hub, box: s.box, tr: s.tr, digest: s.digest, network: s.network,
-		parent: root, prefix: s.prefix + prefix + "/", steps: map[string]int{},
+		parent: root, prefix: s.prefix + prefix + "/", steps: map[string]int{}, opened: s.opened,
 	}
 }
 
@@ -161,9 +162,39 @@ func (s *Session) Send(ctx context.Context, to, step string, body []byte) error 
 		if ctx.Err() != nil {
 			return fmt.Errorf("sending to %s at step %s: %w", to, step, context.Cause(ctx))
 		}
+		if errors.Is(err, ErrRejected) && strings.Contains(err.Error(), "session "+s.ID+" already ended at ") {
+			// The receiver ended the session and is telling every party
+			// why: that reason (a refusal, say), not the rejection that
+			// quotes it, is what this party fails with.
+			if reason := s.awaitAbort(ctx); reason != nil {
+				return reason
+			}
+		}
 		return &PeerError{Party: to, Step: step, Err: err}
 	}
 	return nil
+}
+
+// awaitAbort waits up to AbortNotice for the session to be ended by
+// another party's abort notice and returns its reason, or nil.
+func (s *Session) awaitAbort(ctx context.Context) error {
+	timer := time.NewTimer(AbortNotice)
+	defer timer.Stop()
+	for {
+		s.hub.mu.Lock()
+		failed, wait := s.box.failed, s.box.notify
+		s.hub.mu.Unlock()
+		if failed != nil {
+			return failed
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+			return nil
+		}
+	}
 }
 
 // probeEvery is how often a call's session asks a party it waits for

@@ -137,10 +137,12 @@ func kmRich(time, by string, r map[string]any) *Rich {
 		}
 		tables = append(tables, t)
 	}
-	if asked, ok := r["grid_points_asked"].(float64); ok {
-		if got, _ := r["grid_points"].(float64); got < asked {
-			med.notes = append(med.notes, fmt.Sprintf("%.0f of %.0f grid points kept: intervals were merged so that every member's disclosure rules hold; events are counted at the start of their (merged) interval", got, asked))
+	if merged, _ := r["merged"].(bool); merged {
+		kept := ""
+		if asked, ok := r["grid_points_asked"].(float64); ok {
+			kept = fmt.Sprintf("%.0f of %.0f grid points kept: ", r["grid_points"], asked)
 		}
+		med.notes = append(med.notes, kept+"intervals were merged so that every member's disclosure rules hold; events are counted at the start of their (merged) interval")
 	}
 	rich := newRich(title, r)
 	text, html := med.text(), med.html()

@@ -131,7 +131,15 @@ const (
 //   - No party's own count, minimum, maximum or bucket counts are revealed:
 //     parties contribute only to sums, and nobody learns which party holds
 //     a value that is found.
+//
+// With a Selector (three or more parties, honest majority), the search is
+// the result-only one instead (see Selector): n is opened to every party,
+// every party computes the ranks from it, and nothing else is opened but
+// the wanted order statistics' keys, four bits a round.
 func OrderStatistics(ctx context.Context, c Combiner, x []float64, ranks func(n int64) ([]int64, error)) (values []float64, n int64, err error) {
+	if sl, ok := c.(Selector); ok {
+		return selectOrderStatistics(ctx, sl, x, ranks, "order statistics")
+	}
 	return rankSearch(ctx, c, x, ranks, "order statistics")
 }
 
@@ -612,8 +620,13 @@ func QuantileSorted(sorted []float64, p float64) float64 {
 // deciding parties get the quantiles, the others nil. All probabilities are
 // searched together, in the rounds of one OrderStatistics call (two ranks
 // each, one when the index is a whole number); what is revealed is what
-// OrderStatistics reveals for those ranks. Errors: a probability outside
-// [0, 1] or NaN, no probabilities, NaN values, no values at any party.
+// OrderStatistics reveals for those ranks. With a Selector (three or more
+// parties), the result-only search runs instead: at probabilities 0, ½
+// and 1 the ranks come from the shared n, which is never opened, and the
+// order-statistic rule is checked inside the sharing; at any other
+// probability n is opened first (see Selector). Errors: a probability
+// outside [0, 1] or NaN, no probabilities, NaN values, no values at any
+// party.
 func Quantiles(ctx context.Context, c Combiner, x []float64, probs []float64) ([]float64, error) {
 	return rankQuantiles(ctx, c, x, probs, 0, "quantiles")
 }
@@ -640,6 +653,9 @@ func rankQuantiles(ctx context.Context, c Combiner, x []float64, probs []float64
 	if err := rankCheckProbs(what, probs); err != nil {
 		return nil, err
 	}
+	if sl, ok := c.(Selector); ok {
+		return selectQuantiles(ctx, sl, x, probs, margin, what)
+	}
 	vals, n, err := rankSearch(ctx, c, x, func(n int64) ([]int64, error) {
 		ranks := make([]int64, 0, 2*len(probs))
 		for _, p := range probs {
@@ -665,7 +681,9 @@ func rankQuantiles(ctx context.Context, c Combiner, x []float64, probs []float64
 // Median returns the pooled median of the parties' values: Quantiles at
 // 0.5, so an even count gives the mean of the two middle values (computed
 // as R does). The deciding parties get it; the others get NaN. It reveals
-// what OrderStatistics reveals for the one or two middle ranks.
+// what OrderStatistics reveals for the one or two middle ranks; with a
+// Selector, only the bits of the two middle values' keys (equal when n is
+// odd), and not n.
 func Median(ctx context.Context, c Combiner, x []float64) (float64, error) {
 	q, err := rankQuantiles(ctx, c, x, []float64{0.5}, 0, "median")
 	if err != nil {
@@ -682,10 +700,17 @@ func Median(ctx context.Context, c Combiner, x []float64) (float64, error) {
 // deciding parties; the others get NaN, NaN and 0. No party's own minimum,
 // maximum or count is revealed, only the pooled ones (and what
 // OrderStatistics reveals on the way). Errors: NaN values, no values.
+//
+// With a Selector, the result-only search: n is opened to every party (it
+// is released with the extremes), then only the two keys.
 func MinMax(ctx context.Context, c Combiner, x []float64) (lo, hi float64, n int64, err error) {
-	vals, n, err := rankSearch(ctx, c, x, func(n int64) ([]int64, error) {
-		return []int64{1, n}, nil
-	}, "minimum/maximum")
+	extremes := func(n int64) ([]int64, error) { return []int64{1, n}, nil }
+	var vals []float64
+	if sl, ok := c.(Selector); ok {
+		vals, n, err = selectOrderStatistics(ctx, sl, x, extremes, "minimum/maximum")
+	} else {
+		vals, n, err = rankSearch(ctx, c, x, extremes, "minimum/maximum")
+	}
 	if err != nil {
 		return math.NaN(), math.NaN(), 0, err
 	}

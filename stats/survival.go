@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 )
 
 // Survival data on a time grid.
@@ -150,6 +149,17 @@ func (l *gridLookup) interval(t float64, event bool) int {
 	}
 }
 
+// Intervals returns each row's interval on the grid, as Interval finds
+// it (-1 for a censored time before the grid), in one fast pass.
+func (r *SurvivalRows) Intervals(grid []float64) []int32 {
+	look := newGridLookup(grid)
+	out := make([]int32, len(r.Time))
+	for i, t := range r.Time {
+		out[i] = int32(look.interval(t, r.Event[i] == 1))
+	}
+	return out
+}
+
 // Count counts the rows on the grid, for groups groups.
 func (r *SurvivalRows) Count(grid []float64, groups int) *IntervalCounts {
 	m := len(grid)
@@ -279,38 +289,4 @@ func RemovePoints(grid []float64, flags []bool) []float64 {
 		}
 	}
 	return out
-}
-
-// EventTimeLabels lists the distinct event times of the rows as exact
-// decimal labels (strconv's shortest form, which parses back to the same
-// number), sorted by value: a party's proposal for the default grid.
-func (r *SurvivalRows) EventTimeLabels() []string {
-	var times []float64
-	for i, t := range r.Time {
-		if r.Event[i] == 1 {
-			times = append(times, t)
-		}
-	}
-	slices.Sort(times)
-	times = slices.Compact(times)
-	out := make([]string, len(times))
-	for i, t := range times {
-		out[i] = strconv.FormatFloat(t, 'g', -1, 64)
-	}
-	return out
-}
-
-// GridOfLabels parses the union of every party's event-time labels into a
-// sorted grid.
-func GridOfLabels(labels []string) ([]float64, error) {
-	grid := make([]float64, 0, len(labels))
-	for _, l := range labels {
-		v, err := strconv.ParseFloat(l, 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("time grid: %q is not a finite time", l)
-		}
-		grid = append(grid, v)
-	}
-	slices.Sort(grid)
-	return slices.Compact(grid), nil
 }

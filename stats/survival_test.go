@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -157,8 +158,7 @@ func TestSurvivalEqualsR(t *testing.T) {
 	}
 	for m := 2; m <= 7; m++ {
 		parts := c.split(m)
-		// The default grid: the union of every party's event times.
-		var labels []string
+		// The grid of every party's event times.
 		var rows []*SurvivalRows
 		for _, p := range parts {
 			sr, err := NewSurvivalRows(p.time, p.event, p.group, func(i int) int { return i })
@@ -166,12 +166,8 @@ func TestSurvivalEqualsR(t *testing.T) {
 				t.Fatal(err)
 			}
 			rows = append(rows, sr)
-			labels = append(labels, sr.EventTimeLabels()...)
 		}
-		grid, err := GridOfLabels(labels)
-		if err != nil {
-			t.Fatal(err)
-		}
+		grid := eventTimes(rows...)
 		tot := &IntervalCounts{Groups: 3, Points: len(grid), Events: make([]float64, 3*len(grid)), Leaving: make([]float64, 3*len(grid))}
 		for _, sr := range rows {
 			ic := sr.Count(grid, 3)
@@ -285,7 +281,7 @@ func TestGridLookupIsInterval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	grid, _ := GridOfLabels(rows.EventTimeLabels())
+	grid := eventTimes(rows)
 	keep := make([]bool, len(grid))
 	for j := range keep {
 		keep[j] = r.IntN(3) == 0
@@ -301,4 +297,18 @@ func TestGridLookupIsInterval(t *testing.T) {
 	if fmt.Sprint(merged.Events, merged.Leaving) != fmt.Sprint(direct.Events, direct.Leaving) {
 		t.Errorf("merged counts %v %v, counted on the merged grid %v %v", merged.Events, merged.Leaving, direct.Events, direct.Leaving)
 	}
+}
+
+// eventTimes is the grid of the parties' distinct event times, sorted.
+func eventTimes(rows ...*SurvivalRows) []float64 {
+	var grid []float64
+	for _, r := range rows {
+		for i, t := range r.Time {
+			if r.Event[i] == 1 {
+				grid = append(grid, t)
+			}
+		}
+	}
+	slices.Sort(grid)
+	return slices.Compact(grid)
 }

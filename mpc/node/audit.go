@@ -28,6 +28,13 @@ type auditEntry struct {
 	// Approval says when this node's owner approved the query, when it
 	// waited for approval (auto_join = false).
 	Approval string `json:"approval,omitempty"`
+	// Opened lists, in order, every value this node learned during the
+	// computation: totals of secure sums it received, decisions it was
+	// sent, and the values of checked openings (bucket indices of a rank
+	// search, outcomes of rules checked inside MPC, a count where one is
+	// released). Masked values inside comparisons and multiplications,
+	// uniformly random, are not listed. Empty when nothing was opened here.
+	Opened []any `json:"opened"`
 }
 
 // auditLog appends JSON lines to a file opened append-only.

@@ -94,9 +94,18 @@ func ruleDetail(err error) string {
 func (n *Node) publicReason(err error) error {
 	var pe *mpc.PeerError
 	var ae *apiError
+	var de *stats.DisclosureError
 	switch {
+	case errors.Is(err, mpc.ErrRefused) && errors.As(err, &pe):
+		// Another party's refusal, relayed in its own words: the chain
+		// around it would name that party.
+		return pe.Err
 	case errors.Is(err, mpc.ErrRefused), errors.As(err, &pe):
 		return err
+	case errors.As(err, &de):
+		// A rule every party applies alike, on what every party learned:
+		// its words name no party and no party's data.
+		return fmt.Errorf("%s: %w", de.Error(), mpc.ErrRefused)
 	case errors.As(err, &ae) && ae.Code == http.StatusBadGateway:
 		return err // names a peer that failed
 	case errors.Is(err, context.Canceled):

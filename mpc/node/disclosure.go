@@ -159,6 +159,11 @@ func jointFlags(ctx context.Context, s *mpc.Session, flags []bool) ([]bool, erro
 	out := make([]bool, len(tot))
 	for j, t := range tot {
 		out[j] = t != 0
+		if out[j] {
+			s.RecordOpened("suppressed")
+		} else {
+			s.RecordOpened("passes")
+		}
 	}
 	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 // env is what a microprotocol runs with at one party.
 type env struct {
 	c    *mpc.Combiner
+	rank stats.Combiner // what order statistics run on (rankCombinerFor)
 	s    *mpc.Session
 	open bool // every party gets the answer (the FSC way)
 	// Over node-held data: what this node would release of its rows, and
@@ -103,7 +104,7 @@ var microprotocols = map[string]*microprotocol{
 	"MinimumMaximum": {
 		own: ownExtremes, table: numericColumn,
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
-			lo, hi, n, err := stats.MinMax(ctx, e.c, in.x)
+			lo, hi, n, err := stats.MinMax(ctx, e.rank, in.x)
 			if err != nil {
 				return nil, err
 			}
@@ -125,7 +126,11 @@ var microprotocols = map[string]*microprotocol{
 	"SecureMedian": {
 		own: ownNumbers, table: numericColumn,
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
-			q, err := stats.QuantilesInside(ctx, e.c, in.x, []float64{0.5}, e.margin)
+			margin, err := agreeMargin(ctx, e)
+			if err != nil {
+				return nil, err
+			}
+			q, err := stats.QuantilesInside(ctx, e.rank, in.x, []float64{0.5}, margin)
 			if err != nil || !e.c.Decider() {
 				return nil, err
 			}
@@ -135,7 +140,11 @@ var microprotocols = map[string]*microprotocol{
 	"Quantiles": {
 		own: ownNumbers, table: numericColumn,
 		run: func(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
-			q, err := stats.QuantilesInside(ctx, e.c, in.x, p.probs, e.margin)
+			margin, err := agreeMargin(ctx, e)
+			if err != nil {
+				return nil, err
+			}
+			q, err := stats.QuantilesInside(ctx, e.rank, in.x, p.probs, margin)
 			if err != nil || !e.c.Decider() {
 				return nil, err
 			}
@@ -169,7 +178,7 @@ var microprotocols = map[string]*microprotocol{
 				m, err := stats.Moments(ctx, sub, in.x, 0)
 				done <- moments{m, err}
 			}()
-			lo, hi, _, err := stats.MinMax(ctx, e.c, in.x)
+			lo, hi, _, err := stats.MinMax(ctx, e.rank, in.x)
 			if err != nil {
 				e.s.Abort(err) // ends the moments too
 				<-done
@@ -368,6 +377,9 @@ var microprotocols = map[string]*microprotocol{
 			if err != nil {
 				return nil, err
 			}
+			for _, item := range common {
+				e.s.RecordOpened(item)
+			}
 			return map[string]any{"size_intersection": len(common), "intersection": common}, nil
 		},
 	},
@@ -381,6 +393,7 @@ var microprotocols = map[string]*microprotocol{
 			if err != nil {
 				return nil, err
 			}
+			e.s.RecordOpened(size)
 			return map[string]any{"size_intersection": size}, nil
 		},
 	},

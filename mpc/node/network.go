@@ -113,8 +113,10 @@ func (n *Node) joinNetwork(ctx context.Context, req *Request) (map[string]any, e
 	}
 	defer sess.Close()
 	start := time.Now()
-	e := &env{c: &mpc.Combiner{Session: sess, Deciders: parties}, s: sess, open: true}
+	c := &mpc.Combiner{Session: sess, Deciders: parties}
+	e := &env{c: c, rank: rankCombinerFor(c), s: sess, open: true}
 	result, err := mp.run(ctx, e, in, p)
+	entry.Opened = sess.Opened()
 	if err != nil {
 		sess.Abort(n.publicReason(err))
 		err = callFailed(uuid, req.Microprotocol, err)

@@ -352,6 +352,9 @@ func (n *Node) writeAudit(e auditEntry) {
 		return
 	}
 	e.Node = n.self
+	if e.Opened == nil {
+		e.Opened = []any{}
+	}
 	if err := n.audit.write(e); err != nil {
 		n.log.Error("audit log write failed", "err", err)
 	}

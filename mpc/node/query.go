@@ -86,6 +86,7 @@ func (n *Node) lead(ctx context.Context, req *Request) (map[string]any, error) {
 	e := n.memberEnv(sess, n.self)
 	e.plan, e.margin = plan, max(margin, n.cfg.Policy.MinCell)
 	result, err := microprotocols[q.Microprotocol].run(ctx, e, in, p)
+	entry.Opened = sess.Opened()
 	if err != nil {
 		sess.Abort(n.publicReason(err))
 		return fail(err)
@@ -101,7 +102,8 @@ func (n *Node) lead(ctx context.Context, req *Request) (map[string]any, error) {
 // alone sees totals, and this node's min_cell rule checks every count it
 // contributes.
 func (n *Node) memberEnv(sess *mpc.Session, leader string) *env {
-	return &env{s: sess, c: &mpc.Combiner{Session: sess, Deciders: []string{leader}, CheckFunc: n.checkCells}}
+	c := &mpc.Combiner{Session: sess, Deciders: []string{leader}, CheckFunc: n.checkCells}
+	return &env{s: sess, c: c, rank: rankCombinerFor(c)}
 }
 
 // checkCells refuses counts between 1 and min_cell - 1. The refusal does
@@ -612,6 +614,7 @@ func (n *Node) contribute(sess *mpc.Session, in *input, p *params, plan *release
 		e.plan, e.margin = plan, n.cfg.Policy.MinCell
 		_, err = microprotocols[q.Microprotocol].run(ctx, e, in, p)
 	}
+	entry.Opened = sess.Opened()
 	if err == nil {
 		plan.commit()
 	} else {

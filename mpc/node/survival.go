@@ -18,10 +18,12 @@ import (
 //
 // What each computation reveals, and to whom (the leader is the
 // analyst's own node; the analyst gets the result):
-//   - The grid. By default it is the union of every member's distinct
-//     event times, learned by the leader through a label union (which
-//     also shows it how many members hold each time); with parameters.times
-//     it is the analyst's own and nothing is learned.
+//   - The grid. With parameters.times it is the analyst's own. By default
+//     (survival_grid.go) every member learns, through anonymous joint
+//     flags, the finest decimal resolution of anyone's times, the power of
+//     two that bounds the largest time, and, once intervals are merged,
+//     which merged intervals hold an event somewhere: never a time that
+//     min_cell merges away, nor which member holds what.
 //   - Which grid points any member asked to merge away, round by round
 //     (one joint flag per point, never which member flagged it), and so
 //     the merged grid: every member, every interval and every group then
@@ -57,10 +59,11 @@ func init() {
 // cohort with their row positions, groups by local label, covariates.
 type survInput struct {
 	rows   *stats.SurvivalRows
-	pos    []uint32    // table row of each record
-	labels []string    // local group labels (Group indexes them)
-	x      [][]float64 // CoxPH covariates, column by column
-	names  []string    // their names
+	pos    []uint32        // table row of each record
+	labels []string        // local group labels (Group indexes them)
+	x      [][]float64     // CoxPH covariates, column by column (a factor's level codes)
+	cat    []*stats.Column // the factor of each covariate that is one, else nil
+	names  []string        // their names
 }
 
 // maxSurvivalGroups bounds the groups of a stratified curve or test.
@@ -85,13 +88,9 @@ func survivalTable(mp string) func(t *stats.Table, rows []bool, ds *DatasetRef) 
 		case mp == "CoxPH" && len(cols)-2 > maxRegressors:
 			return nil, bad("dataset.columns: CoxPH takes at most %d covariates", maxRegressors)
 		}
-		numeric := cols[:2]
-		if mp == "CoxPH" {
-			numeric = cols
-		}
-		for _, c := range numeric {
+		for _, c := range cols[:2] {
 			if c.Kind != stats.Numeric {
-				return nil, bad("column %q of table %s is categorical; %s needs numeric time, event and covariates", c.Name, t.Name, mp)
+				return nil, bad("column %q of table %s is categorical; %s needs a numeric time and event", c.Name, t.Name, mp)
 			}
 		}
 		si := &survInput{}
@@ -105,8 +104,12 @@ func survivalTable(mp string) func(t *stats.Table, rows []bool, ds *DatasetRef) 
 		}
 		if mp == "CoxPH" {
 			si.x = make([][]float64, len(cols)-2)
-			for _, c := range cols[2:] {
+			si.cat = make([]*stats.Column, len(cols)-2)
+			for a, c := range cols[2:] {
 				si.names = append(si.names, c.Name)
+				if c.Kind == stats.Categorical {
+					si.cat[a] = c
+				}
 			}
 		}
 		tm, ev, si.pos = make([]float64, 0, t.Rows), make([]float64, 0, t.Rows), make([]uint32, 0, t.Rows)
@@ -128,7 +131,11 @@ func survivalTable(mp string) func(t *stats.Table, rows []bool, ds *DatasetRef) 
 			ev = append(ev, cols[1].Num[i])
 			si.pos = append(si.pos, uint32(i))
 			for a := range si.x {
-				si.x[a] = append(si.x[a], cols[2+a].Num[i])
+				if c := si.cat[a]; c != nil {
+					si.x[a] = append(si.x[a], float64(c.Cat[i]))
+				} else {
+					si.x[a] = append(si.x[a], cols[2+a].Num[i])
+				}
 			}
 			if levelGroup != nil && levelGroup[by.Cat[i]] >= 0 {
 				group = append(group, levelGroup[by.Cat[i]])
@@ -171,7 +178,17 @@ type survivalGrid struct {
 	grid   []float64
 	levels []string
 	counts *stats.IntervalCounts
-	asked  int // grid points before merging
+	asked  int  // points of a grid the analyst gave (0 for the default grid)
+	merged bool // intervals were merged for the members' rules
+}
+
+// describe adds to a result what became of the grid.
+func (sg *survivalGrid) describe(out map[string]any) map[string]any {
+	out["grid_points"], out["merged"] = len(sg.grid), sg.merged
+	if sg.asked > 0 {
+		out["grid_points_asked"] = sg.asked
+	}
+	return out
 }
 
 // survivalSetup learns the groups and the grid, merges intervals until
@@ -207,27 +224,12 @@ func survivalSetup(ctx context.Context, e *env, in *input, p *params) (*survival
 		sg.levels, groups = levels, len(levels)
 	}
 	if p.times != nil {
-		sg.grid = p.times
-	} else if labels := si.rows.EventTimeLabels(); true {
-		any, err := anyAtAll(ctx, e, len(labels))
-		if err != nil {
+		sg.grid, sg.asked = p.times, len(p.times)
+	} else {
+		var err error
+		if sg.grid, err = latticeGrid(ctx, e, si.rows.Time); err != nil {
 			return nil, err
 		}
-		union := []string{}
-		if any {
-			union, err = stats.LabelUnion(ctx, e.c, labels)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w; give the time grid instead (times=[...])", err)
-		}
-		if sg.grid, err = stats.GridOfLabels(union); err != nil {
-			return nil, err
-		}
-	}
-	sg.asked = len(sg.grid)
-	if len(sg.grid) == 0 { // no events anywhere: nothing but the groups' sizes
-		sg.counts = &stats.IntervalCounts{Groups: groups}
-		return sg, survivalReserve(e, si, sg, nil, nil)
 	}
 	// Intervals are merged for min_cell first, which depends on the data
 	// alone (so the same query finds the same grid again), and then for
@@ -269,11 +271,30 @@ func survivalSetup(ctx context.Context, e *env, in *input, p *params) (*survival
 		if !slices.Contains(joint[:m], true) {
 			if !memory {
 				memory = true
+				if p.times != nil {
+					continue
+				}
+				// The default grid: the merged lattice's intervals that
+				// hold an event somewhere.
+				merged := stats.RemovePoints(sg.grid, notKept(keep))
+				if sg.grid, err = eventPoints(ctx, e, merged, sg.counts); err != nil {
+					return nil, err
+				}
+				if len(sg.grid) == 0 { // no events anywhere: nothing but the groups' sizes
+					sg.counts = &stats.IntervalCounts{Groups: groups}
+					return sg, survivalReserve(e, si, sg, nil, nil)
+				}
+				base = si.rows.Count(sg.grid, groups)
+				keep = make([]bool, len(sg.grid))
+				for j := range keep {
+					keep[j] = true
+				}
 				continue
 			}
 			sg.grid = stats.RemovePoints(sg.grid, notKept(keep))
 			return sg, survivalReserve(e, si, sg, events, leaving)
 		}
+		sg.merged = true
 		// The flags are of the kept points: drop every other one of each run.
 		drop := stats.Alternate(joint[:m])
 		q := 0
@@ -308,9 +329,8 @@ func newSurvivalRowSets(si *survInput, grid []float64, groups int) *survivalRowS
 	ev := make([][]uint32, groups*m)
 	lv := make([][]uint32, groups*m)
 	r := si.rows
-	for k, t := range r.Time {
-		isEv := r.Event[k] == 1
-		j := stats.Interval(grid, t, isEv)
+	for k, j32 := range r.Intervals(grid) {
+		isEv, j := r.Event[k] == 1, int(j32)
 		if j < 0 {
 			continue
 		}
@@ -344,28 +364,6 @@ func (s *survivalRowSets) merged(keep []bool) (events, leaving []*roaring.Bitmap
 		events, leaving = append(events, roaring.FastOr(ev...)), append(leaving, roaring.FastOr(lv...))
 	}
 	return events, leaving
-}
-
-// anyAtAll tells every party whether any party has a positive count.
-func anyAtAll(ctx context.Context, e *env, count int) (bool, error) {
-	tot, err := e.c.Sum(ctx, []float64{float64(count)})
-	if err != nil {
-		return false, err
-	}
-	var d []float64
-	if e.c.Decider() {
-		d = []float64{0}
-		if tot[0] >= 0.5 {
-			d[0] = 1
-		}
-	}
-	if d, err = e.c.Decide(ctx, d); err != nil {
-		return false, err
-	}
-	if len(d) != 1 {
-		return false, fmt.Errorf("a decision of %d values, want 1", len(d))
-	}
-	return d[0] == 1, nil
 }
 
 // survivalConflicts flags the intervals with a row set that this member's
@@ -408,6 +406,7 @@ func survivalReserve(e *env, si *survInput, sg *survivalGrid, events, leaving []
 			out = append(out, releaseSet{what: "group " + sg.levels[g], rows: roaring.BitmapOf(rows...)})
 		}
 	}
+	out = append(out, si.levelSets()...)
 	if m := len(sg.grid); m > 0 {
 		for q := range events {
 			name := fmt.Sprintf("interval %d of group %s", q%m, sg.levels[q/m])
@@ -476,7 +475,7 @@ func runKaplanMeier(ctx context.Context, e *env, in *input, p *params) (map[stri
 		k.N = n[g]
 		groups[l] = k.Map()
 	}
-	return map[string]any{"groups": groups, "levels": sg.levels, "grid_points": len(sg.grid), "grid_points_asked": sg.asked}, nil
+	return sg.describe(map[string]any{"groups": groups, "levels": sg.levels}), nil
 }
 
 func runLogRank(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
@@ -499,9 +498,7 @@ func runLogRank(ctx context.Context, e *env, in *input, p *params) (map[string]a
 		return nil, err
 	}
 	r.N = n
-	out := r.Map(sg.levels)
-	out["grid_points"], out["grid_points_asked"] = len(sg.grid), sg.asked
-	return out, nil
+	return sg.describe(r.Map(sg.levels)), nil
 }
 
 func runCoxPH(ctx context.Context, e *env, in *input, p *params) (map[string]any, error) {
@@ -516,13 +513,15 @@ func runCoxPH(ctx context.Context, e *env, in *input, p *params) (map[string]any
 		return nil, bad("coxph: no events in this cohort: the model cannot be fitted")
 	}
 	si := in.surv
-	r, err := stats.CoxPH(ctx, e.c, &stats.CoxRows{Time: si.rows.Time, Event: si.rows.Event, X: si.x}, sg.grid, si.names)
+	x, names, err := si.design(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	r, err := stats.CoxPH(ctx, e.c, &stats.CoxRows{Time: si.rows.Time, Event: si.rows.Event, X: x}, sg.grid, names)
 	if err != nil || r == nil {
 		return nil, err
 	}
-	out := r.Map()
-	out["grid_points"], out["grid_points_asked"] = len(sg.grid), sg.asked
-	return out, nil
+	return sg.describe(r.Map()), nil
 }
 
 // survivalParams reads parameters.times: a grid of at most maxEdges
