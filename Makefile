@@ -65,12 +65,12 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzLoadConfig$$' -fuzztime=20000x ./mpc/node
 	$(GO) test -run='^$$' -fuzz='^FuzzReadCSV$$' -fuzztime=50000x ./stats
 	$(GO) test -run='^$$' -fuzz='^FuzzParseFilter$$' -fuzztime=200000x ./stats
-	$(GO) test -run='^$$' -fuzz='^FuzzPyRewriteFStrings$$' -fuzztime=100000x ./script
-	$(GO) test -run='^$$' -fuzz='^FuzzPyFormat$$' -fuzztime=100000x ./script
+	$(GO) test -run='^$$' -fuzz='^FuzzFStrings$$' -fuzztime=100000x ./script/python/internal/gpyext
+	$(GO) test -run='^$$' -fuzz='^FuzzPyFormat$$' -fuzztime=100000x ./script/python/internal/gpyext
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeMessage$$' -fuzztime=200000x ./kernel
 
 bench: deps test-deps build
-	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./stats ./mpc ./script ./kernel
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./stats ./mpc ./script/... ./kernel
 	$(GO) run ./bench -bin $(BIN)/fsc-node -out bench/results.md
 
 # Not part of test (it takes about half an hour): the conformance suite

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/lua"
+	"github.com/fsc-kernel/fsc-kernel/script/python"
 	"github.com/go-zeromq/zmq4"
 )
 
@@ -36,9 +38,9 @@ func startKernel(t testing.TB, lang, key string) *testKernel {
 // newRuntime starts the runtime of a language, as fsc-kernel does.
 func newRuntime(lang string, env *script.Env) (script.Runtime, error) {
 	if lang == "lua" {
-		return script.NewLua(env), nil
+		return lua.Start(env)
 	}
-	return script.NewPython(env)
+	return python.Start(env)
 }
 
 func startKernelOn(t testing.TB, lang string, conn Connection) *testKernel {

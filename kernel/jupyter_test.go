@@ -531,7 +531,7 @@ print("median overall survival: %.1f months (95%% CI %.1f to %.1f)" % (os["media
 		`t.km("survival_months", "event", by="sex")`: drawn(html("sex=F", "sex=M", "0.95UCL")),
 		`lr = t.logrank("survival_months", "event", by="sex")
 print("log-rank p = %.3g" % lr["p"])`: printed("log-rank p = "),
-		`t.coxph("survival_months", "event", ["age", "dose"])`: html("<th>exp(coef)</th>", "<th>Pr(&gt;|z|)</th>", "<th>lower .95</th>", "Likelihood ratio test"),
+		`t.coxph("survival_months", "event", ["age", "dose"])`:         html("<th>exp(coef)</th>", "<th>Pr(&gt;|z|)</th>", "<th>lower .95</th>", "Likelihood ratio test"),
 		`t.glm("toxicity", ["age", "dose", "sex"], family="binomial")`: html("<th>sexM</th>", "<th>Pr(&gt;|z|)</th>", "<th>2.5 %</th>", "Residual deviance", "AIC"),
 		// secure-sum
 		`info = fsc.connect().info()

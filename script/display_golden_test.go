@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/lua"
+	"github.com/fsc-kernel/fsc-kernel/script/python"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of displays")
@@ -35,12 +37,12 @@ var displays = []struct{ name, python, lua string }{
 // checks that Lua shows the same text as Python.
 func TestDisplaysGolden(t *testing.T) {
 	fed := federation(t)
-	py, err := script.NewPython(script.NewEnv(fed.Nodes[0].URL, "", script.Output{}))
+	py, err := python.New(script.NewEnv(fed.Nodes[0].URL, "", script.Output{}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer py.Close()
-	lua := script.NewLua(script.NewEnv(fed.Nodes[0].URL, "", script.Output{}))
+	lua := lua.New(script.NewEnv(fed.Nodes[0].URL, "", script.Output{}))
 	defer lua.Close()
 	ctx := context.Background()
 	if _, err := py.Execute(ctx, `t = fsc.table("patients")`); err != nil {

@@ -57,7 +57,9 @@ func NewEnv(url, token string, out Output) *Env {
 	return &Env{Client: c, Out: out, results: map[string]any{}}
 }
 
-func (e *Env) print(format string, args ...any) {
+// Printf writes text to the output's Stdout, as print does; without a
+// Stdout the text is dropped.
+func (e *Env) Printf(format string, args ...any) {
 	if e.Out.Stdout != nil {
 		e.Out.Stdout(fmt.Sprintf(format, args...))
 	}
@@ -68,7 +70,7 @@ func (e *Env) display(mime map[string]string, id string, update bool) {
 	if e.Out.Display != nil {
 		e.Out.Display(mime, id, update)
 	} else {
-		e.print("%s\n", mime["text/plain"])
+		e.Printf("%s\n", mime["text/plain"])
 	}
 }
 

@@ -60,8 +60,9 @@ type Node struct {
 // String names the node.
 func (n *Node) String() string { return "<fsc node " + n.URL + ">" }
 
-// receiver is the receiver a value is, or "" for a plain value.
-func receiver(v any) string {
+// Receiver is the receiver a value is (OnTable, OnNode), or "" for a plain
+// value: a binding gives such values the methods of Methods(Receiver(v)).
+func Receiver(v any) string {
 	switch v.(type) {
 	case *Table:
 		return OnTable
@@ -125,21 +126,21 @@ func onColumn(name, doc, mp, key string) *Func {
 func network(v any) (*client.Network, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, inputError("network: expected {nodes = [...], uuid = \"...\", myself = i}")
+		return nil, InputErrorf("network: expected {nodes = [...], uuid = \"...\", myself = i}")
 	}
 	n := &client.Network{}
 	nodes, _ := m["nodes"].([]any)
 	for _, x := range nodes {
 		s, ok := x.(string)
 		if !ok {
-			return nil, inputError("network.nodes: expected node URLs")
+			return nil, InputErrorf("network.nodes: expected node URLs")
 		}
 		n.Nodes = append(n.Nodes, s)
 	}
 	n.UUID, _ = m["uuid"].(string)
 	me, ok := m["myself"].(float64)
 	if len(n.Nodes) < 2 || n.UUID == "" || !ok || me != math.Trunc(me) || me < 0 || int(me) >= len(n.Nodes) {
-		return nil, inputError("network: expected at least two nodes, a uuid and myself (this party's index)")
+		return nil, InputErrorf("network: expected at least two nodes, a uuid and myself (this party's index)")
 	}
 	n.Myself = int(me)
 	return n, nil
@@ -199,7 +200,7 @@ var Funcs = append([]*Func{
 		Params: []Param{{Name: "value", Kind: Any}, {Name: "display_id", Kind: String}},
 		Call: func(ctx context.Context, e *Env, _ any, a Args) (any, error) {
 			if str(a, "display_id") == "" {
-				return nil, inputError("update_display: give the display_id the value was shown with")
+				return nil, InputErrorf("update_display: give the display_id the value was shown with")
 			}
 			e.display(Display(a["value"]), str(a, "display_id"), true)
 			return nil, nil
@@ -220,7 +221,7 @@ var Funcs = append([]*Func{
 		Params: []Param{{Name: "name", Kind: String}, {Name: "value", Kind: Any}},
 		Call: func(ctx context.Context, e *Env, _ any, a Args) (any, error) {
 			e.Output(str(a, "name"), plain(a["value"]))
-			e.print("%s = %s\n", str(a, "name"), Repr(a["value"]))
+			e.Printf("%s = %s\n", str(a, "name"), Repr(a["value"]))
 			return nil, nil
 		}},
 	{Name: "info", On: OnNode, Doc: infoDoc, Call: info},
@@ -246,7 +247,7 @@ var Funcs = append([]*Func{
 			}
 			d, ok := info.Datasets[t.Name]
 			if !ok {
-				return nil, inputError("no table %q at %s", t.Name, info.Name)
+				return nil, InputErrorf("no table %q at %s", t.Name, info.Name)
 			}
 			cols := map[string]any{}
 			for _, c := range d.Columns {
@@ -303,11 +304,11 @@ var Funcs = append([]*Func{
 			case float64:
 				params["bins"] = b
 				if a["range"] == nil {
-					return nil, inputError("histogram: bins=%v needs range=[low, high] (or give the edges as a list)", b)
+					return nil, InputErrorf("histogram: bins=%v needs range=[low, high] (or give the edges as a list)", b)
 				}
 				params["range"] = a["range"]
 			default:
-				return nil, inputError("histogram: bins must be a list of edges or a number of bins")
+				return nil, InputErrorf("histogram: bins must be a list of edges or a number of bins")
 			}
 			r, err := e.compute(ctx, client.Request{Microprotocol: "Histogram", Dataset: t.dataset(str(a, "column")), Parameters: params})
 			if err != nil {
@@ -436,7 +437,7 @@ func connect(ctx context.Context, e *Env, _ any, a Args) (any, error) {
 
 func table(ctx context.Context, e *Env, _ any, a Args) (any, error) {
 	if str(a, "name") == "" {
-		return nil, inputError("table: give the table's name")
+		return nil, InputErrorf("table: give the table's name")
 	}
 	return &Table{Name: str(a, "name")}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/lua"
 )
 
 // TestProgressNamesTheMemberWaitedFor: while a member does not answer
@@ -24,7 +25,7 @@ func TestProgressNamesTheMemberWaitedFor(t *testing.T) {
 		}
 	}()
 	var log progressLog
-	l := script.NewLua(script.NewEnv(fed.Nodes[0].URL, "", log.output()))
+	l := lua.New(script.NewEnv(fed.Nodes[0].URL, "", log.output()))
 	defer l.Close()
 	got := make(chan error, 1)
 	go func() {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/lua"
 )
 
 // progressLog is an Output that keeps every progress text shown.
@@ -95,7 +96,7 @@ func TestProgressNamesTheApprovalWaitedFor(t *testing.T) {
 	})
 	var log progressLog
 	env := script.NewEnv(fed.Nodes[0].URL, "", log.output())
-	l := script.NewLua(env)
+	l := lua.New(env)
 	defer l.Close()
 	type result struct {
 		out string

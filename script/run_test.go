@@ -103,11 +103,11 @@ fsc.output("never", t:mean("no_such_column"))
 func TestPythonStudyMatchesLua(t *testing.T) {
 	fed := federation(t)
 	ctx := context.Background()
-	lua, err := script.RunStudy(ctx, "../examples/studies/pilot.lua", fed.Nodes[0].URL, "", script.Output{})
+	lua, err := script.RunStudy(ctx, "../examples/studies/pilot.lua", languages, fed.Nodes[0].URL, "", script.Output{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	py, err := script.RunStudy(ctx, "../examples/studies/pilot.py", fed.Nodes[0].URL, "", script.Output{})
+	py, err := script.RunStudy(ctx, "../examples/studies/pilot.py", languages, fed.Nodes[0].URL, "", script.Output{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestPythonStudyMatchesLua(t *testing.T) {
 			t.Errorf("%s: Python %s, Lua %s", name, a, b)
 		}
 	}
-	if len(py.Results) != 8 {
+	if len(py.Results) != 9 {
 		t.Errorf("Python study recorded %d results: %v", len(py.Results), py.Results)
 	}
 }

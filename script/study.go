@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -44,26 +46,28 @@ type NodeInfo struct {
 	Version string `json:"version,omitempty"`
 }
 
-// RunStudy runs a Lua or Python study against the node at url and returns its
-// report. Output goes to out as it arrives.
-func RunStudy(ctx context.Context, path, url, token string, out Output) (*Report, error) {
+// Start starts a runtime of one language bound to env; the bindings
+// (script/python, script/lua) each provide one.
+type Start func(env *Env) (Runtime, error)
+
+// RunStudy runs a study against the node at url and returns its report.
+// The study's file extension picks its language in starts (".lua", ".py":
+// whichever languages the caller offers). Output goes to out as it
+// arrives.
+func RunStudy(ctx context.Context, path string, starts map[string]Start, url, token string, out Output) (*Report, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	start, ok := starts[filepath.Ext(path)]
+	if !ok {
+		exts := slices.Sorted(maps.Keys(starts))
+		return nil, fmt.Errorf("%s: a study is a script of one of %s", path, strings.Join(exts, ", "))
+	}
 	env := NewEnv(url, token, out)
-	var rt Runtime
-	switch filepath.Ext(path) {
-	case ".lua":
-		rt = NewLua(env)
-	case ".py":
-		p, err := NewPython(env)
-		if err != nil {
-			return nil, err
-		}
-		rt = p
-	default:
-		return nil, fmt.Errorf("%s: a study is a Lua (.lua) or Python (.py) script", path)
+	rt, err := start(env)
+	if err != nil {
+		return nil, err
 	}
 	defer rt.Close()
 	info, err := env.Client.Info(ctx)
@@ -105,7 +109,7 @@ func inStudy(err error, file string) error {
 	}
 	msg := luaChunkLine.ReplaceAllString(e.Msg, file+":$1")
 	msg = pyLine.ReplaceAllString(msg, "("+file+", line $1)")
-	return &Error{Kind: e.Kind, Msg: strings.ReplaceAll(msg, "<cell>", file)}
+	return e.withMessage(strings.ReplaceAll(msg, "<cell>", file))
 }
 
 // Write writes the report as indented JSON.

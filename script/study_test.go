@@ -16,6 +16,8 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/internal/roracle"
 	"github.com/fsc-kernel/fsc-kernel/mpc/client"
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/lua"
+	"github.com/fsc-kernel/fsc-kernel/script/python"
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
@@ -25,33 +27,21 @@ func TestMain(m *testing.M) { os.Exit(fedrun.RunTests(m, "..", &nodeBin)) }
 
 const exampleDir = "../examples/federation"
 
+// languages are the study languages, as fsc-kernel offers them.
+var languages = map[string]script.Start{".lua": lua.Start, ".py": python.Start}
+
 func federation(t testing.TB) *fedrun.Federation {
 	t.Helper()
-	fed, err := fedrun.StartExample(nodeBin, exampleDir, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fed.Stop)
-	return fed
+	return fedrun.ExampleFor(t, nodeBin, exampleDir)
 }
 
-func pooled(t *testing.T) *stats.Table {
-	all, err := fedrun.PooledExample(exampleDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return all
-}
+func pooled(t *testing.T) *stats.Table { t.Helper(); return fedrun.PooledFor(t, exampleDir) }
 
 // values returns a numeric column's pooled values where a filter holds,
 // sorted.
 func values(t *testing.T, all *stats.Table, column, where string) []float64 {
 	t.Helper()
-	out, err := fedrun.PlainValues(all, column, where)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return fedrun.ValuesFor(t, all, column, where)
 }
 
 // TestLuaStudyEqualsPlaintext runs the pilot study through the study runner
@@ -60,7 +50,7 @@ func TestLuaStudyEqualsPlaintext(t *testing.T) {
 	fed := federation(t)
 	all := pooled(t)
 	var printed strings.Builder
-	rep, err := script.RunStudy(context.Background(), "../examples/studies/pilot.lua", fed.Nodes[0].URL, "",
+	rep, err := script.RunStudy(context.Background(), "../examples/studies/pilot.lua", languages, fed.Nodes[0].URL, "",
 		script.Output{Stdout: func(s string) { printed.WriteString(s) }})
 	if err != nil {
 		t.Fatalf("study: %v\n%s", err, printed.String())
@@ -149,7 +139,7 @@ func TestLuaStudyEqualsPlaintext(t *testing.T) {
 func TestLuaErrorsAreTyped(t *testing.T) {
 	fed := federation(t)
 	env := script.NewEnv(fed.Nodes[0].URL, "", script.Output{})
-	l := script.NewLua(env)
+	l := lua.New(env)
 	defer l.Close()
 	err := l.Run(context.Background(), `local t = fsc.table("patients"); return t:mean("agee")`, "cell")
 	var e *script.Error
@@ -186,7 +176,7 @@ func TestProgressNamesTheStatistic(t *testing.T) {
 			shown = append(shown, fmt.Sprintf("%s|%v", text, done))
 		},
 	})
-	l := script.NewLua(env)
+	l := lua.New(env)
 	defer l.Close()
 	if _, err := l.Execute(context.Background(), `fsc.table("patients"):median("age")`); err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ var survivalFuncs = []*Func{
 		Call: func(ctx context.Context, e *Env, self any, a Args) (any, error) {
 			xs, _ := a["covariates"].([]string)
 			if len(xs) == 0 {
-				return nil, inputError("coxph: give at least one covariate")
+				return nil, InputErrorf("coxph: give at least one covariate")
 			}
 			r, err := e.compute(ctx, survivalRequest(self.(*Table), "CoxPH", a, xs...))
 			if err != nil {

@@ -27,7 +27,7 @@ func confLevel(a Args) (float64, error) {
 		return 0.95, nil
 	}
 	if !(l > 0 && l < 1) {
-		return 0, inputError("level: %v is not between 0 and 1", l)
+		return 0, InputErrorf("level: %v is not between 0 and 1", l)
 	}
 	return l, nil
 }
@@ -40,7 +40,7 @@ func boolArg(a Args, name string, def bool) (bool, error) {
 	case bool:
 		return v, nil
 	}
-	return false, inputError("%s: expected true or false", name)
+	return false, InputErrorf("%s: expected true or false", name)
 }
 
 // groupMoments is n, mean and sample variance of a column in t's rows.
@@ -53,7 +53,7 @@ func groupMoments(ctx context.Context, e *Env, t *Table, column string) (n, mean
 	mean, _ = r["mean"].(float64)
 	variance, _ = r["variance"].(float64)
 	if n < 2 {
-		return 0, 0, 0, inputError("%s has %v values in the rows chosen; a t interval needs at least 2", column, n)
+		return 0, 0, 0, InputErrorf("%s has %v values in the rows chosen; a t interval needs at least 2", column, n)
 	}
 	return n, mean, variance, nil
 }
@@ -61,7 +61,7 @@ func groupMoments(ctx context.Context, e *Env, t *Table, column string) (n, mean
 // filterLiteral writes a level as a filter's string literal.
 func filterLiteral(level string) (string, error) {
 	if strings.ContainsAny(level, "'\\") {
-		return "", inputError("level %q has a quote; it cannot be written in a filter", level)
+		return "", InputErrorf("level %q has a quote; it cannot be written in a filter", level)
 	}
 	return "'" + level + "'", nil
 }
@@ -128,7 +128,7 @@ var ttestFunc = &Func{Name: "ttest", On: OnTable,
 			return nil, err
 		}
 		if len(levels) != 2 {
-			return nil, inputError("ttest: %s has %d levels in the rows chosen (%s); the two-sample test needs exactly 2 (filter with where)", by, len(levels), strings.Join(levels, ", "))
+			return nil, InputErrorf("ttest: %s has %d levels in the rows chosen (%s); the two-sample test needs exactly 2 (filter with where)", by, len(levels), strings.Join(levels, ", "))
 		}
 		var n, m, v [2]float64
 		for g, l := range levels {
@@ -279,7 +279,7 @@ func crosstabGrid(table map[string]any) ([][]float64, []any, []any, error) {
 func chiSquared(x [][]float64, correct bool) (map[string]any, error) {
 	r := len(x)
 	if r < 2 || len(x[0]) < 2 {
-		return nil, inputError("chisq: the crosstab is %dx%d; the test needs at least 2 levels of each column", r, len(x[0]))
+		return nil, InputErrorf("chisq: the crosstab is %dx%d; the test needs at least 2 levels of each column", r, len(x[0]))
 	}
 	c := len(x[0])
 	rs, cs := make([]float64, r), make([]float64, c)
@@ -399,7 +399,7 @@ var propCIFunc = &Func{Name: "prop_ci", On: OnTable,
 		x, _ := rx["count"].(float64)
 		n, _ := rn["count"].(float64)
 		if n == 0 {
-			return nil, inputError("prop_ci: no rows")
+			return nil, InputErrorf("prop_ci: no rows")
 		}
 		res := propTest(x, n, conf, correct)
 		tt := &textTable{caption: "proportion of " + str(a, "condition"), head: []string{"x", "n", "p", fmt.Sprintf("%g%% CI", 100*conf)}}

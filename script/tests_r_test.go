@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/lua"
+	"github.com/fsc-kernel/fsc-kernel/script/python"
 )
 
 // rValues evaluates R expressions over the example federation's pooled
@@ -69,11 +71,11 @@ func rValues(t *testing.T, exprs []string) []float64 {
 func TestTestsEqualR(t *testing.T) {
 	fed := federation(t)
 	env := script.NewEnv(fed.Nodes[0].URL, "", script.Output{})
-	py, err := script.NewPython(env)
+	py, err := python.New(env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lua := script.NewLua(env)
+	lua := lua.New(env)
 	defer lua.Close()
 	ctx := context.Background()
 	for _, setup := range []struct {

@@ -30,19 +30,31 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/internal/cli"
 	"github.com/fsc-kernel/fsc-kernel/kernel"
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/lua"
+	"github.com/fsc-kernel/fsc-kernel/script/python"
 	"github.com/fsc-kernel/fsc-kernel/script/worker"
 )
 
-// languages are the kernels this binary offers: each one's kernelspec and
-// how its runtime starts.
+// languages are the languages this binary offers: each one's kernelspec,
+// the file extension of its studies, and how its runtime starts. The
+// kernel and the study runner know only script.Runtime; this table is
+// where a language is chosen.
 var languages = []struct {
-	spec  kernel.Spec
-	start func(*script.Env) (script.Runtime, error)
+	spec      kernel.Spec
+	extension string
+	start     script.Start
 }{
-	{kernel.Spec{Name: "fsc", DisplayName: "FSC (Python)", Language: "python"},
-		func(env *script.Env) (script.Runtime, error) { return script.NewPython(env) }},
-	{kernel.Spec{Name: "fsc-lua", DisplayName: "FSC (Lua)", Language: "lua"},
-		func(env *script.Env) (script.Runtime, error) { return script.NewLua(env), nil }},
+	{kernel.Spec{Name: "fsc", DisplayName: "FSC (Python)", Language: "python"}, ".py", python.Start},
+	{kernel.Spec{Name: "fsc-lua", DisplayName: "FSC (Lua)", Language: "lua"}, ".lua", lua.Start},
+}
+
+// studyLanguages are the languages of studies by file extension.
+func studyLanguages() map[string]script.Start {
+	starts := make(map[string]script.Start, len(languages))
+	for _, l := range languages {
+		starts[l.extension] = l.start
+	}
+	return starts
 }
 
 // version is the version of fsc-kernel.
@@ -230,7 +242,7 @@ func runStudy(args []string) error {
 			fmt.Fprintf(os.Stderr, "\r\033[K… %s", s)
 		}
 	}
-	rep, err := script.RunStudy(ctx, study, url, os.Getenv("FSC_TOKEN"), output)
+	rep, err := script.RunStudy(ctx, study, studyLanguages(), url, os.Getenv("FSC_TOKEN"), output)
 	if rep != nil {
 		if werr := rep.Write(*out); werr != nil && err == nil {
 			err = werr

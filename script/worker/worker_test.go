@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/lua"
+	"github.com/fsc-kernel/fsc-kernel/script/python"
 )
 
 // workerEnv makes this test binary a worker speaking its value's language.
@@ -21,9 +23,9 @@ const workerEnv = "FSC_WORKER_TEST_LANGUAGE"
 func TestMain(m *testing.M) {
 	if lang := os.Getenv(workerEnv); lang != "" {
 		signal.Ignore(os.Interrupt)
-		start := func(env *script.Env) (script.Runtime, error) { return script.NewPython(env) }
+		start := python.Start
 		if lang == "lua" {
-			start = func(env *script.Env) (script.Runtime, error) { return script.NewLua(env), nil }
+			start = lua.Start
 		}
 		// No node answers here: these tests run cells that do not ask one.
 		err := Serve(start, "http://127.0.0.1:1", "", os.Stdin, os.Stdout)

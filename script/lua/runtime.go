@@ -1,4 +1,4 @@
-package script
+package lua
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"unicode"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/fsc-kernel/fsc-kernel/script"
 )
 
 // luaGrace is how long a cancelled cell has to stop before its Lua state
@@ -19,9 +21,9 @@ const luaGrace = time.Second
 // Execute runs a cell. A last line that is an expression shows its value,
 // as the Lua REPL does. A cell that does not stop within luaGrace of a
 // cancel is left to finish on its own: the session goes on in a fresh Lua
-// state, which the output says, and Execute returns an *Abandoned wrapping
+// state, which the output says, and Execute returns an *script.Abandoned wrapping
 // ctx.Err(); the kernel's worker process (script/worker) then ends.
-func (l *Lua) Execute(ctx context.Context, code string) (map[string]string, error) {
+func (l *Runtime) Execute(ctx context.Context, code string) (map[string]string, error) {
 	type result struct {
 		mime map[string]string
 		err  error
@@ -42,12 +44,12 @@ func (l *Lua) Execute(ctx context.Context, code string) (map[string]string, erro
 		return r.mime, r.err
 	case <-time.After(luaGrace):
 		l.L = l.newState()
-		l.env.print("[the cell did not stop within %v: it is inside a long builtin call; the Lua session was restarted and its variables are lost]\n", luaGrace)
-		return nil, &Abandoned{ctx.Err()}
+		l.env.Printf("[the cell did not stop within %v: it is inside a long builtin call; the Lua session was restarted and its variables are lost]\n", luaGrace)
+		return nil, &script.Abandoned{Err: ctx.Err()}
 	}
 }
 
-func (l *Lua) execute(ctx context.Context, L *lua.LState, code string) (map[string]string, error) {
+func (l *Runtime) execute(ctx context.Context, L *lua.LState, code string) (map[string]string, error) {
 	body, last := splitLastLine(code)
 	if last != "" {
 		src := "return " + last
@@ -120,16 +122,16 @@ func token(code string, cursor int) (qual, word string, start, end int) {
 
 // Complete completes fsc functions after "fsc.", table methods after ":",
 // and otherwise globals and keywords.
-func (l *Lua) Complete(code string, cursor int) ([]string, int, int) {
+func (l *Runtime) Complete(code string, cursor int) ([]string, int, int) {
 	qual, word, start, end := token(code, cursor)
 	var names []string
 	switch {
 	case qual == "fsc.":
-		for _, f := range Methods("") {
+		for _, f := range script.Methods("") {
 			names = append(names, f.Name)
 		}
 	case strings.HasSuffix(qual, ":"):
-		for _, f := range Funcs {
+		for _, f := range script.Funcs {
 			if f.On != "" {
 				names = append(names, f.Name)
 			}
@@ -152,7 +154,7 @@ func (l *Lua) Complete(code string, cursor int) ([]string, int, int) {
 // opening parenthesis, the one being called), or shows the type and value
 // of the global variable there. fsc.name is a module function; x:name a
 // method of what x holds (a table or the node), a table's by default.
-func (l *Lua) Inspect(code string, cursor int) (string, bool) {
+func (l *Runtime) Inspect(code string, cursor int) (string, bool) {
 	r := []rune(code)
 	cursor = min(max(cursor, 0), len(r))
 	qual, _, start, _ := token(code, cursor)
@@ -174,13 +176,13 @@ func (l *Lua) Inspect(code string, cursor int) (string, bool) {
 	}
 	on, method := "", strings.HasSuffix(qual, ":")
 	if method {
-		on = OnTable
-		if ud, ok := l.L.GetGlobal(strings.TrimSuffix(qual, ":")).(*lua.LUserData); ok && receiver(ud.Value) != "" {
-			on = receiver(ud.Value)
+		on = script.OnTable
+		if ud, ok := l.L.GetGlobal(strings.TrimSuffix(qual, ":")).(*lua.LUserData); ok && script.Receiver(ud.Value) != "" {
+			on = script.Receiver(ud.Value)
 		}
 	}
 	if qual == "fsc." || method {
-		for _, f := range Funcs {
+		for _, f := range script.Funcs {
 			if f.Name == name && f.On == on {
 				return luaDoc(f), true
 			}
@@ -190,7 +192,7 @@ func (l *Lua) Inspect(code string, cursor int) (string, bool) {
 	if v := l.L.GetGlobal(name); v != lua.LNil {
 		return fmt.Sprintf("%s: %s\n\n%s", name, v.Type(), luaString(l.L, v)), true
 	}
-	for _, f := range Funcs {
+	for _, f := range script.Funcs {
 		if f.Name == name && f.On == "" {
 			return luaDoc(f), true
 		}
@@ -199,7 +201,7 @@ func (l *Lua) Inspect(code string, cursor int) (string, bool) {
 }
 
 // luaDoc is a function's documentation as Lua calls it.
-func luaDoc(f *Func) string {
+func luaDoc(f *script.Func) string {
 	if f.On != "" {
 		return strings.ToLower(f.On[:1]) + ":" + f.Doc
 	}
@@ -242,7 +244,7 @@ func luaCallee(r []rune, cursor int) int {
 
 // IsComplete parses code: input that ends inside a construct is
 // incomplete.
-func (l *Lua) IsComplete(code string) (string, string) {
+func (l *Runtime) IsComplete(code string) (string, string) {
 	_, err := l.L.LoadString(code)
 	if err != nil {
 		// A trailing expression runs too (and shows its value).
@@ -262,11 +264,11 @@ func (l *Lua) IsComplete(code string) (string, string) {
 }
 
 // Language describes Lua for kernel_info.
-func (l *Lua) Language() LanguageInfo {
+func (l *Runtime) Language() script.LanguageInfo {
 	v := strings.TrimPrefix(lua.LuaVersion, "Lua ")
-	return LanguageInfo{Name: "lua", Version: v, Mimetype: "text/x-lua", FileExtension: ".lua", PygmentsLexer: "lua", CodemirrorMode: "lua",
+	return script.LanguageInfo{Name: "lua", Version: v, Mimetype: "text/x-lua", FileExtension: ".lua", PygmentsLexer: "lua", CodemirrorMode: "lua",
 		Exporter: "script", Syntax: v + ", gopher-lua", Example: `fsc.table("patients"):mean("age")`,
 		ManualText: "Lua 5.1 manual", ManualURL: "https://www.lua.org/manual/5.1/", Interrupted: "interrupted"}
 }
 
-var _ Runtime = (*Lua)(nil)
+var _ script.Runtime = (*Runtime)(nil)

@@ -1,4 +1,4 @@
-package script_test
+package python_test
 
 import (
 	"bytes"
@@ -21,13 +21,15 @@ import (
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/fsc-kernel/fsc-kernel/internal/fedrun"
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/python"
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
 // pySession is a Python session with its output captured.
 type pySession struct {
-	*script.Python
+	*python.Runtime
 	env *script.Env
 	mu  sync.Mutex
 	out strings.Builder
@@ -45,11 +47,11 @@ func newPySession(t *testing.T, url string) *pySession {
 		s.out.WriteString("[stderr]" + text)
 		s.mu.Unlock()
 	}})
-	p, err := script.NewPython(s.env)
+	p, err := python.New(s.env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Python = p
+	s.Runtime = p
 	t.Cleanup(p.Close)
 	return s
 }
@@ -183,11 +185,11 @@ func pyCategoryCounts(t *testing.T, all *stats.Table, a, b string) map[string]fl
 // TestPythonStatisticsEqualPlaintext runs every statistic in Python syntax
 // against three real nodes and checks it against the pooled CSVs.
 func TestPythonStatisticsEqualPlaintext(t *testing.T) {
-	fed := federation(t)
-	all := pooled(t)
+	fed := example.Start(t)
+	all := example.Pooled(t)
 	s := newPySession(t, fed.Nodes[0].URL)
 	s.run(t, `t = fsc.table("patients")`)
-	age := values(t, all, "age", "")
+	age := fedrun.ValuesFor(t, all, "age", "")
 	const rel = 1e-9
 
 	s.run(t, "node = fsc.connect()")
@@ -288,7 +290,7 @@ func TestPythonStatisticsEqualPlaintext(t *testing.T) {
 	if got := s.value(t, `h["counts"]`); !slices.Equal(got.([]any), want) {
 		t.Errorf("histogram counts = %v, want %v", got, want)
 	}
-	young := float64(len(values(t, all, "age", "age < 60")))
+	young := float64(len(fedrun.ValuesFor(t, all, "age", "age < 60")))
 	if got := s.value(t, `t.histogram("age", bins=2, range=[0, 120]).counts`); !slices.Equal(got.([]any), []any{young, float64(len(age)) - young}) {
 		t.Errorf("histogram(bins=2, range=[0, 120]) counts = %v, want [%v %v]", got, young, float64(len(age))-young)
 	}
@@ -388,7 +390,7 @@ func TestPythonStatisticsEqualPlaintext(t *testing.T) {
 	}
 
 	// where, chained.
-	older := values(t, all, "age", "sex == 'F' and age >= 50")
+	older := fedrun.ValuesFor(t, all, "age", "sex == 'F' and age >= 50")
 	if got := s.number(t, `t.where("sex == 'F'").where("age >= 50").mean("age")`); !pyNear(got, pyMean(older), rel) {
 		t.Errorf("where chain mean = %v, want %v", got, pyMean(older))
 	}
@@ -483,23 +485,36 @@ func TestPythonCells(t *testing.T) {
 		t.Errorf("output %q", got)
 	}
 
-	// Printed text does not wait for the end of the cell.
-	var printedAt time.Time
+	// Printed text does not wait for the end of the cell: the cell sleeps
+	// until it is cancelled, and its text must come before that.
+	printed := make(chan struct{}, 1)
 	timed := script.NewEnv("http://127.0.0.1:1", "", script.Output{Stdout: func(string) {
-		if printedAt.IsZero() {
-			printedAt = time.Now()
+		select {
+		case printed <- struct{}{}:
+		default:
 		}
 	}})
-	tp, err := script.NewPython(timed)
+	tp, err := python.New(timed)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tp.Close()
-	if _, err := tp.Execute(context.Background(), "import time\nprint('working')\ntime.sleep(0.5)"); err != nil {
-		t.Fatal(err)
+	ctx, cancel := context.WithCancel(context.Background())
+	ended := make(chan error, 1)
+	go func() {
+		_, err := tp.Execute(ctx, "import time\nprint('working')\ntime.sleep(600)")
+		ended <- err
+	}()
+	select {
+	case <-printed:
+	case err := <-ended:
+		t.Errorf("the cell ended (%v) before its printed text came", err)
+	case <-time.After(time.Minute):
+		t.Error("the printed text did not come while the cell ran")
 	}
-	if wait := time.Since(printedAt); wait < 300*time.Millisecond {
-		t.Errorf("printed text came %v before the end of the cell, want it while the cell runs", wait)
+	cancel()
+	if err := <-ended; !errors.Is(err, context.Canceled) {
+		t.Errorf("the sleeping cell, cancelled: %v", err)
 	}
 
 	// Errors: the exception's name and message, with the line; never a Go stack.
@@ -508,6 +523,7 @@ func TestPythonCells(t *testing.T) {
 		{"a = 1\nb = undefined_name", "NameError", "name 'undefined_name' is not defined (line 2)"},
 		{"print 1", "SyntaxError", "line 1"},
 		{"x = (1,", "SyntaxError", "line 2"},
+		{"f'{x +}'", "SyntaxError", "f-string: invalid syntax (line 1): f'{x +}'"},
 		{"raise ValueError('bad value')", "ValueError", "bad value (line 1)"},
 		{"{}['k']", "KeyError", "'k'"},
 		{"def deep(n):\n    return deep(n + 1)\ndeep(0)", "RecursionError", "maximum recursion depth"},

@@ -1,4 +1,4 @@
-package script_test
+package python_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/fsc-kernel/fsc-kernel/mpc/client"
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/lua"
 )
 
 // TestSurvivalInBothLanguages calls km, logrank and coxph from Python and
@@ -15,7 +16,7 @@ import (
 // answers to the same requests (the nodes' answers are checked against R
 // in mpc/node), and that a notebook gets the curve drawn and the tables.
 func TestSurvivalInBothLanguages(t *testing.T) {
-	fed := federation(t)
+	fed := example.Start(t)
 	c := client.New(fed.Nodes[0].URL)
 	ask := func(mp string, cols []string, where string, params map[string]any) map[string]any {
 		t.Helper()
@@ -60,7 +61,7 @@ func TestSurvivalInBothLanguages(t *testing.T) {
 	}
 
 	env := script.NewEnv(fed.Nodes[0].URL, "", script.Output{})
-	l := script.NewLua(env)
+	l := lua.New(env)
 	defer l.Close()
 	lua := func(code string) string {
 		t.Helper()

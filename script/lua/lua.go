@@ -1,4 +1,4 @@
-package script
+package lua
 
 import (
 	"context"
@@ -9,36 +9,39 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/fsc-kernel/fsc-kernel/script"
 )
 
-// Lua runs the DSL in gopher-lua: a global table fsc with the functions of
-// Funcs, tables as userdata whose methods are the methods of Funcs, and
-// typed errors as values with a name and a message.
-type Lua struct {
+// Runtime runs the DSL in gopher-lua: a global table fsc with the
+// functions of script.Funcs, tables as userdata whose methods are the
+// methods of script.Funcs, and typed errors as values with a name and a
+// message.
+type Runtime struct {
 	L   *lua.LState
-	env *Env
+	env *script.Env
 }
 
 // luaType is the name of a receiver's metatable.
 func luaType(on string) string { return "fsc." + on }
 
-// NewLua returns a Lua state bound to env. Close it when done.
-func NewLua(env *Env) *Lua {
-	l := &Lua{env: env}
+// New returns a Lua state bound to env. Close it when done.
+func New(env *script.Env) *Runtime {
+	l := &Runtime{env: env}
 	l.L = l.newState()
 	return l
 }
 
 // newState is a fresh Lua state with the DSL bound.
-func (l *Lua) newState() *lua.LState {
+func (l *Runtime) newState() *lua.LState {
 	L := lua.NewState()
 	fsc := L.NewTable()
-	for _, f := range Methods("") {
+	for _, f := range script.Methods("") {
 		fsc.RawSetString(f.Name, L.NewFunction(l.bind(f)))
 	}
-	for _, on := range []string{OnTable, OnNode} {
+	for _, on := range []string{script.OnTable, script.OnNode} {
 		methods := L.NewTable()
-		for _, f := range Methods(on) {
+		for _, f := range script.Methods(on) {
 			methods.RawSetString(f.Name, L.NewFunction(l.bind(f)))
 		}
 		mt := L.NewTypeMetatable(luaType(on))
@@ -48,7 +51,7 @@ func (l *Lua) newState() *lua.LState {
 			return 1
 		}))
 	}
-	for _, kind := range errorKinds {
+	for _, kind := range script.ErrorKinds() {
 		fsc.RawSetString(kind, lua.LString(kind))
 	}
 	L.SetGlobal("fsc", fsc)
@@ -57,22 +60,22 @@ func (l *Lua) newState() *lua.LState {
 		for i := range parts {
 			parts[i] = luaString(L, L.Get(i+1))
 		}
-		l.env.print("%s\n", strings.Join(parts, "\t"))
+		l.env.Printf("%s\n", strings.Join(parts, "\t"))
 		return 0
 	}))
 	l.routeIO(L)
 	return L
 }
 
-// routeIO sends io.write, io.stdout and io.stderr to the Env's output
+// routeIO sends io.write, io.stdout and io.stderr to the script.Env's output
 // instead of the process's files, and takes out what would block on a
 // terminal, start programs or end the process.
-func (l *Lua) routeIO(L *lua.LState) {
+func (l *Runtime) routeIO(L *lua.LState) {
 	io, ok := L.GetGlobal("io").(*lua.LTable)
 	if !ok {
 		return
 	}
-	stdout := func(s string) { l.env.print("%s", s) }
+	stdout := func(s string) { l.env.Printf("%s", s) }
 	stderr := func(s string) {
 		if l.env.Out.Stderr != nil {
 			l.env.Out.Stderr(s)
@@ -129,18 +132,18 @@ func (l *Lua) routeIO(L *lua.LState) {
 }
 
 // Close frees the Lua state.
-func (l *Lua) Close() { l.L.Close() }
+func (l *Runtime) Close() { l.L.Close() }
 
 // Run executes a chunk of Lua; ctx cancels it (loops included). An
-// uncaught DSL error comes back as *Error.
-func (l *Lua) Run(ctx context.Context, src, name string) error { return l.run(ctx, l.L, src, name) }
+// uncaught DSL error comes back as *script.Error.
+func (l *Runtime) Run(ctx context.Context, src, name string) error { return l.run(ctx, l.L, src, name) }
 
-func (l *Lua) run(ctx context.Context, L *lua.LState, src, name string) error {
+func (l *Runtime) run(ctx context.Context, L *lua.LState, src, name string) error {
 	L.SetContext(ctx)
 	defer L.RemoveContext()
 	fn, err := L.Load(strings.NewReader(src), name)
 	if err != nil {
-		return &Error{Kind: "SyntaxError", Msg: err.Error()}
+		return &script.Error{Kind: "SyntaxError", Msg: err.Error()}
 	}
 	L.Push(fn)
 	if err := L.PCall(0, lua.MultRet, nil); err != nil {
@@ -151,19 +154,23 @@ func (l *Lua) run(ctx context.Context, L *lua.LState, src, name string) error {
 		if errors.As(err, &apiErr) {
 			if t, ok := apiErr.Object.(*lua.LTable); ok {
 				if kind, ok := t.RawGetString("name").(lua.LString); ok {
-					return &Error{Kind: string(kind), Msg: lua.LVAsString(t.RawGetString("message"))}
+					msg := lua.LVAsString(t.RawGetString("message"))
+					if e := errorOf(t); e != nil && e.Kind == string(kind) && e.Msg == msg {
+						return e // the DSL's error, with what it wraps
+					}
+					return &script.Error{Kind: string(kind), Msg: msg}
 				}
 			}
-			return &Error{Kind: "LuaError", Msg: strings.TrimSpace(lua.LVAsString(apiErr.Object))}
+			return &script.Error{Kind: "LuaError", Msg: strings.TrimSpace(lua.LVAsString(apiErr.Object))}
 		}
 		return err
 	}
 	return nil
 }
 
-// bind turns a Func into a Lua function: positional arguments in the
+// bind turns a script.Func into a Lua function: positional arguments in the
 // order of its parameters, or a trailing table of options by name.
-func (l *Lua) bind(f *Func) lua.LGFunction {
+func (l *Runtime) bind(f *script.Func) lua.LGFunction {
 	return func(L *lua.LState) int {
 		first := 1
 		var self any
@@ -183,9 +190,9 @@ func (l *Lua) bind(f *Func) lua.LGFunction {
 			if L.Context() != nil && L.Context().Err() != nil {
 				L.RaiseError("cancelled")
 			}
-			var e *Error
+			var e *script.Error
 			if !errors.As(err, &e) {
-				e = &Error{Kind: InputError, Msg: err.Error()}
+				e = &script.Error{Kind: script.InputError, Msg: err.Error()}
 			}
 			L.Error(luaError(L, e), 1)
 			return 0
@@ -197,7 +204,7 @@ func (l *Lua) bind(f *Func) lua.LGFunction {
 
 // luaError is an error value: {name = "DisclosureError", message = "..."}
 // that prints as "DisclosureError: ...".
-func luaError(L *lua.LState, e *Error) lua.LValue {
+func luaError(L *lua.LState, e *script.Error) lua.LValue {
 	t := L.NewTable()
 	t.RawSetString("name", lua.LString(e.Kind))
 	t.RawSetString("message", lua.LString(e.Msg))
@@ -206,12 +213,33 @@ func luaError(L *lua.LState, e *Error) lua.LValue {
 		L.Push(lua.LString(e.Error()))
 		return 1
 	}))
+	ud := L.NewUserData()
+	ud.Value = e
+	mt.RawSetString("__error", ud) // the Go error behind the value
 	L.SetMetatable(t, mt)
 	return t
 }
 
-func luaArgs(L *lua.LState, f *Func, first int) (Args, error) {
-	a := Args{}
+// errorOf returns the DSL error a Lua error value was made from, if any.
+func errorOf(t *lua.LTable) *script.Error {
+	e, _ := behind(t, "__error").(*script.Error)
+	return e
+}
+
+// behind is the Go value a table's metatable keeps under key, if any.
+func behind(t *lua.LTable, key string) any {
+	mt, ok := t.Metatable.(*lua.LTable)
+	if !ok {
+		return nil
+	}
+	if ud, ok := mt.RawGetString(key).(*lua.LUserData); ok {
+		return ud.Value
+	}
+	return nil
+}
+
+func luaArgs(L *lua.LState, f *script.Func, first int) (script.Args, error) {
+	a := script.Args{}
 	top := L.GetTop()
 	// A trailing table whose keys are all parameter names holds options.
 	if top >= first {
@@ -230,7 +258,7 @@ func luaArgs(L *lua.LState, f *Func, first int) (Args, error) {
 		}
 	}
 	if top-first+1 > len(f.Params) {
-		return nil, inputError("%s takes %d argument(s), got %d", f.Name, len(f.Params), top-first+1)
+		return nil, script.InputErrorf("%s takes %d argument(s), got %d", f.Name, len(f.Params), top-first+1)
 	}
 	for i := first; i <= top; i++ {
 		p := f.Params[i-first]
@@ -242,22 +270,22 @@ func luaArgs(L *lua.LState, f *Func, first int) (Args, error) {
 	}
 	for _, p := range f.Params {
 		if _, ok := a[p.Name]; !ok && !p.Optional {
-			return nil, inputError("%s: missing argument %s", f.Name, p.Name)
+			return nil, script.InputErrorf("%s: missing argument %s", f.Name, p.Name)
 		}
 	}
 	return a, nil
 }
 
-func paramNamed(f *Func, name string) Param {
+func paramNamed(f *script.Func, name string) script.Param {
 	for _, p := range f.Params {
 		if p.Name == name {
 			return p
 		}
 	}
-	return Param{}
+	return script.Param{}
 }
 
-func isOptions(t *lua.LTable, f *Func) bool {
+func isOptions(t *lua.LTable, f *script.Func) bool {
 	if t.Len() > 0 {
 		return false
 	}
@@ -271,42 +299,42 @@ func isOptions(t *lua.LTable, f *Func) bool {
 }
 
 // fromLua converts an argument to the Go value its kind asks for.
-func fromLua(v lua.LValue, kind Kind, what string) (any, error) {
+func fromLua(v lua.LValue, kind script.Kind, what string) (any, error) {
 	switch kind {
-	case String:
+	case script.String:
 		if s, ok := v.(lua.LString); ok {
 			return string(s), nil
 		}
-		return nil, inputError("%s: expected a string, got %s", what, v.Type())
-	case Number:
+		return nil, script.InputErrorf("%s: expected a string, got %s", what, v.Type())
+	case script.Number:
 		if n, ok := v.(lua.LNumber); ok {
 			return float64(n), nil
 		}
-		return nil, inputError("%s: expected a number, got %s", what, v.Type())
-	case Numbers, Strings:
+		return nil, script.InputErrorf("%s: expected a number, got %s", what, v.Type())
+	case script.Numbers, script.Strings:
 		t, ok := v.(*lua.LTable)
 		if !ok {
-			return nil, inputError("%s: expected a list, got %s", what, v.Type())
+			return nil, script.InputErrorf("%s: expected a list, got %s", what, v.Type())
 		}
 		var nums []any
 		var strs []string
 		for i := 1; i <= t.Len(); i++ {
 			switch e := t.RawGetInt(i).(type) {
 			case lua.LNumber:
-				if kind != Numbers {
-					return nil, inputError("%s[%d]: expected a string", what, i)
+				if kind != script.Numbers {
+					return nil, script.InputErrorf("%s[%d]: expected a string", what, i)
 				}
 				nums = append(nums, float64(e))
 			case lua.LString:
-				if kind != Strings {
-					return nil, inputError("%s[%d]: expected a number", what, i)
+				if kind != script.Strings {
+					return nil, script.InputErrorf("%s[%d]: expected a number", what, i)
 				}
 				strs = append(strs, string(e))
 			default:
-				return nil, inputError("%s[%d]: unexpected %s", what, i, e.Type())
+				return nil, script.InputErrorf("%s[%d]: unexpected %s", what, i, e.Type())
 			}
 		}
-		if kind == Strings {
+		if kind == script.Strings {
 			return strs, nil
 		}
 		return nums, nil
@@ -359,12 +387,12 @@ func toLua(L *lua.LState, v any) lua.LValue {
 		return lua.LNumber(x)
 	case string:
 		return lua.LString(x)
-	case *Table, *Node:
+	case *script.Table, *script.Node:
 		ud := L.NewUserData()
 		ud.Value = x
-		L.SetMetatable(ud, L.GetTypeMetatable(luaType(receiver(x))))
+		L.SetMetatable(ud, L.GetTypeMetatable(luaType(script.Receiver(x))))
 		return ud
-	case *Rich:
+	case *script.Rich:
 		t := toLua(L, x.Fields).(*lua.LTable)
 		mt := L.NewTable()
 		text := x.String()
@@ -425,14 +453,11 @@ func luaString(L *lua.LState, v lua.LValue) string {
 }
 
 // richOf returns the rich result a Lua table was made from, if any.
-func richOf(t *lua.LTable) *Rich {
-	mt, ok := t.Metatable.(*lua.LTable)
-	if !ok {
-		return nil
-	}
-	if ud, ok := mt.RawGetString("__rich").(*lua.LUserData); ok {
-		r, _ := ud.Value.(*Rich)
-		return r
-	}
-	return nil
+func richOf(t *lua.LTable) *script.Rich {
+	r, _ := behind(t, "__rich").(*script.Rich)
+	return r
 }
+
+// Start starts a Lua runtime bound to env: a script.Start for the kernel
+// and the study runner.
+func Start(env *script.Env) (script.Runtime, error) { return New(env), nil }

@@ -1,4 +1,4 @@
-package script
+package gpyext
 
 import (
 	"fmt"
@@ -13,10 +13,10 @@ import (
 
 // CPython's text for numbers: float repr, str.format and format
 // specifications, gpython having none of them.
-// pyFloatRepr is CPython's repr of a float: the shortest text that reads
+// floatRepr is CPython's repr of a float: the shortest text that reads
 // back as the same float, with an exponent when the decimal point would be
 // more than 16 digits right or 4 left of the first digit.
-func pyFloatRepr(x float64) string {
+func floatRepr(x float64) string {
 	switch {
 	case math.IsNaN(x):
 		return "nan"
@@ -39,23 +39,23 @@ func pyFloatRepr(x float64) string {
 	return s
 }
 
-// pyFormatString is str.format: literal text with {{ and }}, and fields
+// formatString is str.format: literal text with {{ and }}, and fields
 // {[name][!conversion][:spec]} where name is empty (the next argument), an
 // index or a keyword, followed by .attribute or [key] lookups, and spec may
 // hold nested fields.
-func pyFormatString(f string, args py.Tuple, kwargs py.StringDict) (string, error) {
-	st := &pyFormatter{args: args, kwargs: kwargs}
+func formatString(f string, args py.Tuple, kwargs py.StringDict) (string, error) {
+	st := &formatter{args: args, kwargs: kwargs}
 	return st.format(f, 0)
 }
 
-type pyFormatter struct {
+type formatter struct {
 	args   py.Tuple
 	kwargs py.StringDict
 	next   int
 	manual int // 0 not yet known, 1 automatic numbering, 2 manual
 }
 
-func (st *pyFormatter) format(f string, depth int) (string, error) {
+func (st *formatter) format(f string, depth int) (string, error) {
 	if depth > 2 {
 		return "", py.ExceptionNewf(py.ValueError, "Max string recursion exceeded")
 	}
@@ -111,7 +111,7 @@ func (st *pyFormatter) format(f string, depth int) (string, error) {
 }
 
 // field formats one replacement field (without its braces).
-func (st *pyFormatter) field(field string, depth int) (string, error) {
+func (st *formatter) field(field string, depth int) (string, error) {
 	end, bracket := len(field), false
 	for k := 0; k < len(field); k++ {
 		if bracket {
@@ -141,16 +141,16 @@ func (st *pyFormatter) field(field string, depth int) (string, error) {
 		}
 		switch conv {
 		case 'r', 'a':
-			s, err := pyRepr(v)
+			s, err := Repr(v)
 			if err != nil {
 				return "", err
 			}
 			if conv == 'a' {
-				s = pyASCII(s)
+				s = ascii(s)
 			}
 			v = py.String(s)
 		case 's':
-			s, err := pyStr(v)
+			s, err := str(v)
 			if err != nil {
 				return "", err
 			}
@@ -165,11 +165,11 @@ func (st *pyFormatter) field(field string, depth int) (string, error) {
 			return "", err
 		}
 	}
-	return pyFormatValue(v, spec)
+	return formatValue(v, spec)
 }
 
 // lookup finds the object a field names.
-func (st *pyFormatter) lookup(name string) (py.Object, error) {
+func (st *formatter) lookup(name string) (py.Object, error) {
 	k := strings.IndexAny(name, ".[")
 	if k < 0 {
 		k = len(name)
@@ -196,7 +196,7 @@ func (st *pyFormatter) lookup(name string) (py.Object, error) {
 	} else {
 		var ok bool
 		if v, ok = st.kwargs[first]; !ok {
-			return nil, py.ExceptionNewf(py.KeyError, "%s", pyReprString(py.String(first)))
+			return nil, py.ExceptionNewf(py.KeyError, "%s", ReprString(py.String(first)))
 		}
 	}
 	for rest != "" {
@@ -235,8 +235,8 @@ func (st *pyFormatter) lookup(name string) (py.Object, error) {
 	return v, nil
 }
 
-// pyASCII escapes the non-ASCII characters of s as ascii() does.
-func pyASCII(s string) string {
+// ascii escapes the non-ASCII characters of s as ascii() does.
+func ascii(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch {
@@ -253,9 +253,9 @@ func pyASCII(s string) string {
 	return b.String()
 }
 
-// pySpec is a parsed format specification:
+// formatSpec is a parsed format specification:
 // [[fill]align][sign][z][#][0][width][,|_][.precision][type].
-type pySpec struct {
+type formatSpec struct {
 	fill         rune
 	align        byte
 	sign         byte
@@ -267,12 +267,12 @@ type pySpec struct {
 	widthOrFlags bool
 }
 
-// pyMaxField bounds a format's width and precision, so that a format
+// maxField bounds a format's width and precision, so that a format
 // cannot ask for gigabytes of padding.
-const pyMaxField = 1 << 20
+const maxField = 1 << 20
 
-func pyParseSpec(spec string) (pySpec, error) {
-	sp := pySpec{fill: ' ', prec: -1}
+func parseSpec(spec string) (formatSpec, error) {
+	sp := formatSpec{fill: ' ', prec: -1}
 	rs := []rune(spec)
 	i := 0
 	isAlign := func(r rune) bool { return r == '<' || r == '>' || r == '=' || r == '^' }
@@ -302,8 +302,8 @@ func pyParseSpec(spec string) (pySpec, error) {
 	}
 	if i > start {
 		w, err := strconv.Atoi(string(rs[start:i]))
-		if err != nil || w > pyMaxField {
-			return sp, py.ExceptionNewf(py.ValueError, "format width %s is too large (at most %d)", string(rs[start:i]), pyMaxField)
+		if err != nil || w > maxField {
+			return sp, py.ExceptionNewf(py.ValueError, "format width %s is too large (at most %d)", string(rs[start:i]), maxField)
 		}
 		sp.width = w
 	}
@@ -321,8 +321,8 @@ func pyParseSpec(spec string) (pySpec, error) {
 			return sp, py.ExceptionNewf(py.ValueError, "Format specifier missing precision")
 		}
 		p, err := strconv.Atoi(string(rs[start:i]))
-		if err != nil || p > pyMaxField {
-			return sp, py.ExceptionNewf(py.ValueError, "format precision %s is too large (at most %d)", string(rs[start:i]), pyMaxField)
+		if err != nil || p > maxField {
+			return sp, py.ExceptionNewf(py.ValueError, "format precision %s is too large (at most %d)", string(rs[start:i]), maxField)
 		}
 		sp.prec, sp.precGiven = p, true
 	}
@@ -344,7 +344,7 @@ func pyParseSpec(spec string) (pySpec, error) {
 }
 
 // pad aligns prefix (sign, base prefix) and body in the field's width.
-func (sp pySpec) pad(prefix, body string, defAlign byte) string {
+func (sp formatSpec) pad(prefix, body string, defAlign byte) string {
 	align := sp.align
 	if align == 0 {
 		align = defAlign
@@ -366,9 +366,9 @@ func (sp pySpec) pad(prefix, body string, defAlign byte) string {
 	return fill + prefix + body
 }
 
-// pyFormatValue is format(v, spec) for ints, floats, bools and strings;
+// formatValue is format(v, spec) for ints, floats, bools and strings;
 // other values take only an empty spec (their str).
-func pyFormatValue(v py.Object, spec string) (string, error) {
+func formatValue(v py.Object, spec string) (string, error) {
 	switch x := v.(type) {
 	case py.Bool:
 		if spec == "" {
@@ -378,24 +378,24 @@ func pyFormatValue(v py.Object, spec string) (string, error) {
 		if x {
 			n = 1
 		}
-		return pyFormatInt(big.NewInt(n), spec)
+		return formatInt(big.NewInt(n), spec)
 	case py.Int:
-		return pyFormatInt(big.NewInt(int64(x)), spec)
+		return formatInt(big.NewInt(int64(x)), spec)
 	case *py.BigInt:
-		return pyFormatInt((*big.Int)(x), spec)
+		return formatInt((*big.Int)(x), spec)
 	case py.Float:
-		return pyFormatFloat(float64(x), spec)
+		return formatFloat(float64(x), spec)
 	case py.String:
-		return pyFormatStr(string(x), spec)
+		return formatStr(string(x), spec)
 	}
 	if spec == "" {
-		return pyStr(v)
+		return str(v)
 	}
-	return "", py.ExceptionNewf(py.TypeError, "unsupported format string passed to %s.__format__", pyTypeName(v))
+	return "", py.ExceptionNewf(py.TypeError, "unsupported format string passed to %s.__format__", TypeName(v))
 }
 
-func pyFormatStr(s, spec string) (string, error) {
-	sp, err := pyParseSpec(spec)
+func formatStr(s, spec string) (string, error) {
+	sp, err := parseSpec(spec)
 	if err != nil {
 		return "", err
 	}
@@ -420,15 +420,15 @@ func pyFormatStr(s, spec string) (string, error) {
 	return sp.pad("", s, '<'), nil
 }
 
-func pyFormatInt(n *big.Int, spec string) (string, error) {
-	sp, err := pyParseSpec(spec)
+func formatInt(n *big.Int, spec string) (string, error) {
+	sp, err := parseSpec(spec)
 	if err != nil {
 		return "", err
 	}
 	switch sp.kind {
 	case 'e', 'E', 'f', 'F', 'g', 'G', '%':
 		f, _ := new(big.Float).SetInt(n).Float64()
-		return pyFormatFloat(f, spec)
+		return formatFloat(f, spec)
 	case 's':
 		return "", py.ExceptionNewf(py.ValueError, "Unknown format code 's' for object of type 'int'")
 	}
@@ -467,15 +467,15 @@ func pyFormatInt(n *big.Int, spec string) (string, error) {
 	if !sp.alt {
 		prefix = ""
 	}
-	sign := pySign(n.Sign() < 0, sp.sign)
+	sign := specSign(n.Sign() < 0, sp.sign)
 	every := 3
 	if base != 10 {
 		every = 4
 	}
-	return pyGroupPad(sp, sign+prefix, digits, "", every), nil
+	return groupPad(sp, sign+prefix, digits, "", every), nil
 }
 
-func pySign(negative bool, flag byte) string {
+func specSign(negative bool, flag byte) string {
 	switch {
 	case negative:
 		return "-"
@@ -487,10 +487,10 @@ func pySign(negative bool, flag byte) string {
 	return ""
 }
 
-// pyGroupPad groups the integer digits, adds the rest (fraction, exponent)
+// groupPad groups the integer digits, adds the rest (fraction, exponent)
 // and pads; zero padding with grouping pads the digits so the separators
 // continue into the zeros, as CPython.
-func pyGroupPad(sp pySpec, prefix, intDigits, rest string, every int) string {
+func groupPad(sp formatSpec, prefix, intDigits, rest string, every int) string {
 	group := func(d string) string {
 		if sp.group == 0 || len(d) <= every {
 			return d
@@ -516,8 +516,8 @@ func pyGroupPad(sp pySpec, prefix, intDigits, rest string, every int) string {
 	return sp.pad(prefix, group(intDigits)+rest, '>')
 }
 
-func pyFormatFloat(x float64, spec string) (string, error) {
-	sp, err := pyParseSpec(spec)
+func formatFloat(x float64, spec string) (string, error) {
+	sp, err := parseSpec(spec)
 	if err != nil {
 		return "", err
 	}
@@ -546,12 +546,12 @@ func pyFormatFloat(x float64, spec string) (string, error) {
 			body = strings.Replace(body, "e", ".e", 1)
 		}
 	case 'g', 'G', 'n':
-		body = pyFormatG(a, prec, sp.alt, false)
+		body = formatG(a, prec, sp.alt, false)
 	case 0:
 		if sp.precGiven {
-			body = pyFormatG(a, prec, sp.alt, true)
+			body = formatG(a, prec, sp.alt, true)
 		} else {
-			body = pyFloatRepr(a)
+			body = floatRepr(a)
 		}
 	default:
 		return "", py.ExceptionNewf(py.ValueError, "Unknown format code '%c' for object of type 'float'", sp.kind)
@@ -572,19 +572,19 @@ func pyFormatFloat(x float64, spec string) (string, error) {
 		if sp.fill == '0' && sp.align == '=' && !sp.fillGiven {
 			sp.fill = ' '
 		}
-		return sp.pad(pySign(neg, sp.sign), body, '>'), nil
+		return sp.pad(specSign(neg, sp.sign), body, '>'), nil
 	}
 	k := strings.IndexAny(body, ".eE%")
 	if k < 0 {
 		k = len(body)
 	}
-	return pyGroupPad(sp, pySign(neg, sp.sign), body[:k], body[k:], 3), nil
+	return groupPad(sp, specSign(neg, sp.sign), body[:k], body[k:], 3), nil
 }
 
-// pyFormatG is the 'g' presentation of a ≥ 0 with p significant digits;
+// formatG is the 'g' presentation of a ≥ 0 with p significant digits;
 // noType is the presentation without a type, which switches to the
 // exponent one digit earlier and keeps a ".0" on integers.
-func pyFormatG(a float64, p int, alt, noType bool) string {
+func formatG(a float64, p int, alt, noType bool) string {
 	if p == 0 {
 		p = 1
 	}

@@ -1,4 +1,4 @@
-package script
+package gpyext
 
 import (
 	"math"
@@ -10,19 +10,24 @@ import (
 )
 
 // What gpython lacks and analysts' Python needs, checked against CPython
-// in python_test.go.
+// in script/python's tests (TestPythonGapsMatchCPython).
 
-// installPyGaps adds to gpython's process-wide types, once: str.format,
-// str.join, str.upper, str.lower, list.index, list.count and
-// type.__name__.
-func installPyGaps() {
+func init() { installGaps() }
+
+// installGaps adds to gpython's process-wide types, once, at start-up, what
+// they lack: str.format, str.join, str.upper, str.lower, list.index,
+// list.count, type.__name__ and the __name__ of the exception classes. It
+// only adds: nothing gpython has is replaced. These are this package's
+// only process-wide changes besides the VM hook (vm.go); within the binary
+// only script/python reaches gpython (script's imports test).
+func installGaps() {
 	add := func(t *py.Type, name string, v py.Object) {
 		if _, ok := t.Dict[name]; !ok {
 			t.Dict[name] = v
 		}
 	}
 	add(py.StringType, "format", py.MustNewMethod("format", func(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
-		s, err := pyFormatString(string(self.(py.String)), args, kwargs)
+		s, err := formatString(string(self.(py.String)), args, kwargs)
 		if err != nil {
 			return nil, err
 		}
@@ -34,7 +39,7 @@ func installPyGaps() {
 		iterErr := py.Iterate(seq, func(o py.Object) bool {
 			s, ok := o.(py.String)
 			if !ok {
-				err = py.ExceptionNewf(py.TypeError, "sequence item %d: expected str instance, %s found", len(parts), pyTypeName(o))
+				err = py.ExceptionNewf(py.TypeError, "sequence item %d: expected str instance, %s found", len(parts), TypeName(o))
 				return true
 			}
 			parts = append(parts, string(s))
@@ -56,17 +61,17 @@ func installPyGaps() {
 	}, 0, "S.lower() -> str in lower case."))
 	add(py.ListType, "index", py.MustNewMethod("index", func(self, v py.Object) (py.Object, error) {
 		for i, x := range self.(*py.List).Items {
-			if eq, err := pyEqual(x, v); err != nil || eq {
+			if eq, err := equal(x, v); err != nil || eq {
 				return py.Int(i), err
 			}
 		}
-		s, _ := pyRepr(v)
+		s, _ := Repr(v)
 		return nil, py.ExceptionNewf(py.ValueError, "%s is not in list", s)
 	}, 0, "L.index(value) -> int: the first index of value; ValueError when it is not present."))
 	add(py.ListType, "count", py.MustNewMethod("count", func(self, v py.Object) (py.Object, error) {
 		n := 0
 		for _, x := range self.(*py.List).Items {
-			eq, err := pyEqual(x, v)
+			eq, err := equal(x, v)
 			if err != nil {
 				return nil, err
 			}
@@ -92,9 +97,6 @@ func installPyGaps() {
 			add(t, "__name__", py.String(t.Name))
 		}
 	}
-	for _, t := range []*py.Type{pyFscError, pyRecursionError, pyJSONDecodeError, pyErrorTypes[InputError], pyErrorTypes[DisclosureError], pyErrorTypes[PeerError], pyUnreachableError} {
-		add(t, "__name__", py.String(t.Name))
-	}
 }
 
 // installBuiltins replaces and adds builtins of this interpreter: round,
@@ -104,8 +106,8 @@ func installPyGaps() {
 // help, dir, callable, input (refused), RecursionError, and a
 // __build_class__ that makes user exception classes real, catchable
 // classes.
-func (ip *pyInterp) installBuiltins(b py.StringDict) {
-	b["round"] = py.MustNewMethod("round", pyRound, 0, "round(number[, ndigits]) -> number rounded to ndigits decimal digits (halves to even, as CPython); an int without ndigits.")
+func (ip *Interp) installBuiltins(b py.StringDict) {
+	b["round"] = py.MustNewMethod("round", round, 0, "round(number[, ndigits]) -> number rounded to ndigits decimal digits (halves to even, as CPython); an int without ndigits.")
 	b["format"] = py.MustNewMethod("format", func(self py.Object, args py.Tuple) (py.Object, error) {
 		var v py.Object
 		var spec py.Object = py.String("")
@@ -114,22 +116,25 @@ func (ip *pyInterp) installBuiltins(b py.StringDict) {
 		}
 		sp, ok := spec.(py.String)
 		if !ok {
-			return nil, py.ExceptionNewf(py.TypeError, "format() argument 2 must be str, not %s", pyTypeName(spec))
+			return nil, py.ExceptionNewf(py.TypeError, "format() argument 2 must be str, not %s", TypeName(spec))
 		}
-		s, err := pyFormatValue(v, string(sp))
+		s, err := formatValue(v, string(sp))
 		if err != nil {
 			return nil, err
 		}
 		return py.String(s), nil
 	}, 0, "format(value[, format_spec]) -> str: value formatted by the specification, as in \"{:spec}\".")
 	b["help"] = py.MustNewMethod("help", func(self py.Object, args py.Tuple) (py.Object, error) {
-		var v py.Object = ip.fsc
+		v := ip.help
 		if err := py.UnpackTuple(args, nil, "help", 0, 1, &v); err != nil {
 			return nil, err
 		}
-		ip.sink.write(pyDocOf(v) + "\n")
+		if v == nil {
+			v = py.None
+		}
+		ip.stdout.write(Doc(v) + "\n")
 		return py.None, nil
-	}, 0, "help([object]): show the documentation of object (of fsc without one).")
+	}, 0, "help([object]): show the documentation of object (without one, of what the host chose: fsc).")
 	b["dir"] = py.MustNewMethod("dir", func(self py.Object, args py.Tuple) (py.Object, error) {
 		var v py.Object
 		if err := py.UnpackTuple(args, nil, "dir", 0, 1, &v); err != nil {
@@ -137,9 +142,9 @@ func (ip *pyInterp) installBuiltins(b py.StringDict) {
 		}
 		var names []string
 		if v == nil {
-			names = pySortedKeys(ip.main.Globals)
+			names = SortedKeys(ip.main.Globals)
 		} else {
-			names = pyMembers(v, true)
+			names = Members(v, true)
 		}
 		out := make([]py.Object, len(names))
 		for i, n := range names {
@@ -157,14 +162,14 @@ func (ip *pyInterp) installBuiltins(b py.StringDict) {
 	b["input"] = py.MustNewMethod("input", func(self py.Object, args py.Tuple) (py.Object, error) {
 		return nil, py.ExceptionNewf(py.RuntimeError, "input() is not available: a cell cannot read from the keyboard")
 	}, 0, "input() is not available in fsc cells.")
-	b["RecursionError"] = pyRecursionError
-	b["sorted"] = py.MustNewMethod("sorted", pySorted, 0, "sorted(iterable, key=None, reverse=False) -> a new sorted list (tuples and lists compare item by item).")
+	b["RecursionError"] = RecursionError
+	b["sorted"] = py.MustNewMethod("sorted", sorted, 0, "sorted(iterable, key=None, reverse=False) -> a new sorted list (tuples and lists compare item by item).")
 	b["isinstance"] = py.MustNewMethod("isinstance", func(self py.Object, args py.Tuple) (py.Object, error) {
 		var obj, cls py.Object
 		if err := py.UnpackTuple(args, nil, "isinstance", 2, 2, &obj, &cls); err != nil {
 			return nil, err
 		}
-		ok, err := pySubclass(obj.Type(), cls, "isinstance")
+		ok, err := subclass(obj.Type(), cls, "isinstance")
 		return py.NewBool(ok), err
 	}, 0, "isinstance(object, class_or_tuple) -> whether object is an instance of the class (or of a subclass), or of one of the tuple's.")
 	b["issubclass"] = py.MustNewMethod("issubclass", func(self py.Object, args py.Tuple) (py.Object, error) {
@@ -176,11 +181,11 @@ func (ip *pyInterp) installBuiltins(b py.StringDict) {
 		if !ok {
 			return nil, py.ExceptionNewf(py.TypeError, "issubclass() arg 1 must be a class")
 		}
-		ok, err := pySubclass(t, cls, "issubclass")
+		ok, err := subclass(t, cls, "issubclass")
 		return py.NewBool(ok), err
 	}, 0, "issubclass(class, class_or_tuple) -> whether class derives from the class, or from one of the tuple's.")
 	b["repr"] = py.MustNewMethod("repr", func(self, v py.Object) (py.Object, error) {
-		s, err := pyRepr(v)
+		s, err := Repr(v)
 		if err != nil {
 			return nil, err
 		}
@@ -193,22 +198,22 @@ func (ip *pyInterp) installBuiltins(b py.StringDict) {
 		if err != nil && !py.IsException(py.ImportError, err) {
 			name := "?"
 			if len(args) > 0 {
-				name = pyReprString(args[0])
+				name = ReprString(args[0])
 			}
-			return nil, py.ExceptionNewf(py.ImportError, "No module named %s (cells have gpython's built-in modules: fsc, json, math, time, sys, string)", name)
+			return nil, py.ExceptionNewf(py.ImportError, "No module named %s (cells have gpython's built-in modules: %s)", name, ip.modulesHint())
 		}
 		return m, err
 	}, 0, "__import__(name, ...) -> module: what the import statement calls.")
 	if build, ok := b["__build_class__"]; ok {
 		b["__build_class__"] = py.MustNewMethod("__build_class__", func(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
-			if _, given := kwargs["metaclass"]; !given && pyExceptionBases(args) {
+			if _, given := kwargs["metaclass"]; !given && exceptionBases(args) {
 				// gpython would take BaseException for the metaclass and
 				// make an exception instead of a class: build it with type.
-				return pyBuildExceptionClass(args)
+				return buildExceptionClass(args)
 			}
 			cls, err := py.Call(build, args, kwargs)
 			if t, ok := cls.(*py.Type); ok && err == nil {
-				pyFixExceptionClass(t)
+				fixExceptionClass(t)
 			}
 			return cls, err
 		}, 0, "__build_class__(func, name, *bases) -> a new class")
@@ -218,14 +223,14 @@ func (ip *pyInterp) installBuiltins(b py.StringDict) {
 // rangeType is this interpreter's range: gpython's, with an iterator that
 // stops when the cell is cancelled, also inside builtins (sum(range(n)),
 // list(range(n))).
-func (ip *pyInterp) rangeType() *py.Type {
+func (ip *Interp) rangeType() *py.Type {
 	var rt *py.Type
 	rt = py.RangeType.NewType("range", py.RangeType.Doc, func(_ *py.Type, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 		r, err := py.RangeNew(py.RangeType, args, kwargs)
 		if err != nil {
 			return nil, err
 		}
-		return &pyRange{Range: r.(*py.Range), t: rt, c: ip.ctx}, nil
+		return &rangeObject{Range: r.(*py.Range), t: rt, c: ip.ctx}, nil
 	}, nil)
 	rt.Flags &^= py.TPFLAGS_READY
 	if err := rt.Ready(); err != nil {
@@ -235,63 +240,63 @@ func (ip *pyInterp) rangeType() *py.Type {
 	return rt
 }
 
-// pyRange is a range whose iterators check the stop flag.
-type pyRange struct {
+// rangeObject is a range whose iterators check the stop flag.
+type rangeObject struct {
 	*py.Range
 	t *py.Type
-	c *pyContext
+	c *vmContext
 }
 
 // Type is the interpreter's range type.
-func (r *pyRange) Type() *py.Type { return r.t }
+func (r *rangeObject) Type() *py.Type { return r.t }
 
 // M__iter__ iterates, stopping when the cell is cancelled.
-func (r *pyRange) M__iter__() (py.Object, error) {
+func (r *rangeObject) M__iter__() (py.Object, error) {
 	it, err := r.Range.M__iter__()
 	if err != nil {
 		return nil, err
 	}
-	return &pyRangeIter{it: it.(py.I__next__), c: r.c}, nil
+	return &rangeIter{it: it.(py.I__next__), c: r.c}, nil
 }
 
 // M__eq__ compares as ranges.
-func (r *pyRange) M__eq__(other py.Object) (py.Object, error) {
-	if o, ok := other.(*pyRange); ok {
+func (r *rangeObject) M__eq__(other py.Object) (py.Object, error) {
+	if o, ok := other.(*rangeObject); ok {
 		other = o.Range
 	}
 	return r.Range.M__eq__(other)
 }
 
 // M__ne__ compares as ranges.
-func (r *pyRange) M__ne__(other py.Object) (py.Object, error) {
-	if o, ok := other.(*pyRange); ok {
+func (r *rangeObject) M__ne__(other py.Object) (py.Object, error) {
+	if o, ok := other.(*rangeObject); ok {
 		other = o.Range
 	}
 	return r.Range.M__ne__(other)
 }
 
-type pyRangeIter struct {
+type rangeIter struct {
 	it py.I__next__
-	c  *pyContext
+	c  *vmContext
 }
 
 // Type is range_iterator.
-func (it *pyRangeIter) Type() *py.Type { return py.RangeIteratorType }
+func (it *rangeIter) Type() *py.Type { return py.RangeIteratorType }
 
 // M__iter__ is the iterator itself.
-func (it *pyRangeIter) M__iter__() (py.Object, error) { return it, nil }
+func (it *rangeIter) M__iter__() (py.Object, error) { return it, nil }
 
 // M__next__ is the next number, or KeyboardInterrupt once the cell is
 // cancelled.
-func (it *pyRangeIter) M__next__() (py.Object, error) {
+func (it *rangeIter) M__next__() (py.Object, error) {
 	if it.c.stop.Load() {
-		return nil, pyInterrupt()
+		return nil, Interrupt()
 	}
 	return it.it.M__next__()
 }
 
 // print is CPython's print, with CPython's text for floats.
-func (ip *pyInterp) print(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+func (ip *Interp) print(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 	sep, end := " ", "\n"
 	var file py.Object
 	flush := false
@@ -303,7 +308,7 @@ func (ip *pyInterp) print(self py.Object, args py.Tuple, kwargs py.StringDict) (
 			}
 			s, ok := v.(py.String)
 			if !ok {
-				return nil, py.ExceptionNewf(py.TypeError, "%s must be None or a string, not %s", k, pyTypeName(v))
+				return nil, py.ExceptionNewf(py.TypeError, "%s must be None or a string, not %s", k, TypeName(v))
 			}
 			if k == "sep" {
 				sep = string(s)
@@ -315,7 +320,7 @@ func (ip *pyInterp) print(self py.Object, args py.Tuple, kwargs py.StringDict) (
 				file = v
 			}
 		case "flush":
-			flush = pyTruth(v)
+			flush = truth(v)
 		default:
 			return nil, py.ExceptionNewf(py.TypeError, "'%s' is an invalid keyword argument for print()", k)
 		}
@@ -332,14 +337,14 @@ func (ip *pyInterp) print(self py.Object, args py.Tuple, kwargs py.StringDict) (
 		if i > 0 {
 			b.WriteString(sep)
 		}
-		s, err := pyStr(a)
+		s, err := str(a)
 		if err != nil {
 			return nil, err
 		}
 		b.WriteString(s)
 	}
 	b.WriteString(end)
-	if st, ok := file.(*pyStream); ok {
+	if st, ok := file.(*stream); ok {
 		st.sink.write(b.String())
 		if flush {
 			st.sink.flush()
@@ -356,15 +361,15 @@ func (ip *pyInterp) print(self py.Object, args py.Tuple, kwargs py.StringDict) (
 	return py.None, nil
 }
 
-// pyRepr is repr(v) with CPython's text for floats, also inside lists,
+// Repr is repr(v) with CPython's text for floats, also inside lists,
 // tuples and dicts (whose keys come sorted: gpython's dicts keep no order).
-func pyRepr(v py.Object) (string, error) {
+func Repr(v py.Object) (string, error) {
 	var b strings.Builder
-	err := pyWriteRepr(&b, v, 0)
+	err := writeRepr(&b, v, 0)
 	return b.String(), err
 }
 
-func pyWriteRepr(b *strings.Builder, v py.Object, depth int) error {
+func writeRepr(b *strings.Builder, v py.Object, depth int) error {
 	if depth > 100 {
 		b.WriteString("...")
 		return nil
@@ -375,7 +380,7 @@ func pyWriteRepr(b *strings.Builder, v py.Object, depth int) error {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			if err := pyWriteRepr(b, it, depth+1); err != nil {
+			if err := writeRepr(b, it, depth+1); err != nil {
 				return err
 			}
 		}
@@ -387,7 +392,7 @@ func pyWriteRepr(b *strings.Builder, v py.Object, depth int) error {
 	}
 	switch x := v.(type) {
 	case py.Float:
-		b.WriteString(pyFloatRepr(float64(x)))
+		b.WriteString(floatRepr(float64(x)))
 		return nil
 	case *py.List:
 		return seq("[", "]", x.Items)
@@ -395,13 +400,13 @@ func pyWriteRepr(b *strings.Builder, v py.Object, depth int) error {
 		return seq("(", ")", x)
 	case py.StringDict:
 		b.WriteByte('{')
-		for i, k := range pySortedKeys(x) {
+		for i, k := range SortedKeys(x) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(pyReprString(py.String(k)))
+			b.WriteString(ReprString(py.String(k)))
 			b.WriteString(": ")
-			if err := pyWriteRepr(b, x[k], depth+1); err != nil {
+			if err := writeRepr(b, x[k], depth+1); err != nil {
 				return err
 			}
 		}
@@ -412,7 +417,7 @@ func pyWriteRepr(b *strings.Builder, v py.Object, depth int) error {
 		b.WriteString(x.Base.Name)
 		if len(args) == 1 {
 			b.WriteByte('(')
-			if err := pyWriteRepr(b, args[0], depth+1); err != nil {
+			if err := writeRepr(b, args[0], depth+1); err != nil {
 				return err
 			}
 			b.WriteByte(')')
@@ -425,22 +430,22 @@ func pyWriteRepr(b *strings.Builder, v py.Object, depth int) error {
 	return err
 }
 
-// pyStr is str(v) with CPython's text for floats (also inside containers).
-func pyStr(v py.Object) (string, error) {
+// str is str(v) with CPython's text for floats (also inside containers).
+func str(v py.Object) (string, error) {
 	switch x := v.(type) {
 	case py.String:
 		return string(x), nil
 	case py.Float, *py.List, py.Tuple, py.StringDict:
-		return pyRepr(x)
+		return Repr(x)
 	case *py.Exception: // gpython's str fails without arguments
-		return pyExceptionMessage(x), nil
+		return ExceptionMessage(x), nil
 	}
 	return py.StrAsString(v)
 }
 
-// pySorted is sorted, stable, with tuples and lists compared item by item
+// sorted is sorted, stable, with tuples and lists compared item by item
 // (gpython cannot order tuples: sorted(d.items()) would fail).
-func pySorted(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+func sorted(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 	var iterable py.Object
 	var key py.Object = py.None
 	var reverse py.Object = py.False
@@ -466,7 +471,7 @@ func pySorted(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, e
 	for i := range order {
 		order[i] = i
 	}
-	rev := pyTruth(reverse)
+	rev := truth(reverse)
 	var err error
 	sort.SliceStable(order, func(i, j int) bool {
 		if err != nil {
@@ -477,7 +482,7 @@ func pySorted(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, e
 			a, b = b, a
 		}
 		var less bool
-		less, err = pyLess(a, b)
+		less, err = lessThan(a, b)
 		return less
 	})
 	if err != nil {
@@ -490,18 +495,18 @@ func pySorted(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, e
 	return py.NewListFromItems(out), nil
 }
 
-// pyLess is a < b, with tuples and lists compared item by item.
-func pyLess(a, b py.Object) (bool, error) {
-	as, aok := pySeq(a)
-	bs, bok := pySeq(b)
+// less is a < b, with tuples and lists compared item by item.
+func lessThan(a, b py.Object) (bool, error) {
+	as, aok := seqItems(a)
+	bs, bok := seqItems(b)
 	if aok && bok {
 		for i := 0; i < len(as) && i < len(bs); i++ {
 			eq, err := py.Eq(as[i], bs[i])
 			if err != nil {
 				return false, err
 			}
-			if !pyTruth(eq) {
-				return pyLess(as[i], bs[i])
+			if !truth(eq) {
+				return lessThan(as[i], bs[i])
 			}
 		}
 		return len(as) < len(bs), nil
@@ -510,10 +515,10 @@ func pyLess(a, b py.Object) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return pyTruth(lt), nil
+	return truth(lt), nil
 }
 
-func pySeq(v py.Object) ([]py.Object, bool) {
+func seqItems(v py.Object) ([]py.Object, bool) {
 	switch x := v.(type) {
 	case py.Tuple:
 		return x, true
@@ -523,13 +528,13 @@ func pySeq(v py.Object) ([]py.Object, bool) {
 	return nil, false
 }
 
-// pySubclass says whether t is cls or derives from it (bool from int, as
+// subclass says whether t is cls or derives from it (bool from int, as
 // in Python), or from one class of a tuple.
-func pySubclass(t *py.Type, cls py.Object, fn string) (bool, error) {
+func subclass(t *py.Type, cls py.Object, fn string) (bool, error) {
 	switch c := cls.(type) {
 	case py.Tuple:
 		for _, e := range c {
-			if ok, err := pySubclass(t, e, fn); ok || err != nil {
+			if ok, err := subclass(t, e, fn); ok || err != nil {
 				return ok, err
 			}
 		}
@@ -540,9 +545,9 @@ func pySubclass(t *py.Type, cls py.Object, fn string) (bool, error) {
 	return false, py.ExceptionNewf(py.TypeError, "%s() arg 2 must be a type or tuple of types", fn)
 }
 
-// pyExceptionBases says whether the bases of a class statement (after its
+// exceptionBases says whether the bases of a class statement (after its
 // function and name) include an exception class.
-func pyExceptionBases(args py.Tuple) bool {
+func exceptionBases(args py.Tuple) bool {
 	for i := 2; i < len(args); i++ {
 		if t, ok := args[i].(*py.Type); ok && t.Flags&py.TPFLAGS_BASE_EXC_SUBCLASS != 0 {
 			return true
@@ -551,9 +556,9 @@ func pyExceptionBases(args py.Tuple) bool {
 	return false
 }
 
-// pyBuildExceptionClass runs a class statement whose bases include an
+// buildExceptionClass runs a class statement whose bases include an
 // exception class, with type as the metaclass.
-func pyBuildExceptionClass(args py.Tuple) (py.Object, error) {
+func buildExceptionClass(args py.Tuple) (py.Object, error) {
 	fn, ok := args[0].(*py.Function)
 	if !ok || len(args) < 2 {
 		return nil, py.ExceptionNewf(py.TypeError, "__build_class__: bad arguments")
@@ -592,9 +597,9 @@ func pyBuildExceptionClass(args py.Tuple) (py.Object, error) {
 	return cls, nil
 }
 
-// pyFixExceptionClass makes a class derived from an exception an exception
+// fixExceptionClass makes a class derived from an exception an exception
 // class to gpython: flagged (so except can catch it) and built like one.
-func pyFixExceptionClass(t *py.Type) {
+func fixExceptionClass(t *py.Type) {
 	for _, b := range t.Bases {
 		bt, ok := b.(*py.Type)
 		if !ok || bt.Flags&py.TPFLAGS_BASE_EXC_SUBCLASS == 0 {
@@ -608,9 +613,9 @@ func pyFixExceptionClass(t *py.Type) {
 	}
 }
 
-// pyRound is CPython's round: halves to even, and with ndigits the exact
+// round is CPython's round: halves to even, and with ndigits the exact
 // decimal value of the float rounded (so round(2.675, 2) == 2.67).
-func pyRound(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+func round(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 	var x py.Object
 	var nd py.Object = py.None
 	if err := py.ParseTupleAndKeywords(args, kwargs, "O|O:round", []string{"number", "ndigits"}, &x, &nd); err != nil {
@@ -626,7 +631,7 @@ func pyRound(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, er
 				digits = 1
 			}
 		default:
-			return nil, py.ExceptionNewf(py.TypeError, "'%s' object cannot be interpreted as an integer", pyTypeName(nd))
+			return nil, py.ExceptionNewf(py.TypeError, "'%s' object cannot be interpreted as an integer", TypeName(nd))
 		}
 	}
 	var xi *big.Int
@@ -641,20 +646,20 @@ func pyRound(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, er
 	case *py.BigInt:
 		xi = new(big.Int).Set((*big.Int)(v))
 	case py.Float:
-		return pyRoundFloat(float64(v), digits, hasDigits)
+		return roundFloat(float64(v), digits, hasDigits)
 	default:
-		return nil, py.ExceptionNewf(py.TypeError, "type %s doesn't define __round__ method", pyTypeName(x))
+		return nil, py.ExceptionNewf(py.TypeError, "type %s doesn't define __round__ method", TypeName(x))
 	}
 	if digits < 0 && digits > -400 {
 		r := new(big.Rat).SetFrac(xi, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-digits)), nil))
-		xi = new(big.Int).Mul(pyRoundHalfEven(r), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-digits)), nil))
+		xi = new(big.Int).Mul(roundHalfEven(r), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-digits)), nil))
 	} else if digits <= -400 {
 		xi.SetInt64(0)
 	}
-	return pyInt(xi), nil
+	return newInt(xi), nil
 }
 
-func pyRoundFloat(x float64, digits int, hasDigits bool) (py.Object, error) {
+func roundFloat(x float64, digits int, hasDigits bool) (py.Object, error) {
 	if !hasDigits {
 		switch {
 		case math.IsNaN(x):
@@ -667,7 +672,7 @@ func pyRoundFloat(x float64, digits int, hasDigits bool) (py.Object, error) {
 			return py.Int(int64(r)), nil
 		}
 		i, _ := new(big.Float).SetFloat64(r).Int(nil)
-		return pyInt(i), nil
+		return newInt(i), nil
 	}
 	if math.IsNaN(x) || math.IsInf(x, 0) || x == 0 || digits > 330 {
 		return py.Float(x), nil
@@ -675,14 +680,14 @@ func pyRoundFloat(x float64, digits int, hasDigits bool) (py.Object, error) {
 	if digits < -330 {
 		return py.Float(math.Copysign(0, x)), nil
 	}
-	p10 := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(pyAbsInt(digits))), nil))
+	p10 := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(absInt(digits))), nil))
 	r := new(big.Rat).SetFloat64(x)
 	if digits >= 0 {
 		r.Mul(r, p10)
 	} else {
 		r.Quo(r, p10)
 	}
-	q := new(big.Rat).SetInt(pyRoundHalfEven(r))
+	q := new(big.Rat).SetInt(roundHalfEven(r))
 	if digits >= 0 {
 		q.Quo(q, p10)
 	} else {
@@ -698,15 +703,15 @@ func pyRoundFloat(x float64, digits int, hasDigits bool) (py.Object, error) {
 	return py.Float(f), nil
 }
 
-func pyAbsInt(n int) int {
+func absInt(n int) int {
 	if n < 0 {
 		return -n
 	}
 	return n
 }
 
-// pyRoundHalfEven rounds r to the nearest integer, halves to even.
-func pyRoundHalfEven(r *big.Rat) *big.Int {
+// roundHalfEven rounds r to the nearest integer, halves to even.
+func roundHalfEven(r *big.Rat) *big.Int {
 	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
 	twice := new(big.Int).Mul(new(big.Int).Abs(m), big.NewInt(2))
 	switch c := twice.Cmp(r.Denom()); {
@@ -720,16 +725,16 @@ func pyRoundHalfEven(r *big.Rat) *big.Int {
 	return q
 }
 
-// pyInt is an int: Int when it fits, BigInt otherwise.
-func pyInt(i *big.Int) py.Object {
+// newInt is an int: Int when it fits, BigInt otherwise.
+func newInt(i *big.Int) py.Object {
 	if i.IsInt64() {
 		return py.Int(i.Int64())
 	}
 	return (*py.BigInt)(i)
 }
 
-// pyEqual is Python's ==.
-func pyEqual(a, b py.Object) (bool, error) {
+// equal is Python's ==.
+func equal(a, b py.Object) (bool, error) {
 	r, err := py.Eq(a, b)
 	if err != nil {
 		return false, err

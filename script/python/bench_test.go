@@ -1,18 +1,19 @@
-package script_test
+package python_test
 
 import (
 	"context"
 	"testing"
 
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/python"
 )
 
 // BenchmarkPythonMean is t.mean("age") through the Python runtime (compare
 // BenchmarkMean: the same computation through mpc/client and Lua).
 func BenchmarkPythonMean(b *testing.B) {
-	fed := federation(b)
+	fed := example.Start(b)
 	ctx := context.Background()
-	p, err := script.NewPython(script.NewEnv(fed.Nodes[0].URL, "", script.Output{}))
+	p, err := python.New(script.NewEnv(fed.Nodes[0].URL, "", script.Output{}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func BenchmarkPythonMean(b *testing.B) {
 // with the fsc, json and time modules bound.
 func BenchmarkPythonStart(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		p, err := script.NewPython(script.NewEnv("http://127.0.0.1:1", "", script.Output{}))
+		p, err := python.New(script.NewEnv("http://127.0.0.1:1", "", script.Output{}))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -42,7 +43,7 @@ func BenchmarkPythonStart(b *testing.B) {
 // BenchmarkPythonLoop is a cell of pure Python: a million iterations of a
 // loop (the VM hooks that make cells cancellable run on every one).
 func BenchmarkPythonLoop(b *testing.B) {
-	p, err := script.NewPython(script.NewEnv("http://127.0.0.1:1", "", script.Output{}))
+	p, err := python.New(script.NewEnv("http://127.0.0.1:1", "", script.Output{}))
 	if err != nil {
 		b.Fatal(err)
 	}

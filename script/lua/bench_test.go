@@ -1,4 +1,4 @@
-package script_test
+package lua_test
 
 import (
 	"context"
@@ -6,13 +6,14 @@ import (
 
 	"github.com/fsc-kernel/fsc-kernel/mpc/client"
 	"github.com/fsc-kernel/fsc-kernel/script"
+	"github.com/fsc-kernel/fsc-kernel/script/lua"
 )
 
 // BenchmarkMean compares t:mean("age") through the Lua runtime with the
 // same computation through mpc/client directly: the difference is the
 // runtime's overhead.
 func BenchmarkMean(b *testing.B) {
-	fed := federation(b)
+	fed := example.Start(b)
 	ctx := context.Background()
 	b.Run("client", func(b *testing.B) {
 		c := client.New(fed.Nodes[0].URL)
@@ -24,7 +25,7 @@ func BenchmarkMean(b *testing.B) {
 		}
 	})
 	b.Run("lua", func(b *testing.B) {
-		l := script.NewLua(script.NewEnv(fed.Nodes[0].URL, "", script.Output{}))
+		l := lua.New(script.NewEnv(fed.Nodes[0].URL, "", script.Output{}))
 		defer l.Close()
 		if _, err := l.Execute(ctx, `t = fsc.table("patients")`); err != nil {
 			b.Fatal(err)
@@ -41,6 +42,6 @@ func BenchmarkMean(b *testing.B) {
 // fsc module bound.
 func BenchmarkLuaStart(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		script.NewLua(script.NewEnv("http://127.0.0.1:1", "", script.Output{})).Close()
+		lua.New(script.NewEnv("http://127.0.0.1:1", "", script.Output{})).Close()
 	}
 }

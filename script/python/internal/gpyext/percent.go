@@ -1,4 +1,4 @@
-package script
+package gpyext
 
 import (
 	"fmt"
@@ -10,12 +10,12 @@ import (
 	"github.com/go-python/gpython/py"
 )
 
-// pyPercent is CPython's printf-style formatting, format % args, which
+// percentFormat is CPython's printf-style formatting, format % args, which
 // gpython hands to Go's fmt: %[(name)][flags][width][.precision]type with
 // the types d i u o x X e E f F g G c r s a and %%, the flags # 0 - space
 // +, * for width or precision, a tuple of arguments, one argument, or a
 // mapping for %(name)s. The errors are CPython's.
-func pyPercent(format string, args py.Object) (py.Object, error) {
+func percentFormat(format string, args py.Object) (py.Object, error) {
 	p := &percent{args: args}
 	switch a := args.(type) {
 	case py.Tuple:
@@ -140,7 +140,7 @@ func (p *percent) spec(format string, i, start int) (string, int, error) {
 	if width < 0 { // from *: a negative width aligns left
 		flags, width = flags+"-", -width
 	}
-	s, err := pyConvert(verb, flags, precision, arg, i)
+	s, err := convert(verb, flags, precision, arg, i)
 	if err != nil {
 		return "", 0, err
 	}
@@ -175,8 +175,8 @@ func (p *percent) number(format string, i int) (int, int, error) {
 	return n, j, nil
 }
 
-// pyConvert renders one argument for a conversion type.
-func pyConvert(verb byte, flags string, precision int, arg py.Object, at int) (string, error) {
+// convert renders one argument for a conversion type.
+func convert(verb byte, flags string, precision int, arg py.Object, at int) (string, error) {
 	switch verb {
 	case 's', 'r', 'a':
 		var s string
@@ -207,13 +207,13 @@ func pyConvert(verb byte, flags string, precision int, arg py.Object, at int) (s
 		}
 		return "", py.ExceptionNewf(py.TypeError, "%%c requires int or char")
 	case 'd', 'i', 'u', 'o', 'x', 'X':
-		n, err := pyIntegral(arg, verb)
+		n, err := integral(arg, verb)
 		if err != nil {
 			return "", err
 		}
 		return integerText(n, verb, flags, precision), nil
 	case 'e', 'E', 'f', 'F', 'g', 'G':
-		f, err := pyFloatOf(arg, verb)
+		f, err := floatOf(arg, verb)
 		if err != nil {
 			return "", err
 		}
@@ -222,9 +222,9 @@ func pyConvert(verb byte, flags string, precision int, arg py.Object, at int) (s
 	return "", py.ExceptionNewf(py.ValueError, "unsupported format character '%c' (0x%x) at index %d", verb, verb, at)
 }
 
-// pyIntegral is the integer an integer conversion shows: an int, a bool,
+// integral is the integer an integer conversion shows: an int, a bool,
 // or a float truncated (%d, %i, %u only).
-func pyIntegral(arg py.Object, verb byte) (*big.Int, error) {
+func integral(arg py.Object, verb byte) (*big.Int, error) {
 	switch v := arg.(type) {
 	case py.Int:
 		return big.NewInt(int64(v)), nil
@@ -255,8 +255,8 @@ func pyIntegral(arg py.Object, verb byte) (*big.Int, error) {
 	return nil, py.ExceptionNewf(py.TypeError, "%%%c format: %s is required, not %s", verb, what, arg.Type().Name)
 }
 
-// pyFloatOf is the number a float conversion shows.
-func pyFloatOf(arg py.Object, verb byte) (float64, error) {
+// floatOf is the number a float conversion shows.
+func floatOf(arg py.Object, verb byte) (float64, error) {
 	switch v := arg.(type) {
 	case py.Float:
 		return float64(v), nil

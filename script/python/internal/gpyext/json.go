@@ -1,4 +1,4 @@
-package script
+package gpyext
 
 import (
 	"encoding/json"
@@ -14,31 +14,38 @@ import (
 	"github.com/go-python/gpython/py"
 )
 
-// pyJSONModule is json: dumps and loads over encoding/json.
-func pyJSONModule() *py.ModuleImpl {
+// jsonModule is json: dumps and loads over encoding/json.
+func jsonModule() *py.ModuleImpl {
 	return &py.ModuleImpl{
 		Info: py.ModuleInfo{Name: "json", Doc: "JSON encoder and decoder: dumps(obj) and loads(text), as CPython's json (keys of dicts come out sorted)."},
 		Methods: []*py.Method{
-			py.MustNewMethod("dumps", pyJSONDumps, 0, "dumps(obj, *, indent=None, separators=None, sort_keys=False, ensure_ascii=True) -> str: obj as JSON, as CPython's json.dumps. Dict keys are always sorted (gpython's dicts keep no order)."),
-			py.MustNewMethod("loads", pyJSONLoads, 0, "loads(text) -> the Python value of a JSON text: dict, list, str, int, float, bool or None."),
+			py.MustNewMethod("dumps", jsonDumps, 0, "dumps(obj, *, indent=None, separators=None, sort_keys=False, ensure_ascii=True) -> str: obj as JSON, as CPython's json.dumps. Dict keys are always sorted (gpython's dicts keep no order)."),
+			py.MustNewMethod("loads", jsonLoads, 0, "loads(text) -> the Python value of a JSON text: dict, list, str, int, float, bool or None."),
 		},
-		Globals: py.StringDict{"JSONDecodeError": pyJSONDecodeError},
+		Globals: py.StringDict{"JSONDecodeError": jsonDecodeError},
 	}
 }
 
-type pyJSONEncoder struct {
+// Mapping is a value of the host's that reads as a dict (a result's
+// fields): json.dumps writes it as one.
+type Mapping interface {
+	py.Object
+	AsDict() py.StringDict
+}
+
+type jsonEncoder struct {
 	b               strings.Builder
 	indent          *string
 	itemSep, keySep string
 	ascii           bool
 }
 
-func pyJSONDumps(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+func jsonDumps(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 	var obj py.Object
 	if err := py.UnpackTuple(args, nil, "dumps", 1, 1, &obj); err != nil {
 		return nil, err
 	}
-	e := &pyJSONEncoder{itemSep: ", ", keySep: ": ", ascii: true}
+	e := &jsonEncoder{itemSep: ", ", keySep: ": ", ascii: true}
 	sepGiven := false
 	for k, v := range kwargs {
 		switch k {
@@ -52,7 +59,7 @@ func pyJSONDumps(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object
 				s := string(x)
 				e.indent = &s
 			default:
-				return nil, py.ExceptionNewf(py.TypeError, "dumps: indent must be an int or a str, not %s", pyTypeName(v))
+				return nil, py.ExceptionNewf(py.TypeError, "dumps: indent must be an int or a str, not %s", TypeName(v))
 			}
 		case "separators":
 			if v == py.None {
@@ -69,7 +76,7 @@ func pyJSONDumps(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object
 			}
 			e.itemSep, e.keySep, sepGiven = string(a), string(b), true
 		case "ensure_ascii":
-			e.ascii = pyTruth(v)
+			e.ascii = truth(v)
 		case "sort_keys":
 		default:
 			return nil, py.ExceptionNewf(py.TypeError, "dumps() got an unexpected keyword argument '%s'", k)
@@ -84,12 +91,12 @@ func pyJSONDumps(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object
 	return py.String(e.b.String()), nil
 }
 
-func pyTruth(v py.Object) bool {
+func truth(v py.Object) bool {
 	b, err := py.MakeBool(v)
 	return err == nil && b == py.True
 }
 
-func (e *pyJSONEncoder) newline(level int) {
+func (e *jsonEncoder) newline(level int) {
 	if e.indent == nil {
 		return
 	}
@@ -99,7 +106,7 @@ func (e *pyJSONEncoder) newline(level int) {
 	}
 }
 
-func (e *pyJSONEncoder) value(v py.Object, level int) error {
+func (e *jsonEncoder) value(v py.Object, level int) error {
 	if level > 500 {
 		return py.ExceptionNewf(py.ValueError, "Circular reference detected")
 	}
@@ -126,7 +133,7 @@ func (e *pyJSONEncoder) value(v py.Object, level int) error {
 		case math.IsInf(f, -1):
 			e.b.WriteString("-Infinity")
 		default:
-			e.b.WriteString(pyFloatRepr(f))
+			e.b.WriteString(floatRepr(f))
 		}
 	case py.String:
 		e.str(string(x))
@@ -136,15 +143,15 @@ func (e *pyJSONEncoder) value(v py.Object, level int) error {
 		return e.list(x, level)
 	case py.StringDict:
 		return e.dict(x, level)
-	case *pyResult:
-		return e.dict(x.fields, level)
+	case Mapping:
+		return e.dict(x.AsDict(), level)
 	default:
-		return py.ExceptionNewf(py.TypeError, "Object of type %s is not JSON serializable", pyTypeName(v))
+		return py.ExceptionNewf(py.TypeError, "Object of type %s is not JSON serializable", TypeName(v))
 	}
 	return nil
 }
 
-func (e *pyJSONEncoder) list(items []py.Object, level int) error {
+func (e *jsonEncoder) list(items []py.Object, level int) error {
 	if len(items) == 0 {
 		e.b.WriteString("[]")
 		return nil
@@ -164,13 +171,13 @@ func (e *pyJSONEncoder) list(items []py.Object, level int) error {
 	return nil
 }
 
-func (e *pyJSONEncoder) dict(d py.StringDict, level int) error {
+func (e *jsonEncoder) dict(d py.StringDict, level int) error {
 	if len(d) == 0 {
 		e.b.WriteString("{}")
 		return nil
 	}
 	e.b.WriteByte('{')
-	for i, k := range pySortedKeys(d) {
+	for i, k := range SortedKeys(d) {
 		if i > 0 {
 			e.b.WriteString(e.itemSep)
 		}
@@ -188,7 +195,7 @@ func (e *pyJSONEncoder) dict(d py.StringDict, level int) error {
 
 // str writes a JSON string as CPython: \uXXXX (lower-case hex) for control
 // characters and, with ensure_ascii, for everything beyond ASCII.
-func (e *pyJSONEncoder) str(s string) {
+func (e *jsonEncoder) str(s string) {
 	e.b.WriteByte('"')
 	for _, r := range s {
 		switch r {
@@ -223,7 +230,7 @@ func (e *pyJSONEncoder) str(s string) {
 	e.b.WriteByte('"')
 }
 
-func pyJSONLoads(self py.Object, args py.Tuple) (py.Object, error) {
+func jsonLoads(self py.Object, args py.Tuple) (py.Object, error) {
 	var arg py.Object
 	if err := py.UnpackTuple(args, nil, "loads", 1, 1, &arg); err != nil {
 		return nil, err
@@ -235,7 +242,7 @@ func pyJSONLoads(self py.Object, args py.Tuple) (py.Object, error) {
 	case py.Bytes:
 		text = string(x)
 	default:
-		return nil, py.ExceptionNewf(py.TypeError, "the JSON object must be str or bytes, not %s", pyTypeName(arg))
+		return nil, py.ExceptionNewf(py.TypeError, "the JSON object must be str or bytes, not %s", TypeName(arg))
 	}
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
@@ -244,31 +251,31 @@ func pyJSONLoads(self py.Object, args py.Tuple) (py.Object, error) {
 	if err == nil {
 		if _, more := dec.Token(); more != io.EOF {
 			off := int(dec.InputOffset())
-			return nil, pyJSONError("Extra data", text, off)
+			return nil, jsonError("Extra data", text, off)
 		}
 	}
 	if err != nil {
 		var se *json.SyntaxError
 		switch {
 		case errors.As(err, &se):
-			return nil, pyJSONError(se.Error(), text, int(se.Offset))
+			return nil, jsonError(se.Error(), text, int(se.Offset))
 		case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
-			return nil, pyJSONError("Expecting value", text, len(text))
+			return nil, jsonError("Expecting value", text, len(text))
 		}
-		return nil, py.ExceptionNewf(pyJSONDecodeError, "%v", err)
+		return nil, py.ExceptionNewf(jsonDecodeError, "%v", err)
 	}
-	return pyFromJSON(v), nil
+	return fromJSON(v), nil
 }
 
-// pyJSONError says what is wrong where, as CPython: line, column, char.
-func pyJSONError(msg, text string, off int) error {
+// jsonError says what is wrong where, as CPython: line, column, char.
+func jsonError(msg, text string, off int) error {
 	off = min(max(off, 0), len(text))
 	line := strings.Count(text[:off], "\n") + 1
 	col := off - strings.LastIndexByte(text[:off], '\n')
-	return py.ExceptionNewf(pyJSONDecodeError, "%s: line %d column %d (char %d)", msg, line, col, utf8.RuneCountInString(text[:off]))
+	return py.ExceptionNewf(jsonDecodeError, "%s: line %d column %d (char %d)", msg, line, col, utf8.RuneCountInString(text[:off]))
 }
 
-func pyFromJSON(v any) py.Object {
+func fromJSON(v any) py.Object {
 	switch x := v.(type) {
 	case nil:
 		return py.None
@@ -280,7 +287,7 @@ func pyFromJSON(v any) py.Object {
 		s := string(x)
 		if !strings.ContainsAny(s, ".eE") {
 			if i, ok := new(big.Int).SetString(s, 10); ok {
-				return pyInt(i)
+				return newInt(i)
 			}
 		}
 		f, _ := strconv.ParseFloat(s, 64)
@@ -288,13 +295,13 @@ func pyFromJSON(v any) py.Object {
 	case []any:
 		items := make([]py.Object, len(x))
 		for i, e := range x {
-			items[i] = pyFromJSON(e)
+			items[i] = fromJSON(e)
 		}
 		return py.NewListFromItems(items)
 	case map[string]any:
 		d := py.NewStringDictSized(len(x))
 		for k, e := range x {
-			d[k] = pyFromJSON(e)
+			d[k] = fromJSON(e)
 		}
 		return d
 	}
