@@ -195,16 +195,15 @@ func checkToxicityLogistic(t *testing.T, got any) {
 	if !roracle.HaveR() {
 		t.Fatalf("R is missing: make test installs r-base-core and r-cran-survival")
 	}
-	data, err := filepath.Abs(filepath.Join(exampleDir, "data"))
+	rows, err := roracle.ExampleRows(filepath.Join(exampleDir, "data"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := roracle.RunR(t.TempDir(), fmt.Sprintf(`d <- do.call(rbind, lapply(c("a", "b", "c"), function(h) read.csv(sprintf("%%s/hospital-%%s/patients.csv", %q, h))))
-f <- glm(toxicity ~ age + dose + sex, family = binomial, data = d)
+	want, err := roracle.RunR(t.TempDir(), rows+`f <- glm(toxicity ~ age + dose + sex, family = binomial, data = d)
 s <- summary(f)$coefficients
-for (term in rownames(s)) cat(term, sprintf("%%.17g", s[term, c(1, 2, 4)]), "\n")
-cat("deviance", sprintf("%%.17g", deviance(f)), "\n")
-`, data))
+for (term in rownames(s)) cat(term, sprintf("%.17g", s[term, c(1, 2, 4)]), "\n")
+cat("deviance", sprintf("%.17g", deviance(f)), "\n")
+`)
 	if err != nil {
 		t.Fatal(err)
 	}

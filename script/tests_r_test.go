@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/fsc-kernel/fsc-kernel/internal/roracle"
 	"github.com/fsc-kernel/fsc-kernel/script"
 	"github.com/fsc-kernel/fsc-kernel/script/lua"
 	"github.com/fsc-kernel/fsc-kernel/script/python"
@@ -22,38 +21,25 @@ import (
 // skipped when R is not installed (make test installs it).
 func rValues(t *testing.T, exprs []string) []float64 {
 	t.Helper()
-	const rscript = "/usr/bin/Rscript"
-	if _, err := os.Stat(rscript); err != nil {
-		t.Skipf("R is the oracle of this test and %s is missing (make test installs r-base-core)", rscript)
+	if !roracle.HaveR() {
+		t.Skipf("R is the oracle of this test and %s is missing (make test installs r-base-core)", roracle.Rscript)
 	}
-	var files []string
-	for _, h := range []string{"a", "b", "c"} {
-		abs, err := filepath.Abs(filepath.Join(exampleDir, "data", "hospital-"+h, "patients.csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, strconv.Quote(abs))
+	rows, err := roracle.ExampleRows(filepath.Join(exampleDir, "data"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "d <- do.call(rbind, lapply(c(%s), read.csv, na.strings = c(\"\", \"NA\"), stringsAsFactors = FALSE))\n", strings.Join(files, ", "))
+	b.WriteString(rows)
 	b.WriteString("w <- d[(d$response != 'PD') %in% TRUE, ]\n")
 	for _, e := range exprs {
 		fmt.Fprintf(&b, "cat(sprintf('%%.17g\\n', suppressWarnings(%s)))\n", e)
 	}
-	file := filepath.Join(t.TempDir(), "oracle.R")
-	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(rscript, "--vanilla", file).Output()
+	out, err := roracle.Output(t.TempDir(), b.String())
 	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("Rscript: %v\n%s", err, ee.Stderr)
-		}
 		t.Fatal(err)
 	}
 	var vals []float64
-	for l := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+	for l := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
 		v, err := strconv.ParseFloat(l, 64)
 		if err != nil {
 			t.Fatalf("R printed %q", l)

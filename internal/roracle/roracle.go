@@ -23,20 +23,13 @@ const Rscript = "/usr/bin/Rscript"
 // with cat(name, sprintf("%.17g", x), "\n"). The error holds R's output
 // when the script fails.
 func RunR(dir, script string) (map[string][]float64, error) {
-	path := filepath.Join(dir, "oracle.R")
-	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+	out, err := Output(dir, script)
+	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(Rscript, "--vanilla", path)
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("Rscript %s: %v\n%s", path, err, stderr.String())
-	}
+	path := filepath.Join(dir, "oracle.R")
 	res := map[string][]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<26)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -63,4 +56,37 @@ func RunR(dir, script string) (map[string][]float64, error) {
 // HaveR reports whether R and its survival package are installed.
 func HaveR() bool {
 	return exec.Command(Rscript, "-e", "library(survival)").Run() == nil
+}
+
+// Output runs an R script in dir and returns what it prints. The error
+// holds R's output when the script fails.
+func Output(dir, script string) (string, error) {
+	path := filepath.Join(dir, "oracle.R")
+	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+		return "", err
+	}
+	cmd := exec.Command(Rscript, "--vanilla", path)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("Rscript %s: %v\n%s", path, err, stderr.String())
+	}
+	return string(out), nil
+}
+
+// ExampleRows is a line of R that binds d to the example federation's
+// pooled rows, read from the hospitals' CSV files under dataDir (empty
+// cells as NA, text as text).
+func ExampleRows(dataDir string) (string, error) {
+	var files []string
+	for _, h := range []string{"a", "b", "c"} {
+		abs, err := filepath.Abs(filepath.Join(dataDir, "hospital-"+h, "patients.csv"))
+		if err != nil {
+			return "", err
+		}
+		files = append(files, strconv.Quote(abs))
+	}
+	return fmt.Sprintf("d <- do.call(rbind, lapply(c(%s), read.csv, na.strings = c(\"\", \"NA\"), stringsAsFactors = FALSE))\n", strings.Join(files, ", ")), nil
 }

@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/fsc-kernel/fsc-kernel/internal/roracle"
 	"github.com/fsc-kernel/fsc-kernel/mpc/client"
 )
 
@@ -22,39 +21,22 @@ import (
 // it).
 func rOracle(t *testing.T, subset, body string) [][]string {
 	t.Helper()
-	const rscript = "/usr/bin/Rscript"
-	if _, err := os.Stat(rscript); err != nil {
-		t.Skipf("R is the oracle of this test and %s is missing (make test installs r-base-core)", rscript)
+	if !roracle.HaveR() {
+		t.Skipf("R is the oracle of this test and %s is missing (make test installs r-base-core)", roracle.Rscript)
 	}
-	var files []string
-	for _, h := range []string{"a", "b", "c"} {
-		abs, err := filepath.Abs(filepath.Join(exampleDir, "data", "hospital-"+h, "patients.csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, strconv.Quote(abs))
+	rows, err := roracle.ExampleRows(filepath.Join(exampleDir, "data"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	if subset == "" {
 		subset = "TRUE"
 	}
-	script := fmt.Sprintf(`d <- do.call(rbind, lapply(c(%s), read.csv, na.strings = c("", "NA"), stringsAsFactors = FALSE))
-d <- d[with(d, %s) %%in%% TRUE, ]
-%s
-`, strings.Join(files, ", "), subset, body)
-	file := filepath.Join(t.TempDir(), "oracle.R")
-	if err := os.WriteFile(file, []byte(script), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(rscript, "--vanilla", file).Output()
+	out, err := roracle.Output(t.TempDir(), fmt.Sprintf("%sd <- d[with(d, %s) %%in%% TRUE, ]\n%s\n", rows, subset, body))
 	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("Rscript: %v\n%s", err, ee.Stderr)
-		}
 		t.Fatal(err)
 	}
 	var lines [][]string
-	for l := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+	for l := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
 		lines = append(lines, strings.Split(l, "\t"))
 	}
 	return lines
