@@ -1,6 +1,7 @@
 # fsc-kernel: Federated Secure Computing for analysts.
 #   make demo    three hospitals on loopback and a study on them
-#   make test    every test (installs what it needs first)
+#   make test    every test (installs what it needs first), and builds for
+#                macOS and Windows
 #   make bench   benchmarks; the federation table goes to bench/results.md
 #   make stress  the kernel's Jupyter suites 50 times in a row on a busy core
 
@@ -8,7 +9,7 @@ GO      ?= go
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 BIN     := bin
 
-.PHONY: build demo test unit fuzz vet deps test-deps bench stress install clean
+.PHONY: build demo test unit fuzz vet cross deps test-deps bench stress install clean
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -45,12 +46,19 @@ test-deps:
 demo: deps build
 	$(GO) run ./examples/demo -bin $(BIN)/fsc-node -dir examples/federation
 
-test: deps test-deps vet fuzz unit
+test: deps test-deps vet cross fuzz unit
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
+
+# Both binaries build for the analysts' and owners' other systems.
+cross:
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/fsc-kernel
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/fsc-node
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/fsc-kernel
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/fsc-node
 
 unit: build
 	$(GO) test -count=1 -timeout 20m ./...
