@@ -298,6 +298,25 @@ func readAudit(t *testing.T, fed interface{ URLs() []string }, dir, node string)
 	return out
 }
 
+// awaitAudit waits until each node's audit log holds at least n lines:
+// members write theirs as they finish, after the leader has answered.
+func awaitAudit(t *testing.T, dir string, n int, nodes ...string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, node := range nodes {
+		for {
+			raw, _ := os.ReadFile(filepath.Join(dir, ".local", node+"-audit.jsonl"))
+			if bytes.Count(raw, []byte("\n")) >= n {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: fewer than %d audit lines after 30 s", node, n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
 func TestMinCellRefusalReleasesNothing(t *testing.T) {
 	fed := startFederation(t, nil)
 	c := client.New(fed.Nodes[0].URL)
@@ -309,7 +328,7 @@ func TestMinCellRefusalReleasesNothing(t *testing.T) {
 	if !errors.As(err, &ce) || !ce.Refused() || !strings.Contains(ce.Message, "policy min_cell=5") || strings.Contains(ce.Message, "hospital") {
 		t.Fatalf("got %v, want a 403 for min_cell that names no hospital", err)
 	}
-	time.Sleep(200 * time.Millisecond) // let members finish their audit lines
+	awaitAudit(t, fed.Dir, 1, "hospital-a", "hospital-b", "hospital-c")
 	for _, node := range []string{"hospital-a", "hospital-b", "hospital-c"} {
 		entries := readAudit(t, fed, fed.Dir, node)
 		if len(entries) == 0 {
@@ -373,7 +392,7 @@ func TestAuditLogRecordsWhoWhatAndRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	awaitAudit(t, fed.Dir, 1, "hospital-a", "hospital-b", "hospital-c")
 	lead := readAudit(t, fed, fed.Dir, "hospital-b")
 	if len(lead) != 1 || lead[0]["role"] != "leader" || lead[0]["outcome"] != "released" || lead[0]["requester"] != "loopback" {
 		t.Fatalf("leader audit: %v", lead)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/fsc-kernel/fsc-kernel/mpc/client"
 	"github.com/fsc-kernel/fsc-kernel/stats"
@@ -34,7 +33,7 @@ func TestMedianOverNodesOpensOnlyItsBuckets(t *testing.T) {
 			}
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // members write their lines as they finish
+	awaitAudit(t, fed.Dir, 2*len(wheres), "hospital-a", "hospital-b", "hospital-c")
 	i := 0
 	for _, where := range wheres {
 		for _, column := range []string{"age", "bmi"} {
@@ -83,7 +82,7 @@ func TestAuditListsOpenedSums(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	awaitAudit(t, fed.Dir, 1, "hospital-a", "hospital-b", "hospital-c")
 	lead := readAudit(t, fed, fed.Dir, "hospital-a")
 	if len(lead) != 1 || !slices.Equal(lead[0]["opened"].([]any), []any{res.Result["sum"]}) {
 		t.Errorf("leader opened %v, want the sum %v", lead[0]["opened"], res.Result["sum"])
