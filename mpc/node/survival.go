@@ -220,68 +220,125 @@ type survivalGrid struct {
 // release memory.
 func survivalSetup(ctx context.Context, e *env, si *survInput, p *params) (*survivalGrid, error) {
 	sg := &survivalGrid{levels: []string{"all"}}
-	groups := 1
 	if si.rows.Group != nil {
-		counts := make([]float64, len(si.labels))
-		for _, g := range si.rows.Group {
-			counts[g]++
-		}
-		if err := e.c.Check("group", counts); err != nil {
-			return nil, err
-		}
-		levels, err := stats.LabelUnion(ctx, e.c, si.labels)
+		levels, err := survivalGroups(ctx, e, si)
 		if err != nil {
 			return nil, err
 		}
-		if len(levels) > maxSurvivalGroups {
-			return nil, bad("the by column has %d values; at most %d groups", len(levels), maxSurvivalGroups)
-		}
-		at := map[string]int{}
-		for k, l := range levels {
-			at[l] = k
-		}
-		for k, g := range si.rows.Group { // local label index -> union index
-			si.rows.Group[k] = at[si.labels[g]]
-		}
-		si.labels = levels
-		sg.levels, groups = levels, len(levels)
+		sg.levels = levels
 	}
-	if p.times != nil {
-		sg.grid, sg.asked = p.times, len(p.times)
+	groups := len(sg.levels)
+	grid := p.times
+	if grid != nil {
+		sg.asked = len(grid)
 	} else {
 		var err error
-		if sg.grid, err = latticeGrid(ctx, e, si.rows.Time); err != nil {
+		if grid, err = latticeGrid(ctx, e, si.rows.Time); err != nil {
 			return nil, err
 		}
 	}
 	// Intervals are merged for min_cell first, which depends on the data
 	// alone (so the same query finds the same grid again), and then for
-	// the release memory as well. Each record's interval on the grid asked
-	// is found once; a merged grid keeps a subset of its points, so its
-	// counts and row sets are unions of the first grid's.
-	minCell := float64(e.plan.mem.minCell)
-	base := si.rows.Count(sg.grid, groups)
-	keep := make([]bool, len(sg.grid))
+	// the release memory as well.
+	mg := &merger{e: e, si: si, groups: groups, minCell: float64(e.plan.mem.minCell)}
+	first, err := mg.merge(ctx, grid, false)
+	if err != nil {
+		return nil, err
+	}
+	if grid = first.grid; p.times == nil {
+		// The default grid: the merged lattice's intervals that hold an
+		// event somewhere.
+		if grid, err = eventPoints(ctx, e, grid, first.counts); err != nil {
+			return nil, err
+		}
+		if len(grid) == 0 { // no events anywhere: nothing but the groups' sizes
+			sg.counts = &stats.IntervalCounts{Groups: groups}
+			return sg, survivalReserve(e, si, sg, nil, nil)
+		}
+	}
+	last, err := mg.merge(ctx, grid, true)
+	if err != nil {
+		return nil, err
+	}
+	sg.grid, sg.counts, sg.merged = last.grid, last.counts, first.merged || last.merged
+	return sg, survivalReserve(e, si, sg, last.events, last.leaving)
+}
+
+// survivalGroups learns the groups of a stratified statistic: each member
+// checks its own group sizes against min_cell, the levels are the label
+// union, and si's groups are renumbered to index them.
+func survivalGroups(ctx context.Context, e *env, si *survInput) ([]string, error) {
+	counts := make([]float64, len(si.labels))
+	for _, g := range si.rows.Group {
+		counts[g]++
+	}
+	if err := e.c.Check("group", counts); err != nil {
+		return nil, err
+	}
+	levels, err := stats.LabelUnion(ctx, e.c, si.labels)
+	if err != nil {
+		return nil, err
+	}
+	if len(levels) > maxSurvivalGroups {
+		return nil, bad("the by column has %d values; at most %d groups", len(levels), maxSurvivalGroups)
+	}
+	at := map[string]int{}
+	for k, l := range levels {
+		at[l] = k
+	}
+	for k, g := range si.rows.Group { // local label index -> union index
+		si.rows.Group[k] = at[si.labels[g]]
+	}
+	si.labels = levels
+	return levels, nil
+}
+
+// merger merges a grid's intervals, round by round, until no member flags
+// one.
+type merger struct {
+	e       *env
+	si      *survInput
+	groups  int
+	minCell float64
+	round   int // rounds so far: each names its step of the session
+}
+
+// mergedGrid is what merging left: the grid, this member's counts on it,
+// with the release memory its row sets, and whether anything was merged.
+type mergedGrid struct {
+	grid            []float64
+	counts          *stats.IntervalCounts
+	events, leaving []*roaring.Bitmap
+	merged          bool
+}
+
+// merge merges grid's intervals until every member holds 0 or at least
+// min_cell rows in each count of each interval and, with memory, no
+// interval's row sets conflict with the release memory. Each record's
+// interval is found once; a merged grid keeps a subset of the points, so
+// its counts and row sets are unions of the first grid's.
+func (mg *merger) merge(ctx context.Context, grid []float64, memory bool) (*mergedGrid, error) {
+	base := mg.si.rows.Count(grid, mg.groups)
+	keep := make([]bool, len(grid))
 	for j := range keep {
 		keep[j] = true
 	}
 	var sets *survivalRowSets
-	memory := false
-	for round := 0; ; round++ {
-		sg.counts = base.Merge(keep)
-		m := sg.counts.Points
+	out := &mergedGrid{}
+	for ; ; mg.round++ {
+		out.counts = base.Merge(keep)
+		m := out.counts.Points
 		extra := make([]bool, m)
-		var events, leaving []*roaring.Bitmap
 		if memory {
 			if sets == nil {
-				sets = newSurvivalRowSets(si, sg.grid, groups)
+				sets = newSurvivalRowSets(mg.si, grid, mg.groups)
 			}
-			events, leaving = sets.merged(keep)
-			extra = survivalConflicts(e, events, leaving, m)
+			out.events, out.leaving = sets.merged(keep)
+			extra = survivalConflicts(mg.e, out.events, out.leaving, m)
 		}
-		flags := sg.counts.MergeFlags(minCell, extra)
-		stuck := m == 1 && (sg.counts.Small(minCell) || extra[0])
-		joint, err := jointFlags(ctx, e.s.Sub("merge"+strconv.Itoa(round)), append(flags, stuck))
+		flags := out.counts.MergeFlags(mg.minCell, extra)
+		stuck := m == 1 && (out.counts.Small(mg.minCell) || extra[0])
+		joint, err := jointFlags(ctx, mg.e.s.Sub("merge"+strconv.Itoa(mg.round)), append(flags, stuck))
 		if err != nil {
 			return nil, err
 		}
@@ -292,32 +349,11 @@ func survivalSetup(ctx context.Context, e *env, si *survInput, p *params) (*surv
 			return nil, errorf(http.StatusForbidden, "refused: policy min_cell: even merged into one interval, the events, censored rows or rows at risk of a group would hold between 1 and min_cell-1 rows of a member node, or repeat an earlier release too closely; widen the filter or use fewer groups")
 		}
 		if !slices.Contains(joint[:m], true) {
-			if !memory {
-				memory = true
-				if p.times != nil {
-					continue
-				}
-				// The default grid: the merged lattice's intervals that
-				// hold an event somewhere.
-				merged := stats.RemovePoints(sg.grid, notKept(keep))
-				if sg.grid, err = eventPoints(ctx, e, merged, sg.counts); err != nil {
-					return nil, err
-				}
-				if len(sg.grid) == 0 { // no events anywhere: nothing but the groups' sizes
-					sg.counts = &stats.IntervalCounts{Groups: groups}
-					return sg, survivalReserve(e, si, sg, nil, nil)
-				}
-				base = si.rows.Count(sg.grid, groups)
-				keep = make([]bool, len(sg.grid))
-				for j := range keep {
-					keep[j] = true
-				}
-				continue
-			}
-			sg.grid = stats.RemovePoints(sg.grid, notKept(keep))
-			return sg, survivalReserve(e, si, sg, events, leaving)
+			mg.round++
+			out.grid = stats.RemovePoints(grid, notKept(keep))
+			return out, nil
 		}
-		sg.merged = true
+		out.merged = true
 		// The flags are of the kept points: drop every other one of each run.
 		drop := stats.Alternate(joint[:m])
 		q := 0
