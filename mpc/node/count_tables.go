@@ -12,6 +12,12 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
+func init() {
+	register("Histogram", countTables{kind: histogram})
+	register("StatisticsFrequency", countTables{kind: frequency})
+	register("StatisticsContingency", countTables{kind: contingency})
+}
+
 // countTables is the family of the tables of counts: Histogram (counts of
 // a numeric column in bins), StatisticsFrequency (of each category) and
 // StatisticsContingency (of each pair of categories). The categories are

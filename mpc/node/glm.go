@@ -9,6 +9,10 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
+func init() {
+	register("GLM", glm{})
+}
+
 // The GLM microprotocol fits a generalized linear model (stats.GLM) over
 // node-held rows: dataset.columns = [y, x1, ...], parameters.family =
 // "binomial" | "poisson" | "gaussian" (default gaussian).

@@ -7,6 +7,11 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
+func init() {
+	register("StatisticsBivariate", linear{})
+	register("Regression", linear{regression: true})
+}
+
 // linear is the family of the statistics of linear relations:
 // StatisticsBivariate (covariance, correlation and the least squares line
 // of pairs [x, y]) and Regression (ordinary least squares of y on

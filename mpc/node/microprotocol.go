@@ -37,27 +37,13 @@ type input interface {
 	cohort() int
 }
 
-// microprotocols lists every microprotocol by its FSC name.
-var microprotocols = map[string]microprotocol{
-	"SecureSum":             sums{},
-	"Count":                 sums{count: true},
-	"MinimumMaximum":        orderStats{kind: extremes},
-	"SecureMedian":          orderStats{kind: median},
-	"Quantiles":             orderStats{kind: quantiles},
-	"StatisticsUnivariate":  moments{extremes: true},
-	"Moments":               moments{},
-	"Histogram":             countTables{kind: histogram},
-	"StatisticsFrequency":   countTables{kind: frequency},
-	"StatisticsContingency": countTables{kind: contingency},
-	"StatisticsBivariate":   linear{},
-	"Regression":            linear{regression: true},
-	"GLM":                   glm{},
-	"KaplanMeier":           survival{name: "KaplanMeier"},
-	"LogRank":               survival{name: "LogRank"},
-	"CoxPH":                 survival{name: "CoxPH"},
-	"SetIntersection":       sets{items: true},
-	"SetIntersectionSize":   sets{},
-}
+// microprotocols lists every microprotocol by its FSC name; each family's
+// file registers its own.
+var microprotocols = map[string]microprotocol{}
+
+// register adds a microprotocol under its FSC name, from a family file's
+// init.
+func register(name string, m microprotocol) { microprotocols[name] = m }
 
 // env is what a microprotocol runs with at one party.
 type env struct {

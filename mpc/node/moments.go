@@ -8,6 +8,11 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
+func init() {
+	register("StatisticsUnivariate", moments{extremes: true})
+	register("Moments", moments{})
+}
+
 // moments is the family of StatisticsUnivariate (the reference's summary
 // of a variable, extremes included) and Moments (the same without the
 // extremes): one wide secure sum of power sums (stats.Moments), and for

@@ -7,6 +7,12 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
+func init() {
+	register("MinimumMaximum", orderStats{kind: extremes})
+	register("SecureMedian", orderStats{kind: median})
+	register("Quantiles", orderStats{kind: quantiles})
+}
+
 // orderStats is the family of the order statistics: MinimumMaximum,
 // SecureMedian and Quantiles (R's type 7). Each is a rank search inside
 // MPC (stats.MinMax, stats.QuantilesInside): the parties compare secret

@@ -6,6 +6,11 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/mpc"
 )
 
+func init() {
+	register("SetIntersection", sets{items: true})
+	register("SetIntersectionSize", sets{})
+}
+
 // sets is the family of private set intersection: SetIntersection (the
 // items every party holds) and SetIntersectionSize (only how many). Each
 // party's set is the intersection of the sets its client gives, as the

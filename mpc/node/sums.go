@@ -7,6 +7,11 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
+func init() {
+	register("SecureSum", sums{})
+	register("Count", sums{count: true})
+}
+
 // sums is the family of SecureSum (the sum of the values) and Count (the
 // number of values, or of rows): one secure sum of one number per party.
 // What it reveals: the pooled sum or count, to the parties that see the

@@ -13,6 +13,12 @@ import (
 	"github.com/fsc-kernel/fsc-kernel/stats"
 )
 
+func init() {
+	register("KaplanMeier", survival{name: "KaplanMeier"})
+	register("LogRank", survival{name: "LogRank"})
+	register("CoxPH", survival{name: "CoxPH"})
+}
+
 // Survival analysis over node-held data: Kaplan–Meier curves, the
 // log-rank test and the Cox model, on a time grid (see stats/survival.go).
 //
