@@ -26,6 +26,7 @@ type Worker struct {
 	mu     sync.Mutex
 	p      *proc // the running worker, nil before the next request starts one
 	closed bool
+	diedAs string // why a worker died between cells, for the next cell to say
 }
 
 var _ script.Runtime = (*Worker)(nil)
@@ -62,7 +63,8 @@ func (w *Worker) current() (*proc, error) {
 	}
 	if w.p != nil {
 		select {
-		case <-w.p.dead:
+		case <-w.p.dead: // on its own, between cells
+			w.diedAs = w.p.why()
 		default:
 			return w.p, nil
 		}
@@ -92,6 +94,13 @@ func (w *Worker) Execute(ctx context.Context, code string) (map[string]string, e
 	p, err := w.current()
 	if err != nil {
 		return nil, err
+	}
+	w.mu.Lock()
+	ended := w.diedAs
+	w.diedAs = ""
+	w.mu.Unlock()
+	if ended != "" {
+		w.print("[the session's process had ended (%s); this cell runs in a fresh session, without the variables of the last]\n", ended)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -307,3 +307,23 @@ func TestWorkerOutlivesNoHost(t *testing.T) {
 		t.Fatal("the worker outlived its host")
 	}
 }
+
+// A worker that dies between cells is replaced at the next cell, which
+// says that the session is fresh.
+func TestDeathBetweenCellsIsSaid(t *testing.T) {
+	w, c := start(t, "lua")
+	execute(t, w, "x = 41")
+	old := w.p
+	old.kill()
+	<-old.dead
+	if _, err := w.Execute(context.Background(), "x.y = 1"); err == nil {
+		t.Fatal("x survived its worker")
+	}
+	if !strings.Contains(c.text(), "had ended") || !strings.Contains(c.text(), "fresh session") {
+		t.Fatalf("the next cell did not say the session was fresh: %q", c.text())
+	}
+	execute(t, w, "print('again')")
+	if strings.Count(c.text(), "had ended") != 1 {
+		t.Fatalf("the notice came more than once: %q", c.text())
+	}
+}
