@@ -106,8 +106,9 @@ type approvals struct {
 
 // endedQuery is the outcome of a query that no longer waits.
 type endedQuery struct {
-	state decision
-	until time.Time
+	state  decision
+	leader string
+	until  time.Time
 }
 
 func newApprovals(timeout time.Duration, dropped func(*pendingQuery)) *approvals {
@@ -129,7 +130,7 @@ func (a *approvals) await(ctx context.Context, q *query, wait time.Duration) (*p
 		a.mu.Unlock()
 		return nil, undecided, errorf(http.StatusConflict, "query %s waits for approval with other content; an approval covers one query exactly", q.Session)
 	case p == nil:
-		if e, ok := a.ended[q.Session]; ok {
+		if e, ok := a.ended[q.Session]; ok && e.leader == q.Leader {
 			a.mu.Unlock()
 			if e.state == used {
 				return nil, undecided, errorf(http.StatusConflict, "query %s was approved and accepted already; an approval covers one query", q.Session)
@@ -190,7 +191,13 @@ func (a *approvals) withdraw(session, leader string) (*pendingQuery, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	p := a.bySession[session]
-	if p == nil || p.Leader != leader {
+	if p == nil {
+		// Withdrawn before its ask came (they travel apart): the ask,
+		// when it comes, finds the query ended.
+		a.rememberLocked(session, endedQuery{state: withdrawn, leader: leader, until: time.Now().Add(decidedTTL)})
+		return nil, false
+	}
+	if p.Leader != leader {
 		return nil, false
 	}
 	a.endLocked(p, withdrawn, time.Now())
@@ -274,13 +281,18 @@ func (a *approvals) endLocked(p *pendingQuery, d decision, now time.Time) {
 	p.state = d
 	delete(a.byID, p.ID)
 	delete(a.bySession, p.session)
+	a.rememberLocked(p.session, endedQuery{state: d, leader: p.Leader, until: now.Add(decidedTTL)})
+}
+
+// rememberLocked keeps how a query's wait ended, for asks that come late.
+func (a *approvals) rememberLocked(session string, e endedQuery) {
 	for k := range a.ended { // full: forget any; a late ask then waits anew
 		if len(a.ended) < maxDecided {
 			break
 		}
 		delete(a.ended, k)
 	}
-	a.ended[p.session] = endedQuery{state: d, until: now.Add(decidedTTL)}
+	a.ended[session] = e
 }
 
 // list returns the queries waiting for a decision, oldest first.

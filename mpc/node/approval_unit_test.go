@@ -143,3 +143,21 @@ func TestApprovalsCapped(t *testing.T) {
 		t.Errorf("ask beyond the cap: %v, want 503", err)
 	}
 }
+
+// A withdrawal can overtake its query's first ask: the ask then finds the
+// query ended and never reaches the owner's list. Only the leader's own
+// withdrawal counts.
+func TestWithdrawBeforeTheAsk(t *testing.T) {
+	a := newApprovals(time.Minute, nil)
+	a.withdraw("s1", "a")
+	if _, d, err := a.await(context.Background(), testQuery("s1", "a", ""), 0); err != nil || d != withdrawn {
+		t.Fatalf("ask after its withdrawal: %v %v", d, err)
+	}
+	if list := a.list(); len(list) != 0 {
+		t.Fatalf("a withdrawn query waits: %+v", list)
+	}
+	a.withdraw("s2", "b") // not s2's leader
+	if _, d, err := a.await(context.Background(), testQuery("s2", "a", ""), 0); err != nil || d != undecided {
+		t.Fatalf("another member's withdrawal ended the query: %v %v", d, err)
+	}
+}

@@ -254,11 +254,12 @@ func (n *Node) ask(ctx context.Context, q *query, sess *mpc.Session, prog *progr
 	}
 	others := sess.Others()
 	answers := make(chan answer, len(others))
-	var wmu sync.Mutex
-	waited := map[string]bool{} // members whose owner was asked
 	defer func() {
 		if err != nil {
-			n.withdraw(body, waited) // every ask has ended
+			// Every ask has ended. A member's owner may have been asked
+			// although its answer never arrived (another member's refusal
+			// cancelled the ask on its way back), so every member hears.
+			n.withdraw(body, others)
 		}
 	}()
 	for _, p := range others {
@@ -272,9 +273,6 @@ func (n *Node) ask(ctx context.Context, q *query, sess *mpc.Session, prog *progr
 					return
 				}
 				prog.waitsForApproval(p, true)
-				wmu.Lock()
-				waited[p] = true
-				wmu.Unlock()
 				wait = approvalPoll
 			}
 		}()
@@ -326,12 +324,12 @@ func (n *Node) ask(ctx context.Context, q *query, sess *mpc.Session, prog *progr
 	return margin, nil
 }
 
-// withdraw tells the members whose owner was asked about a query (body)
-// that it will not run, so that it leaves their owners' lists at once. It
-// runs in the background, for at most mpc.AbortNotice; a member it does
-// not reach drops the query when no ask comes for a while.
-func (n *Node) withdraw(body []byte, waited map[string]bool) {
-	for p := range waited {
+// withdraw tells the members asked about a query (body) that it will not
+// run, so that it leaves their owners' lists at once. It runs in the
+// background, for at most mpc.AbortNotice; a member it does not reach
+// drops the query when no ask comes for a while.
+func (n *Node) withdraw(body []byte, members []string) {
+	for _, p := range members {
 		n.wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), mpc.AbortNotice)
 			defer cancel()
