@@ -21,7 +21,11 @@ func TestRankSelectFindsBuckets(t *testing.T) {
 				vals := make([][]int, n)
 				var pool []int
 				for i := range vals {
-					for range rng.IntN(12) + trial {
+					k := rng.IntN(12) + trial
+					if i == 0 {
+						k = max(k, 1) // the others may hold nothing
+					}
+					for range k {
 						v := rng.IntN(64)
 						if trial == 2 {
 							v = 17 // all equal
@@ -32,9 +36,6 @@ func TestRankSelectFindsBuckets(t *testing.T) {
 				}
 				slices.Sort(pool)
 				total := int64(len(pool))
-				if total == 0 {
-					t.Skip("no values drawn")
-				}
 				forms := []RankForm{{1, 1, 0}, {1, -1, 2}, {0, 0, 2}, {2, 0, 0}}
 				checks := []RankForm{{1, 0, -1}, {1, 0, -(2*3 + 1)}}
 				type result struct {

@@ -192,9 +192,7 @@ func TestProgressNamesTheStatistic(t *testing.T) {
 // with R's glm on the pooled example data.
 func checkToxicityLogistic(t *testing.T, got any) {
 	t.Helper()
-	if !roracle.HaveR() {
-		t.Fatalf("R is missing: make test installs r-base-core and r-cran-survival")
-	}
+	roracle.Require(t)
 	rows, err := roracle.ExampleRows(filepath.Join(exampleDir, "data"))
 	if err != nil {
 		t.Fatal(err)

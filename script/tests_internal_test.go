@@ -3,21 +3,19 @@ package script
 import (
 	"fmt"
 	"math"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/fsc-kernel/fsc-kernel/internal/roracle"
 )
 
 // TestChiSquaredEqualsR checks the test statistic, p-value and R's
 // expected-count warning on small tables, with and without Yates'
 // correction, against chisq.test.
 func TestChiSquaredEqualsR(t *testing.T) {
-	const rscript = "/usr/bin/Rscript"
-	if _, err := os.Stat(rscript); err != nil {
-		t.Skipf("R is the oracle of this test and %s is missing (make test installs r-base-core)", rscript)
-	}
+	roracle.Require(t)
 	tables := [][][]float64{
 		{{12, 5}, {7, 9}},
 		{{30, 10}, {12, 40}},
@@ -35,7 +33,7 @@ func TestChiSquaredEqualsR(t *testing.T) {
 			}
 			expr := fmt.Sprintf("m <- matrix(c(%s), nrow = %d); ws <- character(0); r <- withCallingHandlers(chisq.test(m, correct = %s), warning = function(w) { ws <<- c(ws, conditionMessage(w)); invokeRestart('muffleWarning') }); cat(sprintf('%%.17g %%.17g %%d %%d', r$statistic, r$p.value, r$parameter, length(ws)))",
 				strings.Join(cells, ", "), len(x), strings.ToUpper(fmt.Sprint(correct)))
-			out, err := exec.Command(rscript, "--vanilla", "-e", expr).Output()
+			out, err := exec.Command(roracle.Rscript, "--vanilla", "-e", expr).Output()
 			if err != nil {
 				t.Fatalf("Rscript: %v", err)
 			}

@@ -21,9 +21,7 @@ import (
 // skipped when R is not installed (make test installs it).
 func rValues(t *testing.T, exprs []string) []float64 {
 	t.Helper()
-	if !roracle.HaveR() {
-		t.Skipf("R is the oracle of this test and %s is missing (make test installs r-base-core)", roracle.Rscript)
-	}
+	roracle.Require(t)
 	rows, err := roracle.ExampleRows(filepath.Join(exampleDir, "data"))
 	if err != nil {
 		t.Fatal(err)

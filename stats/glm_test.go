@@ -8,38 +8,25 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/fsc-kernel/fsc-kernel/internal/roracle"
 )
 
-// rscriptPath is the plaintext oracle of the clinical statistics.
-const rscriptPath = "/usr/bin/Rscript"
-
-// glmRscript runs an R script and returns its standard output; the test
-// is skipped when R is not installed (make test installs it).
+// glmRscript runs an R script in dir and returns its standard output.
 func glmRscript(t *testing.T, dir, script string) string {
 	t.Helper()
-	if _, err := os.Stat(rscriptPath); err != nil {
-		t.Skipf("R is the oracle of this test and %s is missing (make test installs r-base-core)", rscriptPath)
-	}
-	file := filepath.Join(dir, "oracle.R")
-	if err := os.WriteFile(file, []byte(script), 0o644); err != nil {
+	roracle.Require(t)
+	out, err := roracle.Output(dir, script)
+	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(rscriptPath, "--vanilla", file).Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("Rscript: %v\n%s", err, ee.Stderr)
-		}
-		t.Fatalf("Rscript: %v", err)
-	}
-	return string(out)
+	return out
 }
 
 // glmParty is one party's rows: numeric and categorical columns by name.

@@ -86,15 +86,6 @@ out("cox_upper", s$conf.int[, "upper .95"]); out("cox_loglik", fit$loglik)
 out("cox_iter", fit$iter); out("cox_lr", c(s$logtest["test"], s$logtest["pvalue"]))
 `
 
-func skipWithoutR(t testing.TB) {
-	if !roracle.HaveR() {
-		if os.Getenv("CI") != "" {
-			t.Fatal("R with the survival package is needed (make test-deps installs r-base-core and r-cran-survival)")
-		}
-		t.Skip("R with the survival package is not installed")
-	}
-}
-
 // closeRel compares within rel relative (absolute near 0); NaN equals NaN.
 func closeRel(got, want, rel float64) bool {
 	if math.IsNaN(want) || math.IsNaN(got) {
@@ -148,7 +139,7 @@ func checkCurve(t *testing.T, name string, k *KMCurve, r map[string][]float64, p
 }
 
 func TestSurvivalEqualsR(t *testing.T) {
-	skipWithoutR(t)
+	roracle.Require(t)
 	c := makeSurvCase(900, 3)
 	dir := t.TempDir()
 	c.csv(t, dir)

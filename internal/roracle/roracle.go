@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // Rscript is where the tests find R, the plaintext oracle of the clinical
@@ -89,4 +90,14 @@ func ExampleRows(dataDir string) (string, error) {
 		files = append(files, strconv.Quote(abs))
 	}
 	return fmt.Sprintf("d <- do.call(rbind, lapply(c(%s), read.csv, na.strings = c(\"\", \"NA\"), stringsAsFactors = FALSE))\n", strings.Join(files, ", ")), nil
+}
+
+// Require fails t when R or its survival package is missing: make test
+// installs them (r-base-core, r-cran-survival), so a test never skips its
+// oracle.
+func Require(t testing.TB) {
+	t.Helper()
+	if !HaveR() {
+		t.Fatalf("R with the survival package is needed at %s: make test-deps installs r-base-core and r-cran-survival", Rscript)
+	}
 }

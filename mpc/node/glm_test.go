@@ -21,9 +21,7 @@ import (
 // it).
 func rOracle(t *testing.T, subset, body string) [][]string {
 	t.Helper()
-	if !roracle.HaveR() {
-		t.Skipf("R is the oracle of this test and %s is missing (make test installs r-base-core)", roracle.Rscript)
-	}
+	roracle.Require(t)
 	rows, err := roracle.ExampleRows(filepath.Join(exampleDir, "data"))
 	if err != nil {
 		t.Fatal(err)

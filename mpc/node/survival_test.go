@@ -81,15 +81,6 @@ func startSurvivalFederation(t *testing.T, data string, minCell int) *fedrun.Fed
 	return fed
 }
 
-func needR(t *testing.T) {
-	if !roracle.HaveR() {
-		if os.Getenv("CI") != "" {
-			t.Fatal("R with the survival package is needed (make test-deps installs r-base-core and r-cran-survival)")
-		}
-		t.Skip("R with the survival package is not installed")
-	}
-}
-
 // kmOracle prints R's survfit of d (overall and by each value of by),
 // survdiff by by and coxph on age, dose and the factor sex. subset is an R expression
 // selecting rows; time is the time column's expression.
@@ -213,7 +204,7 @@ func floorGrid(grid []any) string {
 }
 
 func TestSurvivalEqualsROnThreeNodes(t *testing.T) {
-	needR(t)
+	roracle.Require(t)
 	data, csv := survivalData(t)
 	rdir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(rdir, "pooled.csv"), []byte(csv), 0o644); err != nil {
