@@ -633,6 +633,7 @@ func (n *Node) contribute(sess *mpc.Session, in input, p *params, plan *releaseP
 func (n *Node) peerRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(mpc.PeerMessagePath, mpc.MessageHandler(n.hub, n.authenticatePeer))
+	mux.Handle(mpc.PeerStreamPath, mpc.StreamHandler(n.base, n.hub, n.authenticatePeer))
 	mux.HandleFunc(queryPath, n.handleQuery)
 	mux.HandleFunc(withdrawPath, n.handleWithdraw)
 	return mux
