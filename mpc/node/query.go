@@ -220,7 +220,7 @@ func (n *Node) prepare(q *query) (input, *params, *releasePlan, error) {
 	if err := n.checkRules(q, p, plan.cohort.GetCardinality()); err != nil {
 		return nil, nil, nil, err
 	}
-	if !cellKinds[q.Microprotocol] && !survivalKinds[q.Microprotocol] {
+	if _, ok := microprotocols[q.Microprotocol].(selfReserving); !ok {
 		res, err := plan.mem.reserve(append([]releaseSet{{what: "cohort", rows: plan.cohort}}, plan.linked...))
 		if err != nil {
 			return nil, nil, nil, refused(err.(*refusal))
