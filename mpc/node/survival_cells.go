@@ -83,7 +83,7 @@ type survivalCells struct {
 	n      int
 	// Per group g and time v (index g·V + v): the records and the events,
 	// counted at once, their rows when first asked.
-	nRows, nEvents     []float64
+	nRows, nEvents       []float64
 	timeRows, timeEvents []*roaring.Bitmap
 }
 
