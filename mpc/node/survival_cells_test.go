@@ -181,3 +181,28 @@ func sameSets(t *testing.T, what string, got, want []*roaring.Bitmap) {
 		}
 	}
 }
+
+// TestCompleteCount: the column-wise count of complete rows equals
+// complete's, row by row, with and without a filter.
+func TestCompleteCount(t *testing.T) {
+	tab := survCellsTable(5000, 4)
+	r := rand.New(rand.NewPCG(9, 9))
+	filter := make([]bool, tab.Rows)
+	for i := range filter {
+		filter[i] = r.IntN(2) == 0
+	}
+	for _, sel := range [][]bool{nil, filter} {
+		for k := 1; k <= len(tab.Columns); k++ {
+			cols := tab.Columns[:k]
+			want := 0
+			for i := range tab.Rows {
+				if complete(cols, sel, i) {
+					want++
+				}
+			}
+			if got := completeCount(cols, sel, tab.Rows); got != want {
+				t.Errorf("%d columns, filter %v: %d complete rows, complete says %d", k, sel != nil, got, want)
+			}
+		}
+	}
+}
