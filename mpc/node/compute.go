@@ -47,7 +47,7 @@ func asAPIError(err error) error {
 	case errors.As(err, &de):
 		return errorf(http.StatusForbidden, "%s", de.Error())
 	case errors.Is(err, mpc.ErrRefused) && errors.As(err, &pe):
-		return errorf(http.StatusForbidden, "%s", pe.Err.Error())
+		return errorf(http.StatusForbidden, "%s", innermost(pe).Err.Error())
 	case errors.Is(err, context.Canceled):
 		return errorf(http.StatusBadRequest, "cancelled: %v", err)
 	case errors.As(err, &pe):
@@ -99,7 +99,7 @@ func (n *Node) publicReason(err error) error {
 	case errors.Is(err, mpc.ErrRefused) && errors.As(err, &pe):
 		// Another party's refusal, relayed in its own words: the chain
 		// around it would name that party.
-		return pe.Err
+		return innermost(pe).Err
 	case errors.Is(err, mpc.ErrRefused), errors.As(err, &pe):
 		return err
 	case errors.As(err, &de):
@@ -112,4 +112,17 @@ func (n *Node) publicReason(err error) error {
 		return fmt.Errorf("the computation was cancelled at %s", n.self)
 	}
 	return fmt.Errorf("the input given to %s was rejected", n.self)
+}
+
+// innermost is the PeerError deepest in pe's chain: a refusal relayed from
+// party to party is wrapped once at each, and only the words of the party
+// that refused, without any party's name, are passed on.
+func innermost(pe *mpc.PeerError) *mpc.PeerError {
+	for {
+		var inner *mpc.PeerError
+		if !errors.As(pe.Err, &inner) {
+			return pe
+		}
+		pe = inner
+	}
 }
