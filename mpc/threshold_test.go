@@ -1,0 +1,237 @@
+package mpc
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// thresholdCase draws n parties' counts and flags for cells, with cells
+// at every boundary of the rule: pooled 0, 1, threshold − 1, threshold,
+// a small count at one party inside a large pooled count, counts beyond
+// the clamp, and random ones.
+func thresholdCase(rng *rand.Rand, n, random int, threshold int64) (counts [][]int64, flags [][]bool) {
+	counts, flags = make([][]int64, n), make([][]bool, n)
+	add := func(c []int64, f []bool) {
+		for i := range n {
+			counts[i] = append(counts[i], c[i])
+			flags[i] = append(flags[i], f[i])
+		}
+	}
+	split := func(total int64) []int64 { // total over the parties
+		c := make([]int64, n)
+		for total > 0 {
+			k := rng.IntN(n)
+			d := 1 + rng.Int64N(total)
+			c[k] += d
+			total -= d
+		}
+		return c
+	}
+	none := make([]bool, n)
+	for _, total := range []int64{0, 1, threshold - 1, threshold, threshold + 1, 50, 1 << 24, 1<<40 - 1} {
+		add(split(total), none)
+	}
+	one := make([]int64, n) // 2 rows at party 0, 48 at party 1
+	one[0], one[1] = 2, 48
+	add(one, none)
+	big := make([]int64, n) // every party beyond the clamp
+	for i := range big {
+		big[i] = 1<<40 - 1
+	}
+	add(big, none)
+	for k := range n { // a flag at each party alone, on a cell that passes
+		f := make([]bool, n)
+		f[k] = true
+		add(split(50), f)
+	}
+	for range random {
+		var total int64
+		switch rng.IntN(3) {
+		case 0:
+			total = rng.Int64N(threshold) // small or empty
+		case 1:
+			total = threshold + rng.Int64N(3)
+		default:
+			total = rng.Int64N(1 << 30)
+		}
+		f := make([]bool, n)
+		for i := range f {
+			f[i] = rng.IntN(6) == 0
+		}
+		add(split(total), f)
+	}
+	return counts, flags
+}
+
+// wantPass is the rule in plaintext.
+func wantPass(counts [][]int64, flags [][]bool, k int, threshold int64) bool {
+	var pooled int64
+	for i := range counts {
+		if flags[i][k] {
+			return false
+		}
+		pooled += counts[i][k]
+	}
+	return pooled == 0 || pooled >= threshold
+}
+
+func TestPassThresholdMatchesPlaintext(t *testing.T) {
+	for _, n := range shamirSizes {
+		t.Run(fmt.Sprintf("parties=%d", n), func(t *testing.T) {
+			for _, threshold := range []int64{1, 5, 11} {
+				rng := rand.New(rand.NewPCG(uint64(n), uint64(threshold)))
+				counts, flags := thresholdCase(rng, n, 60, threshold)
+				got, errs := runShamir(t, n, nil, func(sh *Shamir, i int) ([]bool, error) {
+					return sh.PassThreshold(context.Background(), counts[i], flags[i], threshold)
+				})
+				mustAll(t, errs)
+				for k := range counts[0] {
+					want := wantPass(counts, flags, k, threshold)
+					for i := range n {
+						if got[i][k] != want {
+							col := make([]int64, n)
+							for j := range n {
+								col[j] = counts[j][k]
+							}
+							t.Fatalf("threshold %d, cell %d (counts %v): party %d got pass=%v, want %v", threshold, k, col, i, got[i][k], want)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestPassThresholdOpensOnlyVerdicts: every party's record of what it
+// opened is the cells' verdicts, in order, and nothing else: no count.
+func TestPassThresholdOpensOnlyVerdicts(t *testing.T) {
+	counts := [][]int64{{2, 0, 1, 7}, {48, 0, 1, 0}, {0, 0, 1, 0}}
+	flags := [][]bool{{false, false, false, false}, {false, false, false, true}, {false, false, false, false}}
+	parties := partyNames(3)
+	net := NewLocalNetwork(parties...)
+	opened, errs := runParties(t, net, newID(), parties, time.Minute, func(s *Session, i int) ([]any, error) {
+		sh, err := NewShamir(s)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := sh.PassThreshold(context.Background(), counts[i], flags[i], 5); err != nil {
+			return nil, err
+		}
+		return s.Opened(), nil
+	})
+	mustAll(t, errs)
+	want := []any{"passes", "passes", "suppressed", "suppressed"}
+	for i, o := range opened {
+		if !slices.Equal(o, want) {
+			t.Errorf("party %d opened %v, want %v", i, o, want)
+		}
+	}
+}
+
+// TestPassThresholdRoundsConstant: a table of 1 cell and one of 600 take
+// the same number of message rounds: one to share the counts, those of a
+// batch of comparisons, ⌈log2 n⌉ of products before it (the square and
+// the tree of the flags), one product and one opening after it.
+func TestPassThresholdRoundsConstant(t *testing.T) {
+	for _, n := range []int{3, 5} {
+		want := 1 + CompareRounds + bits.Len(uint(n-1)) + 2
+		for _, cells := range []int{1, 600} {
+			parties := partyNames(n)
+			net := NewLocalNetwork(parties...)
+			var mu sync.Mutex
+			steps := map[string]bool{}
+			net.Tap = func(m *Message) {
+				if m.Step != StepAbort {
+					mu.Lock()
+					steps[m.Step] = true
+					mu.Unlock()
+				}
+			}
+			_, errs := runShamir(t, n, net, func(sh *Shamir, i int) ([]bool, error) {
+				c := make([]int64, cells)
+				for k := range c {
+					c[k] = int64(k % 7)
+				}
+				return sh.PassThreshold(context.Background(), c, make([]bool, cells), 5)
+			})
+			mustAll(t, errs)
+			if len(steps) != want {
+				t.Errorf("parties %d, %d cells: %d rounds, want %d", n, cells, len(steps), want)
+			}
+		}
+	}
+}
+
+// TestPassThresholdInBatches: more cells than one batch of comparisons
+// holds come out right.
+func TestPassThresholdInBatches(t *testing.T) {
+	defer func(b int) { compareBatch = b }(compareBatch)
+	compareBatch = 7
+	rng := rand.New(rand.NewPCG(3, 3))
+	counts, flags := thresholdCase(rng, 3, 20, 5)
+	got, errs := runShamir(t, 3, nil, func(sh *Shamir, i int) ([]bool, error) {
+		return sh.PassThreshold(context.Background(), counts[i], flags[i], 5)
+	})
+	mustAll(t, errs)
+	for k := range counts[0] {
+		if want := wantPass(counts, flags, k, 5); got[0][k] != want {
+			t.Fatalf("cell %d: pass=%v, want %v", k, got[0][k], want)
+		}
+	}
+}
+
+func TestPassThresholdRejectsBadInput(t *testing.T) {
+	sh := &Shamir{}
+	ctx := context.Background()
+	for name, f := range map[string]func() error{
+		"flags":     func() error { _, err := sh.PassThreshold(ctx, []int64{1}, nil, 5); return err },
+		"threshold": func() error { _, err := sh.PassThreshold(ctx, []int64{1}, []bool{false}, 0); return err },
+		"too high":  func() error { _, err := sh.PassThreshold(ctx, []int64{1}, []bool{false}, MaxThreshold+1); return err },
+		"negative":  func() error { _, err := sh.PassThreshold(ctx, []int64{-1}, []bool{false}, 5); return err },
+	} {
+		if err := f(); err == nil || !strings.Contains(err.Error(), "threshold") {
+			t.Errorf("%s: got %v", name, err)
+		}
+	}
+}
+
+// TestPassThresholdCheaterDetected: a false share of the verdicts'
+// opening is caught and named, as at every checked opening.
+func TestPassThresholdCheaterDetected(t *testing.T) {
+	for _, n := range []int{4, 5} {
+		parties := partyNames(n)
+		cheater := parties[2]
+		net := NewLocalNetwork(parties...)
+		// The products open through shamir-open too; the verdicts' is the
+		// last opening, found in a first run.
+		var mu sync.Mutex
+		last := 0
+		net.Tap = func(m *Message) {
+			if k, ok := strings.CutPrefix(m.Step, "shamir-open."); ok {
+				mu.Lock()
+				if v, err := strconv.Atoi(k); err == nil {
+					last = max(last, v)
+				}
+				mu.Unlock()
+			}
+		}
+		_, errs := runShamir(t, n, net, func(sh *Shamir, i int) ([]bool, error) {
+			return sh.PassThreshold(context.Background(), []int64{1, 2}, []bool{false, false}, 5)
+		})
+		mustAll(t, errs)
+		net2 := NewLocalNetwork(parties...)
+		net2.Tap = tamper(cheater, "shamir-open."+strconv.Itoa(last), nil)
+		_, errs = runShamir(t, n, net2, func(sh *Shamir, i int) ([]bool, error) {
+			return sh.PassThreshold(context.Background(), []int64{1, 2}, []bool{false, false}, 5)
+		})
+		checkCheaterNamed(t, n, cheater, errs)
+	}
+}
