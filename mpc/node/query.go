@@ -127,6 +127,11 @@ func (n *Node) memberNames() []string {
 	return names
 }
 
+// pooledMinCell are the microprotocols whose released counts are checked
+// against min_cell on the pooled count, inside MPC (threshold.go), rather
+// than by each member on its own rows: the tables of counts and Count.
+var pooledMinCell = map[string]bool{"Histogram": true, "StatisticsFrequency": true, "StatisticsContingency": true, "Count": true}
+
 // minMembers is the smallest federation that answers dataset-backed
 // queries: with two members, each would learn the other's contribution.
 const minMembers = 3
@@ -213,7 +218,8 @@ func (n *Node) prepare(q *query) (input, *params, *releasePlan, error) {
 		return nil, nil, nil, err
 	}
 	plan.mem = n.memory.tables[q.Dataset.Table]
-	if min := n.cfg.Policy.MinCell; in.cohort() > 0 && in.cohort() < min {
+	pooled := pooledMinCell[q.Microprotocol]
+	if min := n.cfg.Policy.MinCell; !pooled && in.cohort() > 0 && in.cohort() < min {
 		plan.mem.check([]releaseSet{{what: "cohort", rows: plan.cohort}}) // remembered as a probe
 		return nil, nil, nil, errorf(http.StatusForbidden, "refused: policy min_cell=%d: the cohort holds between 1 and %d rows of a member node; widen the filter", min, min-1)
 	}
@@ -221,7 +227,7 @@ func (n *Node) prepare(q *query) (input, *params, *releasePlan, error) {
 		return nil, nil, nil, err
 	}
 	if !cellKinds[q.Microprotocol] && !survivalKinds[q.Microprotocol] {
-		res, err := plan.mem.reserve(append([]releaseSet{{what: "cohort", rows: plan.cohort}}, plan.linked...))
+		res, err := plan.mem.reserve(append([]releaseSet{{what: "cohort", rows: plan.cohort, pooled: pooled}}, plan.linked...))
 		if err != nil {
 			return nil, nil, nil, refused(err.(*refusal))
 		}
