@@ -235,3 +235,27 @@ func TestPassThresholdCheaterDetected(t *testing.T) {
 		checkCheaterNamed(t, n, cheater, errs)
 	}
 }
+
+// BenchmarkPassThreshold measures the check of a table of cells, every
+// party in one process (no network): a histogram of 100 bins, and a
+// crosstab of 10 × 10, and a table of 1,000 cells.
+func BenchmarkPassThreshold(b *testing.B) {
+	for _, n := range []int{3, 5} {
+		for _, cells := range []int{100, 1000} {
+			b.Run(fmt.Sprintf("parties=%d/cells=%d", n, cells), func(b *testing.B) {
+				net := NewLocalNetwork(partyNames(n)...)
+				counts := make([]int64, cells)
+				for k := range counts {
+					counts[k] = int64(k % 9)
+				}
+				for range b.N {
+					_, errs := runShamir(b, n, net, func(sh *Shamir, i int) ([]bool, error) {
+						return sh.PassThreshold(context.Background(), counts, make([]bool, cells), 5)
+					})
+					mustAll(b, errs)
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*cells), "µs/cell")
+			})
+		}
+	}
+}
