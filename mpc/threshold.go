@@ -7,16 +7,17 @@ import (
 )
 
 // MaxThreshold bounds the threshold PassThreshold checks against (a
-// min_cell): far below the clamp of the counts, so that a clamped count
-// passes any threshold.
+// min_cell).
 const MaxThreshold = 1 << 20
 
-// thresholdClamp is the largest count a party's count of one cell enters
-// the check as: with at most MaxParties parties the pooled count P stays
-// below 2^30, so P·(P − threshold) lies within the range LessThanZero
-// reads. A count this large passes every threshold, so the clamp changes
-// no verdict.
-const thresholdClamp = 1<<24 - 1
+// MaxCellCount bounds a party's count of one cell in PassThreshold: the
+// pooled count of MaxParties such counts stays far below the field's
+// prime, and within the range of the comparisons.
+const MaxCellCount = 1 << 40
+
+// rootsMax is the largest threshold that PassThreshold checks by the
+// product of (P − v) over the small counts v; above it, it compares.
+const rootsMax = 64
 
 // ErrNotABit marks a verdict that opened as neither 0 nor 1: a party
 // shared a flag that is not a bit.
@@ -25,24 +26,34 @@ var ErrNotABit = errors.New("a cell's verdict opened as neither 0 nor 1: a party
 // PassThreshold checks, inside Shamir sharing, each cell of a table whose
 // count every party holds a part of: a cell passes when its pooled count
 // P = Σ counts over the parties is 0 or at least threshold, and no party
-// flagged it. Every party passes its own counts and flags (as many, in the
-// same order) and the same threshold, and gets every cell's verdict; the
-// verdicts are recorded as opened ("passes" or "suppressed").
+// flagged it. Every party passes its own counts (each below MaxCellCount)
+// and flags, as many, in the same order, and the same threshold, and gets
+// every cell's verdict; the verdicts are recorded as opened ("passes" or
+// "suppressed").
 //
 // What is opened, to every party: the verdicts, and nothing else. The
 // pooled counts, each party's counts and flags, and whether a suppressed
 // cell was small or flagged (and by how many parties) stay shared.
 //
-// Protocol: the parties share their counts, each clamped to 2^24 − 1, and
-// their flags f_i as 0 or 1 (one round); compute P·P and, by a tree of
-// products, G = Π_i (1 − f_i), which is 1 exactly when nobody flagged;
-// compare V = P·(P − threshold) with 0 (V < 0 exactly when 0 < P <
-// threshold), one comparison a cell; and open (1 − [V < 0])·G. The
-// comparisons of every cell run as one batch: the rounds do not grow with
-// the number of cells (up to CompareBatch). A flag can only suppress: a
-// party that shares a flag other than 0 or 1 cannot make a small cell
-// pass (its verdict is 0 whatever G is) and makes another cell's verdict
-// a non-bit, an error (ErrNotABit) at every party.
+// Protocol: the parties share their counts and their flags f_i as 0 or 1
+// (one round). With G = Π_i (1 − f_i), which is 1 when nobody flagged and
+// 0 when a party did, a cell passes exactly when
+//
+//	W = G · Π_{v=1}^{threshold−1} (P − v)
+//
+// is not 0 (P < p, so P − v is 0 only for P = v). The parties multiply
+// all these factors and a fresh random r, nonzero but with probability
+// 2^−61, by a tree of products, and open r·W: 0 for a suppressed cell,
+// and uniform on the nonzero elements for one that passes, so it shows
+// nothing more than the verdict. threshold + n − 1 products a cell, made
+// ahead as verified triples, and ⌈log2(threshold + n)⌉ rounds of
+// products, whatever the number of cells: 10 rounds in all with three
+// parties and a threshold of 5. Above a threshold of 64 the factors
+// would cost too much, and a cell passes when (1 − [0 < P <
+// threshold])·G, opened, is 1: two comparisons a cell (LessThanZero),
+// all cells in one batch. A flag can only suppress: one other than 0 or
+// 1 acts as 0, or (with the comparisons) makes a verdict a non-bit, an
+// error (ErrNotABit); it never makes a small cell pass.
 //
 // Threat model: that of Shamir, private against any coalition of fewer
 // than n/2 members; a false share at an opening is caught. A member can
@@ -63,10 +74,10 @@ func (sh *Shamir) PassThreshold(ctx context.Context, counts []int64, flags []boo
 	}
 	mine := make([]Fp, 2*m)
 	for k, c := range counts {
-		if c < 0 {
-			return nil, fmt.Errorf("threshold: count %d of cell %d is negative", c, k)
+		if c < 0 || c >= MaxCellCount {
+			return nil, fmt.Errorf("threshold: count %d of cell %d outside [0, 2^40)", c, k)
 		}
-		mine[k] = Fp(min(c, thresholdClamp))
+		mine[k] = Fp(c)
 		if flags[k] {
 			mine[m+k] = 1
 		}
@@ -81,48 +92,96 @@ func (sh *Shamir) PassThreshold(ctx context.Context, counts []int64, flags []boo
 		pooled = AddVec(pooled, v[:m])
 		notFlagged[i] = not(v[m:])
 	}
-	// The randomness of the comparisons, in batches of at most
-	// CompareBatch, with the triples of the other products of their cells:
-	// P·P, the n − 1 of the tree of the flags, and the verdict.
-	for lo := 0; lo < m; lo += compareBatch {
-		k := min(compareBatch, m-lo)
-		if err := sh.prepareCompare(ctx, k, (sh.n+1)*k); err != nil {
-			return nil, err
-		}
+	if threshold > rootsMax {
+		return sh.passByComparison(ctx, pooled, notFlagged, threshold)
 	}
-	var square []Fp
-	for first := true; len(notFlagged) > 1 || first; first = false {
-		var x, y []Fp
-		if first {
-			x, y = pooled, pooled
-		}
-		half := len(notFlagged) / 2
+	factors := notFlagged
+	for v := int64(1); v < threshold; v++ {
+		factors = append(factors, AddPublic(pooled, NewFp(-v)))
+	}
+	if err := sh.prepareTriples(ctx, len(factors)*m); err != nil {
+		return nil, err
+	}
+	r, err := sh.Random(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	w, err := sh.product(ctx, append(factors, r))
+	if err != nil {
+		return nil, err
+	}
+	open, err := sh.Open(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, m)
+	for k, v := range open {
+		out[k] = v != 0
+		sh.s.RecordOpened(verdict(out[k]))
+	}
+	return out, nil
+}
+
+// product multiplies vectors element-wise by a balanced tree of Mul, one
+// round a level; the pool must hold the len(vectors) − 1 products' triples.
+func (sh *Shamir) product(ctx context.Context, vectors [][]Fp) ([]Fp, error) {
+	for len(vectors) > 1 {
+		m := len(vectors[0])
+		half := len(vectors) / 2
+		x, y := make([]Fp, 0, half*m), make([]Fp, 0, half*m)
 		for j := range half {
-			x = append(x, notFlagged[2*j]...)
-			y = append(y, notFlagged[2*j+1]...)
+			x = append(x, vectors[2*j]...)
+			y = append(y, vectors[2*j+1]...)
 		}
 		prod, err := sh.Mul(ctx, x, y)
 		if err != nil {
 			return nil, err
 		}
-		if first {
-			square, prod = prod[:m], prod[m:]
-		}
 		next := make([][]Fp, 0, half+1)
 		for j := range half {
 			next = append(next, prod[j*m:(j+1)*m])
 		}
-		if len(notFlagged)%2 == 1 {
-			next = append(next, notFlagged[len(notFlagged)-1])
+		if len(vectors)%2 == 1 {
+			next = append(next, vectors[len(vectors)-1])
 		}
-		notFlagged = next
+		vectors = next
 	}
-	v := SubVec(square, ScaleVec(NewFp(threshold), pooled))
-	small, err := sh.LessThanZero(ctx, v)
+	return vectors[0], nil
+}
+
+// passByComparison is PassThreshold's check for a large threshold: the
+// flags' product G by a tree of products, two comparisons a cell, all in
+// one batch, for [0 < P < threshold] = [P − threshold < 0] − [P − 1 < 0]
+// (P < 2^46, well within the comparisons' range), and (1 − that)·G opened.
+func (sh *Shamir) passByComparison(ctx context.Context, pooled []Fp, notFlagged [][]Fp, threshold int64) ([]bool, error) {
+	m := len(pooled)
+	v := make([]Fp, 0, 2*m)
+	v = append(v, AddPublic(pooled, NewFp(-threshold))...)
+	v = append(v, AddPublic(pooled, NewFp(-1))...)
+	// The randomness of the comparisons, in batches of at most
+	// CompareBatch, the first with the triples of the other products: the
+	// n − 1 of G and the verdicts.
+	extra := len(notFlagged) * m
+	for lo := 0; lo < len(v); lo += compareBatch {
+		k := min(compareBatch, len(v)-lo)
+		if err := sh.prepareCompare(ctx, k, extra); err != nil {
+			return nil, err
+		}
+		extra = 0
+	}
+	g, err := sh.product(ctx, notFlagged)
 	if err != nil {
 		return nil, err
 	}
-	pass, err := sh.Mul(ctx, not(small), notFlagged[0])
+	lt, err := sh.LessThanZero(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	notSmall := make([]Fp, m)
+	for k := range notSmall {
+		notSmall[k] = Fp(1).Sub(lt[k]).Add(lt[m+k])
+	}
+	pass, err := sh.Mul(ctx, notSmall, g)
 	if err != nil {
 		return nil, err
 	}
@@ -137,11 +196,15 @@ func (sh *Shamir) PassThreshold(ctx context.Context, counts []int64, flags []boo
 			return nil, fmt.Errorf("threshold: cell %d: %w", k, ErrNotABit)
 		}
 		out[k] = b == 1
-		if out[k] {
-			sh.s.RecordOpened("passes")
-		} else {
-			sh.s.RecordOpened("suppressed")
-		}
+		sh.s.RecordOpened(verdict(out[k]))
 	}
 	return out, nil
+}
+
+// verdict is how the audit lists a cell's verdict.
+func verdict(pass bool) string {
+	if pass {
+		return "passes"
+	}
+	return "suppressed"
 }

@@ -42,7 +42,7 @@ func thresholdCase(rng *rand.Rand, n, random int, threshold int64) (counts [][]i
 	one := make([]int64, n) // 2 rows at party 0, 48 at party 1
 	one[0], one[1] = 2, 48
 	add(one, none)
-	big := make([]int64, n) // every party beyond the clamp
+	big := make([]int64, n) // every party at the largest count
 	for i := range big {
 		big[i] = 1<<40 - 1
 	}
@@ -58,7 +58,7 @@ func thresholdCase(rng *rand.Rand, n, random int, threshold int64) (counts [][]i
 		case 0:
 			total = rng.Int64N(threshold) // small or empty
 		case 1:
-			total = threshold + rng.Int64N(3)
+			total = max(threshold-2, 0) + rng.Int64N(5) // around the threshold
 		default:
 			total = rng.Int64N(1 << 30)
 		}
@@ -86,7 +86,7 @@ func wantPass(counts [][]int64, flags [][]bool, k int, threshold int64) bool {
 func TestPassThresholdMatchesPlaintext(t *testing.T) {
 	for _, n := range shamirSizes {
 		t.Run(fmt.Sprintf("parties=%d", n), func(t *testing.T) {
-			for _, threshold := range []int64{1, 5, 11} {
+			for _, threshold := range []int64{1, 5, 11, rootsMax, rootsMax + 1, 1000} { // products up to 64, comparisons above
 				rng := rand.New(rand.NewPCG(uint64(n), uint64(threshold)))
 				counts, flags := thresholdCase(rng, n, 60, threshold)
 				got, errs := runShamir(t, n, nil, func(sh *Shamir, i int) ([]bool, error) {
@@ -137,12 +137,23 @@ func TestPassThresholdOpensOnlyVerdicts(t *testing.T) {
 }
 
 // TestPassThresholdRoundsConstant: a table of 1 cell and one of 600 take
-// the same number of message rounds: one to share the counts, those of a
-// batch of comparisons, ⌈log2 n⌉ of products before it (the square and
-// the tree of the flags), one product and one opening after it.
+// the same number of message rounds. With the product of the factors: one
+// to share the counts, those of the triples, ⌈log2(threshold + n)⌉ of
+// products and one opening (10 with 3 parties and a threshold of 5). With
+// comparisons: one to share, those of a batch of comparisons, ⌈log2 n⌉ of
+// products before it (the flags), one product and one opening after it.
 func TestPassThresholdRoundsConstant(t *testing.T) {
-	for _, n := range []int{3, 5} {
-		want := 1 + CompareRounds + bits.Len(uint(n-1)) + 2
+	for _, c := range []struct {
+		n         int
+		threshold int64
+		want      int
+	}{
+		{3, 5, 10},
+		{5, 5, 1 + TripleRounds + bits.Len(uint(5+5-1)) + 1},
+		{3, 100, 1 + CompareRounds + bits.Len(uint(3-1)) + 2},
+		{5, 100, 1 + CompareRounds + bits.Len(uint(5-1)) + 2},
+	} {
+		n, threshold, want := c.n, c.threshold, c.want
 		for _, cells := range []int{1, 600} {
 			parties := partyNames(n)
 			net := NewLocalNetwork(parties...)
@@ -160,29 +171,29 @@ func TestPassThresholdRoundsConstant(t *testing.T) {
 				for k := range c {
 					c[k] = int64(k % 7)
 				}
-				return sh.PassThreshold(context.Background(), c, make([]bool, cells), 5)
+				return sh.PassThreshold(context.Background(), c, make([]bool, cells), threshold)
 			})
 			mustAll(t, errs)
 			if len(steps) != want {
-				t.Errorf("parties %d, %d cells: %d rounds, want %d", n, cells, len(steps), want)
+				t.Errorf("parties %d, threshold %d, %d cells: %d rounds, want %d", n, threshold, cells, len(steps), want)
 			}
 		}
 	}
 }
 
 // TestPassThresholdInBatches: more cells than one batch of comparisons
-// holds come out right.
+// holds come out right (a threshold above 64 compares).
 func TestPassThresholdInBatches(t *testing.T) {
 	defer func(b int) { compareBatch = b }(compareBatch)
 	compareBatch = 7
 	rng := rand.New(rand.NewPCG(3, 3))
-	counts, flags := thresholdCase(rng, 3, 20, 5)
+	counts, flags := thresholdCase(rng, 3, 20, 100)
 	got, errs := runShamir(t, 3, nil, func(sh *Shamir, i int) ([]bool, error) {
-		return sh.PassThreshold(context.Background(), counts[i], flags[i], 5)
+		return sh.PassThreshold(context.Background(), counts[i], flags[i], 100)
 	})
 	mustAll(t, errs)
 	for k := range counts[0] {
-		if want := wantPass(counts, flags, k, 5); got[0][k] != want {
+		if want := wantPass(counts, flags, k, 100); got[0][k] != want {
 			t.Fatalf("cell %d: pass=%v, want %v", k, got[0][k], want)
 		}
 	}
@@ -196,6 +207,7 @@ func TestPassThresholdRejectsBadInput(t *testing.T) {
 		"threshold": func() error { _, err := sh.PassThreshold(ctx, []int64{1}, []bool{false}, 0); return err },
 		"too high":  func() error { _, err := sh.PassThreshold(ctx, []int64{1}, []bool{false}, MaxThreshold+1); return err },
 		"negative":  func() error { _, err := sh.PassThreshold(ctx, []int64{-1}, []bool{false}, 5); return err },
+		"too large": func() error { _, err := sh.PassThreshold(ctx, []int64{MaxCellCount}, []bool{false}, 5); return err },
 	} {
 		if err := f(); err == nil || !strings.Contains(err.Error(), "threshold") {
 			t.Errorf("%s: got %v", name, err)
