@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // MaxThreshold bounds the threshold PassThreshold checks against (a
@@ -36,7 +37,7 @@ var ErrNotABit = errors.New("a cell's verdict opened as neither 0 nor 1: a party
 // cell was small or flagged (and by how many parties) stay shared.
 //
 // Protocol: the parties share their counts and their flags f_i as 0 or 1
-// (one round). With G = Π_i (1 − f_i), which is 1 when nobody flagged and
+// (one round, beside the first of the triples'). With G = Π_i (1 − f_i), which is 1 when nobody flagged and
 // 0 when a party did, a cell passes exactly when
 //
 //	W = G · Π_{v=1}^{threshold−1} (P − v)
@@ -47,7 +48,7 @@ var ErrNotABit = errors.New("a cell's verdict opened as neither 0 nor 1: a party
 // and uniform on the nonzero elements for one that passes, so it shows
 // nothing more than the verdict. threshold + n − 1 products a cell, made
 // ahead as verified triples, and ⌈log2(threshold + n)⌉ rounds of
-// products, whatever the number of cells: 10 rounds in all with three
+// products, whatever the number of cells: 9 rounds in all with three
 // parties and a threshold of 5. Above a threshold of 64 the factors
 // would cost too much, and a cell passes when (1 − [0 < P <
 // threshold])·G, opened, is 1: two comparisons a cell (LessThanZero),
@@ -82,29 +83,48 @@ func (sh *Shamir) PassThreshold(ctx context.Context, counts []int64, flags []boo
 			mine[m+k] = 1
 		}
 	}
-	all, err := sh.InputAll(ctx, mine)
-	if err != nil {
-		return nil, err
-	}
-	pooled := make([]Fp, m)
-	notFlagged := make([][]Fp, sh.n)
-	for i, v := range all {
-		pooled = AddVec(pooled, v[:m])
-		notFlagged[i] = not(v[m:])
-	}
 	if threshold > rootsMax {
+		all, err := sh.InputAll(ctx, mine)
+		if err != nil {
+			return nil, err
+		}
+		pooled, notFlagged := sh.poolCells(all, m)
 		return sh.passByComparison(ctx, pooled, notFlagged, threshold)
 	}
-	factors := notFlagged
-	for v := int64(1); v < threshold; v++ {
-		factors = append(factors, AddPublic(pooled, NewFp(-v)))
-	}
-	if err := sh.prepareTriples(ctx, len(factors)*m); err != nil {
-		return nil, err
-	}
-	r, err := sh.Random(ctx, m)
+	// The counts are shared, over a handle of their own, in the rounds
+	// that make the triples of the products: G's n − 1, the threshold − 1
+	// of the factors, and r's.
+	input, err := NewShamir(sh.s.Sub(sh.s.Step("threshold-input")))
 	if err != nil {
 		return nil, err
+	}
+	var (
+		wg     sync.WaitGroup
+		all    [][]Fp
+		errIn  error
+		r      []Fp
+		errRnd error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if all, errIn = input.InputAll(ctx, mine); errIn != nil {
+			sh.s.Abort(errIn) // ends the triples' rounds too
+		}
+	}()
+	if errRnd = sh.prepareTriples(ctx, (sh.n+int(threshold)-1)*m); errRnd == nil {
+		r, errRnd = sh.Random(ctx, m)
+	}
+	if errRnd != nil {
+		sh.s.Abort(errRnd) // ends the sharing too
+	}
+	wg.Wait()
+	if err := errors.Join(errIn, errRnd); err != nil {
+		return nil, err
+	}
+	pooled, factors := sh.poolCells(all, m)
+	for v := int64(1); v < threshold; v++ {
+		factors = append(factors, AddPublic(pooled, NewFp(-v)))
 	}
 	w, err := sh.product(ctx, append(factors, r))
 	if err != nil {
@@ -120,6 +140,18 @@ func (sh *Shamir) PassThreshold(ctx context.Context, counts []int64, flags []boo
 		sh.s.RecordOpened(verdict(out[k]))
 	}
 	return out, nil
+}
+
+// poolCells returns, from every party's shared counts and flags (m of
+// each, by party), the pooled counts and, for each party, 1 − its flags.
+func (sh *Shamir) poolCells(all [][]Fp, m int) (pooled []Fp, notFlagged [][]Fp) {
+	pooled = make([]Fp, m)
+	notFlagged = make([][]Fp, len(all))
+	for i, v := range all {
+		pooled = AddVec(pooled, v[:m])
+		notFlagged[i] = not(v[m:])
+	}
+	return pooled, notFlagged
 }
 
 // product multiplies vectors element-wise by a balanced tree of Mul, one

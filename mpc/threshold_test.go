@@ -137,11 +137,12 @@ func TestPassThresholdOpensOnlyVerdicts(t *testing.T) {
 }
 
 // TestPassThresholdRoundsConstant: a table of 1 cell and one of 600 take
-// the same number of message rounds. With the product of the factors: one
-// to share the counts, those of the triples, ⌈log2(threshold + n)⌉ of
-// products and one opening (10 with 3 parties and a threshold of 5). With
-// comparisons: one to share, those of a batch of comparisons, ⌈log2 n⌉ of
-// products before it (the flags), one product and one opening after it.
+// the same number of message steps. With the product of the factors: one
+// to share the counts (in the first round of the triples'), those of the
+// triples, ⌈log2(threshold + n)⌉ of products and one opening (10 steps in
+// 9 rounds with 3 parties and a threshold of 5). With comparisons: one to
+// share, those of a batch of comparisons, ⌈log2 n⌉ of products before it
+// (the flags), one product and one opening after it.
 func TestPassThresholdRoundsConstant(t *testing.T) {
 	for _, c := range []struct {
 		n         int
@@ -175,7 +176,7 @@ func TestPassThresholdRoundsConstant(t *testing.T) {
 			})
 			mustAll(t, errs)
 			if len(steps) != want {
-				t.Errorf("parties %d, threshold %d, %d cells: %d rounds, want %d", n, threshold, cells, len(steps), want)
+				t.Errorf("parties %d, threshold %d, %d cells: %d steps, want %d", n, threshold, cells, len(steps), want)
 			}
 		}
 	}
