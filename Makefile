@@ -69,6 +69,7 @@ unit: build
 # (golang/go#75804). Each run takes a few seconds here.
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzMessageDecode$$' -fuzztime=200000x ./mpc
+	$(GO) test -run='^$$' -fuzz='^FuzzStreamFrames$$' -fuzztime=100000x ./mpc
 	$(GO) test -run='^$$' -fuzz='^FuzzParseBody$$' -fuzztime=100000x ./mpc/node
 	$(GO) test -run='^$$' -fuzz='^FuzzLoadConfig$$' -fuzztime=20000x ./mpc/node
 	$(GO) test -run='^$$' -fuzz='^FuzzReadCSV$$' -fuzztime=50000x ./stats

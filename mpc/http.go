@@ -3,34 +3,57 @@ package mpc
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
 // PeerMessagePath is where a node's peer API accepts protocol messages.
 const PeerMessagePath = "/peer/v1/msg"
 
-// HTTPTransport sends each protocol message as one HTTP POST to the
-// receiver's peer API.
+// HTTPTransport sends protocol messages to the receiver's peer API: over
+// a peer stream to that party (see PeerStreamPath), set up at the first
+// message and kept while in use, or, to a peer API without streams, each
+// as one HTTP POST. Either way Send returns once the receiver took the
+// message or refused it.
 type HTTPTransport struct {
 	// Endpoint returns the base URL of a party's peer API.
 	Endpoint func(party string) (string, error)
 	// Client returns the HTTP client to reach a party with (its mutual TLS
 	// configuration, for federation members).
 	Client func(party string) *http.Client
+	// PostOnly sends every message as a POST, without streams.
+	PostOnly bool
+
+	mu      sync.Mutex
+	streams map[string]*peerStream
+	posts   map[string]time.Time // parties without streams, until when
+	closed  bool
 }
 
-// Send posts m to its receiver and returns the receiver's refusal, if any.
+// Send delivers m to its receiver and returns the receiver's refusal, if
+// any.
 func (t *HTTPTransport) Send(ctx context.Context, m *Message) error {
-	base, err := t.Endpoint(m.To)
+	body, err := m.MarshalBinary()
 	if err != nil {
 		return err
 	}
-	body, err := m.MarshalBinary()
+	if !t.PostOnly {
+		if err := t.sendStream(ctx, m.To, body); !errors.Is(err, errNoStreams) {
+			return err
+		}
+	}
+	return t.post(ctx, m.To, body)
+}
+
+// post sends one encoded message as an HTTP POST.
+func (t *HTTPTransport) post(ctx context.Context, to string, body []byte) error {
+	base, err := t.Endpoint(to)
 	if err != nil {
 		return err
 	}
@@ -39,7 +62,7 @@ func (t *HTTPTransport) Send(ctx context.Context, m *Message) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := t.Client(m.To).Do(req)
+	resp, err := t.Client(to).Do(req)
 	if err != nil {
 		return PlainNetError(err)
 	}
@@ -88,21 +111,29 @@ func MessageHandler(hub *Hub, authenticate func(r *http.Request) (string, error)
 			http.Error(w, "read message: "+err.Error(), http.StatusRequestEntityTooLarge)
 			return
 		}
-		var m Message
-		if err := m.UnmarshalBinary(data); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		if who != "" && m.From != who {
-			http.Error(w, fmt.Sprintf("sender %q does not match the authenticated peer %q", m.From, who), http.StatusForbidden)
-			return
-		}
-		if err := hub.Deliver(&m); err != nil {
-			http.Error(w, err.Error(), http.StatusConflict)
+		if status, text := accept(hub, who, data); status != http.StatusNoContent {
+			http.Error(w, text, status)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// accept decodes an encoded message from the authenticated peer who ("" for
+// any) and delivers it to hub. It answers as the message POST does: 204
+// when taken, else the refusal's status and text.
+func accept(hub *Hub, who string, data []byte) (int, string) {
+	var m Message
+	if err := m.UnmarshalBinary(data); err != nil {
+		return http.StatusBadRequest, err.Error()
+	}
+	if who != "" && m.From != who {
+		return http.StatusForbidden, fmt.Sprintf("sender %q does not match the authenticated peer %q", m.From, who)
+	}
+	if err := hub.Deliver(&m); err != nil {
+		return http.StatusConflict, err.Error()
+	}
+	return http.StatusNoContent, ""
 }
 
 // PeerHTTPClient returns an HTTP client for peer messages: kept-alive

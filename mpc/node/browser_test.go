@@ -269,6 +269,8 @@ func TestPeerAPIRefusesBrowsers(t *testing.T) {
 	} {
 		a := peerPost(t, secHTTP, http.MethodPost, url+mpc.PeerMessagePath, message(), c.headers...)
 		browserRefused(t, "message, "+c.name, a, "web browser", mpc.PeerMessagePath)
+		a = peerPost(t, secHTTP, http.MethodPost, url+mpc.PeerStreamPath, nil, append([]string{"Connection", "Upgrade", "Upgrade", mpc.StreamProtocol}, c.headers...)...)
+		browserRefused(t, "stream, "+c.name, a, "web browser", mpc.PeerStreamPath)
 		a = peerPost(t, secHTTP, http.MethodPost, url+"/peer/v1/query", []byte(`{}`), c.headers...)
 		browserRefused(t, "query, "+c.name, a, "web browser", "/peer/v1/query")
 	}

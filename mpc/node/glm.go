@@ -110,6 +110,22 @@ func glmFamily(v any) (string, error) {
 // glmLinked is the linked aggregates a GLM releases: a coefficient and its
 // standard error per term (each covariate counted once, the intercept
 // too), the deviance, the null deviance and the AIC.
+func (glm) paramKeys(string) []string { return []string{"family"} }
+
+// parseParams reads parameters.family.
+func (glm) parseParams(_ *Policy, _ string, raw map[string]any, p *params) (err error) {
+	p.family, err = glmFamily(raw["family"])
+	return err
+}
+
+// planRelease adds the rows of each level of the model's factors.
+func (glm) planRelease(_ string, ix *rowIndex, cols []*stats.Column, _ *params, plan *releasePlan) (err error) {
+	plan.linked, err = glmLevelSets(ix, cols, plan.cohort)
+	return err
+}
+
+func (glm) linked(_ string, ds *DatasetRef, _ *params) int { return glmLinked(ds) }
+
 func glmLinked(ds *DatasetRef) int {
 	k := max(len(ds.Columns)-1, 0)
 	return 2*(k+1) + 3

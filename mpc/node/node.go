@@ -273,6 +273,7 @@ func (n *Node) Serve(ctx context.Context) error {
 	}
 	wg.Wait()
 	n.stopAll()
+	n.transport.Close()
 	for _, s := range servers {
 		_ = s.Close()
 	}

@@ -127,11 +127,6 @@ func (n *Node) memberNames() []string {
 	return names
 }
 
-// pooledMinCell are the microprotocols whose released counts are checked
-// against min_cell on the pooled count, inside MPC (threshold.go), rather
-// than by each member on its own rows: the tables of counts and Count.
-var pooledMinCell = map[string]bool{"Histogram": true, "StatisticsFrequency": true, "StatisticsContingency": true, "Count": true}
-
 // minMembers is the smallest federation that answers dataset-backed
 // queries: with two members, each would learn the other's contribution.
 const minMembers = 3
@@ -218,7 +213,7 @@ func (n *Node) prepare(q *query) (input, *params, *releasePlan, error) {
 		return nil, nil, nil, err
 	}
 	plan.mem = n.memory.tables[q.Dataset.Table]
-	pooled := pooledMinCell[q.Microprotocol]
+	pooled := pooledMinCell(q.Microprotocol)
 	if min := n.cfg.Policy.MinCell; !pooled && in.cohort() > 0 && in.cohort() < min {
 		plan.mem.check([]releaseSet{{what: "cohort", rows: plan.cohort}}) // remembered as a probe
 		return nil, nil, nil, errorf(http.StatusForbidden, "refused: policy min_cell=%d: the cohort holds between 1 and %d rows of a member node; widen the filter", min, min-1)
@@ -226,7 +221,7 @@ func (n *Node) prepare(q *query) (input, *params, *releasePlan, error) {
 	if err := n.checkRules(q, p, plan.cohort.GetCardinality()); err != nil {
 		return nil, nil, nil, err
 	}
-	if !cellKinds[q.Microprotocol] && !survivalKinds[q.Microprotocol] {
+	if _, ok := microprotocols[q.Microprotocol].(selfReserving); !ok {
 		res, err := plan.mem.reserve(append([]releaseSet{{what: "cohort", rows: plan.cohort, pooled: pooled}}, plan.linked...))
 		if err != nil {
 			return nil, nil, nil, refused(err.(*refusal))
@@ -639,6 +634,7 @@ func (n *Node) contribute(sess *mpc.Session, in input, p *params, plan *releaseP
 func (n *Node) peerRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(mpc.PeerMessagePath, mpc.MessageHandler(n.hub, n.authenticatePeer))
+	mux.Handle(mpc.PeerStreamPath, mpc.StreamHandler(n.base, n.hub, n.authenticatePeer))
 	mux.HandleFunc(queryPath, n.handleQuery)
 	mux.HandleFunc(withdrawPath, n.handleWithdraw)
 	return mux

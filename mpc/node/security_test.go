@@ -656,6 +656,40 @@ func TestPeerAuthentication(t *testing.T) {
 		secExpectFedCount(t, fed, rows)
 	})
 
+	t.Run("over a peer stream", func(t *testing.T) {
+		// A stream is authenticated as a message POST is: an outsider gets
+		// nothing through, and a member cannot speak for another.
+		dir := t.TempDir()
+		crt, key := filepath.Join(dir, "mallory.crt"), filepath.Join(dir, "mallory.key")
+		if err := mpc.CreateIdentity("hospital-a", crt, key); err != nil {
+			t.Fatal(err)
+		}
+		transport := func(c *http.Client) *mpc.HTTPTransport {
+			tr := &mpc.HTTPTransport{Endpoint: func(string) (string, error) { return b.Peer, nil }, Client: func(string) *http.Client { return c }}
+			t.Cleanup(tr.Close)
+			return tr
+		}
+		ctx := context.Background()
+		m := &mpc.Message{Session: "q:" + secUUID(t), Step: "sum.1/share", From: "hospital-a", To: "hospital-b", Body: make([]byte, 16)}
+		if err := transport(secPeerClient(t, crt, key)).Send(ctx, m); err == nil {
+			t.Error("an outsider's message over a stream was taken")
+		}
+		tr := transport(member)
+		forged := *m
+		forged.From = "hospital-c"
+		if err := tr.Send(ctx, &forged); !errors.Is(err, mpc.ErrRejected) || !strings.Contains(err.Error(), "does not match") {
+			t.Errorf("hospital-a claiming hospital-c over a stream: %v, want the refusal", err)
+		}
+		if err := tr.Send(ctx, m); err != nil {
+			t.Fatalf("hospital-a's own message over a stream: %v", err)
+		}
+		// it reached the hub: the same message posted is a duplicate
+		if status, text, err := secPostMessage(member, b.Peer, m); err != nil || status != http.StatusConflict || !strings.Contains(text, "duplicate") {
+			t.Errorf("the message posted after it went over a stream: %d %q %v, want 409 duplicate", status, text, err)
+		}
+		secExpectFedCount(t, fed, rows)
+	})
+
 	t.Run("message for another receiver", func(t *testing.T) {
 		m := *valid
 		m.To = "hospital-c"

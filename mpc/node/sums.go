@@ -30,6 +30,10 @@ type sumInput struct {
 
 func (in *sumInput) cohort() int { return in.n }
 
+// checksPooled: a Count's cohort is checked against min_cell on its
+// pooled count (passCohort); a SecureSum's by each member on its rows.
+func (f sums) checksPooled(string) bool { return f.count }
+
 func (f sums) own(data any, limit int) (input, error) {
 	if f.count {
 		list, err := asList(data, limit, "Count")

@@ -51,10 +51,6 @@ func init() {
 // a set the memory would refuse is merged away first, and a release the
 // rules cannot make safe is refused as a whole.
 
-// survivalKinds are the survival microprotocols; they reserve their row
-// sets while they run, as the tables of counts do.
-var survivalKinds = map[string]bool{"KaplanMeier": true, "LogRank": true, "CoxPH": true}
-
 // survival is the family of the survival microprotocols, over node-held
 // data only.
 type survival struct {
@@ -571,9 +567,31 @@ func runCoxPH(ctx context.Context, e *env, si *survInput, sg *survivalGrid) (map
 	return gridShape(coxShape(r), sg), nil
 }
 
-// survivalParams reads parameters.times: a grid of at most maxEdges
-// finite, strictly increasing times.
-func survivalParams(p *params, raw map[string]any) error {
+func (survival) paramKeys(string) []string { return []string{"times"} }
+
+// survival checks and reserves the rows of its grid's intervals itself.
+func (survival) reservesItself() {}
+
+// groupedBy names the grouping column of curves and tests by group.
+func (survival) groupedBy(mp string, ds *DatasetRef) ([]string, string) {
+	if mp == "CoxPH" || len(ds.Columns) != 3 {
+		return nil, ""
+	}
+	return ds.Columns[2:], "curves by its values"
+}
+
+// linked counts a Cox model's coefficients, standard errors and two
+// log-likelihoods; a curve's intervals are checked one by one.
+func (survival) linked(mp string, ds *DatasetRef, _ *params) int {
+	if mp != "CoxPH" {
+		return 0
+	}
+	return 2*max(len(ds.Columns)-2, 1) + 2
+}
+
+// parseParams reads parameters.times: a grid of at most maxEdges finite,
+// strictly increasing times.
+func (survival) parseParams(_ *Policy, _ string, raw map[string]any, p *params) error {
 	v, ok := raw["times"]
 	if !ok || v == nil {
 		return nil

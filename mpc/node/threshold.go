@@ -41,6 +41,13 @@ import (
 // shows those few rows by difference. Closing it needs the memory itself
 // inside MPC.
 
+// pooledMinCell says whether mp's released counts are checked against
+// min_cell on the pooled count (its family is a pooledCounter).
+func pooledMinCell(mp string) bool {
+	f, ok := microprotocols[mp].(pooledCounter)
+	return ok && f.checksPooled(mp)
+}
+
 // releaseCells decides jointly which cells of a table of counts are
 // released: a cell passes when its pooled count is 0 or at least min_cell
 // and no member's release memory flags it; a cell that does not is
