@@ -92,8 +92,8 @@ func (sh *Shamir) PassThreshold(ctx context.Context, counts []int64, flags []boo
 		return sh.passByComparison(ctx, pooled, notFlagged, threshold)
 	}
 	// The counts are shared, over a handle of their own, in the rounds
-	// that make the triples of the products: G's n − 1, the threshold − 1
-	// of the factors, and r's.
+	// that make the triples of the products (G's n − 1, the threshold − 1
+	// of the factors, and r's) unless PrepareThreshold made them.
 	input, err := NewShamir(sh.s.Sub(sh.s.Step("threshold-input")))
 	if err != nil {
 		return nil, err
@@ -140,6 +140,26 @@ func (sh *Shamir) PassThreshold(ctx context.Context, counts []int64, flags []boo
 		sh.s.RecordOpened(verdict(out[k]))
 	}
 	return out, nil
+}
+
+// PrepareThreshold makes ahead the randomness that a PassThreshold of
+// cells cells against threshold uses when it multiplies (threshold up to
+// 64): its verified triples and random values, in TripleRounds rounds
+// that the caller can run beside work of its own (a node checks its
+// release memory meanwhile). PassThreshold then takes 1 + ⌈log2(threshold
+// + n)⌉ + 1 rounds: 5 with three parties and a threshold of 5. Every
+// party calls it with the same numbers, or none does.
+func (sh *Shamir) PrepareThreshold(ctx context.Context, cells int, threshold int64) error {
+	if threshold < 1 || threshold > MaxThreshold || cells < 0 {
+		return fmt.Errorf("threshold: prepare %d cells against %d", cells, threshold)
+	}
+	if threshold > rootsMax || cells == 0 {
+		return nil
+	}
+	if err := sh.prepareTriples(ctx, (sh.n+int(threshold)-1)*cells); err != nil {
+		return err
+	}
+	return sh.prepare(ctx, len(sh.rand)+cells, 0)
 }
 
 // poolCells returns, from every party's shared counts and flags (m of

@@ -208,6 +208,7 @@ func TestPassThresholdRejectsBadInput(t *testing.T) {
 		"threshold": func() error { _, err := sh.PassThreshold(ctx, []int64{1}, []bool{false}, 0); return err },
 		"too high":  func() error { _, err := sh.PassThreshold(ctx, []int64{1}, []bool{false}, MaxThreshold+1); return err },
 		"negative":  func() error { _, err := sh.PassThreshold(ctx, []int64{-1}, []bool{false}, 5); return err },
+		"prepare":   func() error { return sh.PrepareThreshold(ctx, 1, 0) },
 		"too large": func() error { _, err := sh.PassThreshold(ctx, []int64{MaxCellCount}, []bool{false}, 5); return err },
 	} {
 		if err := f(); err == nil || !strings.Contains(err.Error(), "threshold") {
@@ -270,5 +271,55 @@ func BenchmarkPassThreshold(b *testing.B) {
 				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*cells), "µs/cell")
 			})
 		}
+	}
+}
+
+// TestPrepareThresholdLeavesFewRounds: with its randomness made ahead
+// (PrepareThreshold), a check takes one step to share the counts,
+// ⌈log2(threshold + n)⌉ of products and one opening, and comes out right.
+func TestPrepareThresholdLeavesFewRounds(t *testing.T) {
+	const n, threshold = 3, 5
+	rng := rand.New(rand.NewPCG(5, 5))
+	counts, flags := thresholdCase(rng, n, 10, threshold)
+	parties := partyNames(n)
+	net := NewLocalNetwork(parties...)
+	var (
+		mu       sync.Mutex
+		after    bool
+		steps    = map[string]bool{}
+		prepared sync.WaitGroup
+		counting sync.WaitGroup
+	)
+	net.Tap = func(m *Message) {
+		mu.Lock()
+		defer mu.Unlock()
+		if after && m.Step != StepAbort {
+			steps[m.Step] = true
+		}
+	}
+	prepared.Add(n)
+	counting.Add(n)
+	got, errs := runShamir(t, n, net, func(sh *Shamir, i int) ([]bool, error) {
+		err := sh.PrepareThreshold(context.Background(), len(counts[i]), threshold)
+		prepared.Done()
+		prepared.Wait() // every party's messages of the preparation have arrived
+		mu.Lock()
+		after = true
+		mu.Unlock()
+		counting.Done()
+		counting.Wait()
+		if err != nil {
+			return nil, err
+		}
+		return sh.PassThreshold(context.Background(), counts[i], flags[i], threshold)
+	})
+	mustAll(t, errs)
+	for k := range counts[0] {
+		if want := wantPass(counts, flags, k, threshold); got[0][k] != want {
+			t.Fatalf("cell %d: pass=%v, want %v", k, got[0][k], want)
+		}
+	}
+	if want := 1 + bits.Len(uint(threshold+n-1)) + 1; len(steps) != want {
+		t.Errorf("%d steps after the preparation %v, want %d", len(steps), steps, want)
 	}
 }

@@ -57,10 +57,21 @@ func pooledMinCell(mp string) bool {
 // cells against its memory, refusing the whole table if suppression
 // cannot be made consistent, and reserves them.
 func releaseCells(ctx context.Context, e *env, cells []releaseSet, margins func(keep []bool) []releaseSet) ([]bool, error) {
-	minCell, err := agreeMargin(ctx, e)
+	sh, err := mpc.NewShamir(e.s.Sub("suppress"))
 	if err != nil {
 		return nil, err
 	}
+	// The threshold is agreed and the check's randomness made while this
+	// node checks its cells against its memory.
+	var minCell int
+	ready := make(chan error, 1)
+	go func() {
+		var err error
+		if minCell, err = agreeMargin(ctx, e); err == nil {
+			err = sh.PrepareThreshold(ctx, len(cells), int64(minCell))
+		}
+		ready <- err
+	}()
 	t := e.plan.mem
 	counts := make([]int64, len(cells))
 	flags := make([]bool, len(cells))
@@ -94,8 +105,7 @@ func releaseCells(ctx context.Context, e *env, cells []releaseSet, margins func(
 		}
 	}
 	t.mu.Unlock()
-	sh, err := mpc.NewShamir(e.s.Sub("suppress"))
-	if err != nil {
+	if err := <-ready; err != nil {
 		return nil, err
 	}
 	keep, err := sh.PassThreshold(ctx, counts, flags, int64(minCell))
