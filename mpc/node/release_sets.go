@@ -13,6 +13,7 @@ import (
 // and the reservation in the release memory once the rules have passed.
 type releasePlan struct {
 	mem    *tableMemory
+	index  *rowIndex // the table's
 	cohort *roaring.Bitmap
 	// Cells, for histograms, frequencies and crosstabs: the rows of each
 	// bin (in order) or of each label or label pair.
@@ -64,7 +65,7 @@ func planRelease(mp string, t *stats.Table, ix *rowIndex, rows []bool, ds *Datas
 	if err != nil {
 		return nil, err
 	}
-	plan := &releasePlan{cohort: ix.cohort(rows, cols)}
+	plan := &releasePlan{index: ix, cohort: ix.cohort(rows, cols)}
 	if r, ok := microprotocols[mp].(releaser); ok {
 		if err := r.planRelease(mp, ix, cols, p, plan); err != nil {
 			return nil, err
