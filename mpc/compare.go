@@ -39,8 +39,15 @@ const (
 // at once. Other products (Mul) share the pool of triples; what they take
 // is made again when needed.
 func (sh *Shamir) PrepareCompare(ctx context.Context, m int) error {
+	return sh.prepareCompare(ctx, m, 0)
+}
+
+// prepareCompare is PrepareCompare with extra more verified triples in the
+// pool, made in the same rounds, for products a protocol computes beside
+// its comparisons.
+func (sh *Shamir) prepareCompare(ctx context.Context, m, extra int) error {
 	const pairs = fieldBits / 2
-	bits, err := sh.bitsAndTriples(ctx, m*fieldBits, m*(pairs+treeProducts(pairs+fieldBits%2)+1))
+	bits, err := sh.bitsAndTriples(ctx, m*fieldBits, m*(pairs+treeProducts(pairs+fieldBits%2)+1)+extra)
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,9 @@
 // from word to word and open exact totals of wide integers and of
 // fixed-point reals and nothing else (private against any n−1 parties);
 // honest-majority Shamir sharing over the field 2^61−1 with multiplication,
-// random bits and comparison (private against any coalition of fewer than
-// n/2 members, with checked openings); sessions that bind every
+// random bits, comparison, the result-only rank search and the check of
+// pooled counts against a threshold (private against any coalition of
+// fewer than n/2 members, with checked openings); sessions that bind every
 // message to (session, step, sender, receiver), the transports that carry
 // those messages between parties, and the protocols that run over a session.
 //

@@ -27,8 +27,10 @@ func init() {
 // then one secure sum adds the counts.
 //
 // What it reveals, to the parties that see the answer: the pooled count
-// of every bin or cell. Over node-held data, a cell that any member cannot
-// release (min_cell, release memory) is suppressed at every member
+// of every bin or cell. Over node-held data, every member first learns,
+// for each cell, only whether it passes: its pooled count, checked inside
+// MPC, is 0 or at least min_cell, and no member's release memory flags it
+// (threshold.go). A cell that does not pass is suppressed at every member
 // (cells.go): its count never enters the sum and shows as null, and the
 // margins are sums of the cells shown.
 type countTables struct {
@@ -133,6 +135,10 @@ func (f countTables) planRelease(_ string, ix *rowIndex, cols []*stats.Column, p
 // A table's small cells are suppressed, and its cells and margins
 // reserved, while it runs (cells.go).
 func (countTables) reservesItself() {}
+
+// checksPooled: a table's cells are checked against min_cell on their
+// pooled counts (releaseCells).
+func (countTables) checksPooled(string) bool { return true }
 
 // groupedBy names the columns whose categories a frequency table or
 // crosstab lists (a histogram's bins are the analyst's).

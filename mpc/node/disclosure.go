@@ -146,61 +146,6 @@ func jointFlags(ctx context.Context, s *mpc.Session, flags []bool) ([]bool, erro
 	return out, nil
 }
 
-// releaseCells decides jointly which cells of a table of counts are
-// released. This node flags each cell whose rows here are 1 to min_cell−1
-// or that the release memory would refuse; a cell any node flags is
-// suppressed at every node. margins gives, from the cells kept, the other
-// row sets the released table shows (its total, a crosstab's row and
-// column sums); every node checks these and the kept cells against its
-// memory, refusing the whole table if suppression cannot be made
-// consistent, and reserves them.
-func releaseCells(ctx context.Context, e *env, cells []releaseSet, margins func(keep []bool) []releaseSet) ([]bool, error) {
-	plan := e.plan
-	t := plan.mem
-	flags := make([]bool, len(cells))
-	t.mu.Lock()
-	for j, c := range cells {
-		if c.rows.IsEmpty() || t.same(c.rows, c.rows.GetCardinality(), false) {
-			continue
-		}
-		if why, _ := t.conflict(c.rows, c.rows.GetCardinality()); why != "" {
-			flags[j] = true
-			if rememberable(why) {
-				t.remember(c.rows, c.rows.GetCardinality())
-			}
-		}
-	}
-	t.mu.Unlock()
-	suppressed, err := jointFlags(ctx, e.s.Sub("suppress"), flags)
-	if err != nil {
-		return nil, err
-	}
-	if len(suppressed) != len(cells) {
-		return nil, fmt.Errorf("suppression: %d flags for %d cells", len(suppressed), len(cells))
-	}
-	keep := make([]bool, len(cells))
-	var sets []releaseSet
-	for j, c := range cells {
-		keep[j] = !suppressed[j]
-		if keep[j] && !c.rows.IsEmpty() {
-			sets = append(sets, c)
-		}
-	}
-	for _, m := range margins(keep) {
-		if !m.rows.IsEmpty() { // an empty margin shows nothing of this node
-			sets = append(sets, m)
-		}
-	}
-	res, err := t.reserve(sets)
-	if err != nil {
-		r := err.(*refusal)
-		r.analyst += " (suppressing the small cells would not hide them: merge bins or categories)"
-		return nil, refused(r)
-	}
-	plan.res = res
-	return keep, nil
-}
-
 // totalMargin is the margin of a histogram or frequency table: the rows
 // of every cell kept.
 func totalMargin(cells []releaseSet) func(keep []bool) []releaseSet {

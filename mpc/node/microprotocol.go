@@ -64,6 +64,12 @@ type (
 	selfReserving interface {
 		reservesItself()
 	}
+	// pooledCounter is a family whose released counts mp checks against
+	// min_cell on the pooled count, inside MPC (threshold.go), rather
+	// than each member on its own rows.
+	pooledCounter interface {
+		checksPooled(mp string) bool
+	}
 )
 
 // input is one party's checked data for a microprotocol, of the type its

@@ -214,7 +214,8 @@ func (n *Node) prepare(q *query) (input, *params, *releasePlan, error) {
 			return nil, nil, nil, n.inputError(err)
 		}
 	}
-	if min := n.cfg.Policy.MinCell; in.cohort() > 0 && in.cohort() < min {
+	pooled := pooledMinCell(q.Microprotocol)
+	if min := n.cfg.Policy.MinCell; !pooled && in.cohort() > 0 && in.cohort() < min {
 		plan.mem.check([]releaseSet{{what: "cohort", rows: plan.cohort}}) // remembered as a probe
 		return nil, nil, nil, errorf(http.StatusForbidden, "refused: policy min_cell=%d: the cohort holds between 1 and %d rows of a member node; widen the filter", min, min-1)
 	}
@@ -222,7 +223,7 @@ func (n *Node) prepare(q *query) (input, *params, *releasePlan, error) {
 		return nil, nil, nil, err
 	}
 	if _, ok := microprotocols[q.Microprotocol].(selfReserving); !ok {
-		res, err := plan.mem.reserve(append([]releaseSet{{what: "cohort", rows: plan.cohort}}, plan.linked...))
+		res, err := plan.mem.reserve(append([]releaseSet{{what: "cohort", rows: plan.cohort, pooled: pooled}}, plan.linked...))
 		if err != nil {
 			return nil, nil, nil, refused(err.(*refusal))
 		}

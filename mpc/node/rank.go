@@ -78,12 +78,13 @@ func (s *rankSelection) Select(ctx context.Context, group []int, last bool, ahea
 	return s.rs.Select(ctx, group, to, ahead)
 }
 
-// agreeMargin makes the order-statistic rule's margin the same at every
-// party of a dataset-backed computation, as the result-only search checks
-// the rule jointly: the leader, which learned every member's min_cell when
-// it accepted, sends the largest to the members, and a member refuses a
-// margin below its own min_cell (a leader cannot loosen a member's rule).
-// Over the parties' own data there is no rule, and nothing is sent.
+// agreeMargin makes the min_cell that a rule checked inside MPC uses (the
+// order-statistic rule's margin, the threshold of pooled counts) the same
+// at every party of a dataset-backed computation: the leader, which
+// learned every member's min_cell when it accepted, sends the largest to
+// the members, and a member refuses a value below its own min_cell (a
+// leader cannot loosen a member's rule). Over the parties' own data there
+// is no rule, and nothing is sent.
 func agreeMargin(ctx context.Context, e *env) (int, error) {
 	if e.plan == nil {
 		return e.margin, nil
@@ -106,7 +107,7 @@ func agreeMargin(ctx context.Context, e *env) (int, error) {
 	}
 	m, err := strconv.Atoi(string(body))
 	if err != nil || m < e.margin || m > 1<<20 {
-		return 0, fmt.Errorf("%s refused: the leader %s set the order-statistic margin to %q, below this node's min_cell %d", e.s.Self, leader, body, e.margin)
+		return 0, fmt.Errorf("%s refused: the leader %s set the min_cell of the rules checked inside MPC to %q, below this node's min_cell %d", e.s.Self, leader, body, e.margin)
 	}
 	return m, nil
 }

@@ -268,9 +268,12 @@ func (t *tableMemory) writeEntry(e *memoryEntry, kind byte, data []byte) error {
 }
 
 // conflict says why a set of card rows may not be released, or "".
-func (t *tableMemory) conflict(s *roaring.Bitmap, card uint64) (string, *memoryEntry) {
+// pooled says that min_cell is checked on the pooled count of the
+// release, inside MPC (a table's cells and margins, a Count's cohort),
+// so that this node's own count may lie between 1 and min_cell − 1.
+func (t *tableMemory) conflict(s *roaring.Bitmap, card uint64, pooled bool) (string, *memoryEntry) {
 	min := t.minCell
-	if card >= 1 && card < min {
+	if !pooled && card >= 1 && card < min {
 		return "small", nil
 	}
 	if card <= t.rows && t.rows-card >= 1 && t.rows-card < min {
@@ -300,10 +303,13 @@ func (t *tableMemory) conflict(s *roaring.Bitmap, card uint64) (string, *memoryE
 }
 
 // releaseSet is one row set a computation wants to release, with what it
-// is ("cohort", "bin 3", "cell F/PD") for the node's log.
+// is ("cohort", "bin 3", "cell F/PD") for the node's log. pooled says that
+// the min_cell rule applies to the pooled count of the release, checked
+// inside MPC, rather than to this node's rows (see conflict).
 type releaseSet struct {
-	what string
-	rows *roaring.Bitmap
+	what   string
+	rows   *roaring.Bitmap
+	pooled bool
 }
 
 // reservation holds the sets of one computation until it ends.
@@ -324,8 +330,9 @@ func (r *refusal) Error() string { return r.analyst }
 // check reports the first set that may not be released, remembering it as
 // a probe, or nil when every set may be. The sets of one release are not
 // compared with each other: several sets are only ever the kept cells of a
-// table of counts and unions of them (releaseCells), each cell empty or of
-// min_cell rows or more here, so any two differ by such cells.
+// table of counts and unions of them (releaseCells), each cell's pooled
+// count 0 or min_cell or more, so any two differ by whole cells, whose
+// counts are released anyway.
 func (t *tableMemory) check(sets []releaseSet) *refusal {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -348,7 +355,7 @@ func (t *tableMemory) checkKnown(sets []releaseSet, remember bool) (*refusal, []
 		if released {
 			continue // released before: its numbers again show nothing new
 		}
-		why, e := t.conflict(s.rows, card)
+		why, e := t.conflict(s.rows, card, s.pooled)
 		if why == "" {
 			continue
 		}

@@ -243,11 +243,12 @@ func TestDisclosureRulesOnStatistics(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Status != 400 || !strings.Contains(ce.Message, "no values") {
 		t.Errorf("empty cohort: got %v", err)
 	}
-	// A histogram bin with 1..4 of some hospital's rows is suppressed, and
-	// so is the other bin, which the whole count would turn into the
-	// small one; or the histogram is refused, naming no hospital.
+	// A histogram bin with 1..4 rows of all hospitals together (3 aged 95,
+	// all at hospital-c) is suppressed, and so is the other bin, which the
+	// whole count would turn into the small one; or the histogram is
+	// refused, naming no hospital.
 	res, err := c.Compute(ctx, client.Request{Microprotocol: "Histogram", Dataset: &client.Dataset{Table: "patients", Column: "age"},
-		Parameters: map[string]any{"edges": []float64{0, 92, 120}}})
+		Parameters: map[string]any{"edges": []float64{0, 95, 120}}})
 	if err != nil {
 		if !errors.As(err, &ce) || !ce.Refused() || strings.Contains(ce.Message, "hospital") {
 			t.Errorf("small bin: got %v", err)

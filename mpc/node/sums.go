@@ -15,7 +15,9 @@ func init() {
 // sums is the family of SecureSum (the sum of the values) and Count (the
 // number of values, or of rows): one secure sum of one number per party.
 // What it reveals: the pooled sum or count, to the parties that see the
-// answer; no party's own sum.
+// answer; no party's own sum. A Count over node-held data is checked
+// against min_cell on the pooled count first, inside MPC (passCohort):
+// every member learns whether it passes, and nothing more unless it does.
 type sums struct {
 	count bool // Count, not SecureSum
 }
@@ -27,6 +29,10 @@ type sumInput struct {
 }
 
 func (in *sumInput) cohort() int { return in.n }
+
+// checksPooled: a Count's cohort is checked against min_cell on its
+// pooled count (passCohort); a SecureSum's by each member on its rows.
+func (f sums) checksPooled(string) bool { return f.count }
 
 func (f sums) own(data any, limit int) (input, error) {
 	if f.count {
@@ -66,6 +72,11 @@ func (f sums) table(t *stats.Table, rows []bool, ds *DatasetRef) (input, error) 
 func (f sums) run(ctx context.Context, e *env, in input, p *params) (map[string]any, error) {
 	x := in.(*sumInput)
 	if f.count {
+		if e.plan != nil {
+			if err := passCohort(ctx, e, x.n); err != nil {
+				return nil, err
+			}
+		}
 		s, err := e.c.Sum(ctx, []float64{float64(x.n)})
 		if s == nil || err != nil {
 			return nil, err

@@ -568,7 +568,7 @@ func survivalConflicts(e *env, events, leaving []*roaring.Bitmap, m int) []bool 
 			if card == 0 || t.same(bm, card, false) {
 				continue
 			}
-			if why, _ := t.conflict(bm, card); why != "" && why != "small" {
+			if why, _ := t.conflict(bm, card, false); why != "" && why != "small" {
 				flags[q%m] = true
 			}
 		}
