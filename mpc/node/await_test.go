@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,15 +33,23 @@ const pollEvery = 20 * time.Millisecond
 func awaitWaitingFor(t testing.TB, url, id string, want ...string) {
 	t.Helper()
 	want = slices.Sorted(slices.Values(want))
+	awaitStatus(t, url, id, fmt.Sprintf("waiting for %q", want), func(st *client.Status) bool {
+		return slices.Equal(slices.Sorted(slices.Values(st.WaitingFor)), want)
+	})
+}
+
+// awaitStatus waits until the status of the computation id at the node at
+// url is one that ok accepts; what says what the test waits for.
+func awaitStatus(t testing.TB, url, id, what string, ok func(*client.Status) bool) {
+	t.Helper()
 	var st *client.Status
 	var err error
 	for deadline := time.Now().Add(awaitTimeout); time.Now().Before(deadline); time.Sleep(pollEvery) {
-		st, err = client.New(url).Status(context.Background(), id)
-		if err == nil && slices.Equal(slices.Sorted(slices.Values(st.WaitingFor)), want) {
+		if st, err = client.New(url).Status(context.Background(), id); err == nil && ok(st) {
 			return
 		}
 	}
-	t.Fatalf("computation %s at %s: status %+v, %v after %v; want it waiting for %q", id, url, st, err, awaitTimeout, want)
+	t.Fatalf("computation %s at %s: status %+v, %v after %v; want it %s", id, url, st, err, awaitTimeout, what)
 }
 
 // auditOf reads the complete lines of node's audit log in a federation
