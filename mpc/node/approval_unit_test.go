@@ -36,9 +36,12 @@ func TestApprovalsDecide(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	// An ask that missed the decision would answer undecided after its
-	// wait (30 s).
-	if _, d, err := a.await(context.Background(), q, 30*time.Second); err != nil || d != approved {
+	// An ask that missed the decision would hold until its client gives
+	// up (20 s, before the ask's own wait of 30 s ends), and answer that
+	// the query was withdrawn.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, d, err := a.await(ctx, q, 30*time.Second); err != nil || d != approved {
 		t.Fatalf("ask during the approval: %v %v", d, err)
 	}
 	if _, _, err := a.await(context.Background(), q, 0); err == nil {
