@@ -309,45 +309,96 @@ func newGLMLocal(fam glmFamily, y *Column, xs []*Column, rows []bool) (*glmLocal
 		}
 		seen[x.Name] = true
 	}
-	g := &glmLocal{fam: fam, y: y.Num, xs: xs, rows: make([]bool, size)}
-	for i := range size {
-		if rows != nil && !rows[i] {
-			continue
+	g := &glmLocal{fam: fam, y: y.Num, xs: xs, rows: glmComplete(y, xs, rows)}
+	bad := false
+	for i, ok := range g.rows {
+		if ok {
+			g.n++
+			bad = bad || !fam.valid(y.Num[i])
 		}
-		ok := !math.IsNaN(y.Num[i])
-		for _, x := range xs {
-			if x.Kind == Numeric {
-				ok = ok && !math.IsNaN(x.Num[i])
-			} else {
-				ok = ok && x.Cat[i] >= 0
+	}
+	for _, x := range xs {
+		if x.Kind == Numeric && !bad {
+			bad = !allFinite(x.Num, g.rows)
+		}
+	}
+	if bad {
+		return nil, g.firstBadRow(y, xs)
+	}
+	return g, nil
+}
+
+// glmComplete marks the selected rows (rows nil: all) that hold a value
+// in y and in every covariate, a column at a time.
+func glmComplete(y *Column, xs []*Column, rows []bool) []bool {
+	ok := make([]bool, len(y.Num))
+	for i, v := range y.Num {
+		ok[i] = (rows == nil || rows[i]) && v == v // not NaN
+	}
+	for _, x := range xs {
+		if x.Kind == Numeric {
+			for i, v := range x.Num {
+				ok[i] = ok[i] && v == v
+			}
+		} else {
+			for i, c := range x.Cat {
+				ok[i] = ok[i] && c >= 0
 			}
 		}
+	}
+	return ok
+}
+
+// valid reports whether y is a response the family takes: finite, 0 or 1
+// for binomial, a count (≥ 0) for poisson.
+func (f glmFamily) valid(y float64) bool {
+	switch f {
+	case famBinomial:
+		return y == 0 || y == 1
+	case famPoisson:
+		return y >= 0 && !math.IsInf(y, 1)
+	}
+	return !math.IsInf(y, 0)
+}
+
+// allFinite reports whether x holds no infinity in the rows marked.
+func allFinite(x []float64, rows []bool) bool {
+	for i, v := range x {
+		if rows[i] && math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// firstBadRow names the first complete row whose response or covariate
+// cannot be fitted, as the error for the whole fit.
+func (g *glmLocal) firstBadRow(y *Column, xs []*Column) error {
+	for i, ok := range g.rows {
 		if !ok {
 			continue
 		}
 		v := y.Num[i]
 		if math.IsInf(v, 0) {
-			return nil, fmt.Errorf("glm: row %d: %s is %v: only finite values can be fitted", i, y.Name, v)
+			return fmt.Errorf("glm: row %d: %s is %v: only finite values can be fitted", i, y.Name, v)
 		}
-		switch fam {
+		switch g.fam {
 		case famBinomial:
 			if v != 0 && v != 1 {
-				return nil, fmt.Errorf("glm: row %d: %s is %v: a binomial response takes the values 0 and 1", i, y.Name, v)
+				return fmt.Errorf("glm: row %d: %s is %v: a binomial response takes the values 0 and 1", i, y.Name, v)
 			}
 		case famPoisson:
 			if v < 0 {
-				return nil, fmt.Errorf("glm: row %d: %s is %v: a poisson response takes counts (values ≥ 0)", i, y.Name, v)
+				return fmt.Errorf("glm: row %d: %s is %v: a poisson response takes counts (values ≥ 0)", i, y.Name, v)
 			}
 		}
 		for _, x := range xs {
 			if x.Kind == Numeric && math.IsInf(x.Num[i], 0) {
-				return nil, fmt.Errorf("glm: row %d: %s is %v: only finite values can be fitted", i, x.Name, x.Num[i])
+				return fmt.Errorf("glm: row %d: %s is %v: only finite values can be fitted", i, x.Name, x.Num[i])
 			}
 		}
-		g.rows[i] = true
-		g.n++
 	}
-	return g, nil
+	return fmt.Errorf("glm: a row cannot be fitted")
 }
 
 // layout checks each factor's rows per level against this party's
@@ -484,33 +535,44 @@ func (g *glmLocal) combine(ctx context.Context, c Combiner, beta []float64, ybar
 	return t, nil
 }
 
+// glmBuf is one worker's block buffers, reused from chunk to chunk.
+type glmBuf struct {
+	vecs [][]float64 // s, s·d_1..s·d_k, s·z
+	xb   [][]float64 // the block's design columns, where gathered
+	x    [][]float64 // the block's design columns: xb, or the columns' own rows
+	eta  []float64
+	yb   []float64
+	idx  []int
+}
+
+func newGLMBuf(k int) *glmBuf {
+	b := &glmBuf{vecs: make([][]float64, k+2), xb: make([][]float64, k), x: make([][]float64, k),
+		eta: make([]float64, glmBlock), yb: make([]float64, glmBlock), idx: make([]int, 0, glmBlock)}
+	for a := range b.vecs {
+		b.vecs[a] = make([]float64, glmBlock)
+	}
+	for a := range b.xb {
+		b.xb[a] = make([]float64, glmBlock)
+	}
+	return b
+}
+
 // chunk computes this party's sums at beta over rows lo to hi, a
 // block at a time: the linear predictor, fitted values, working weights w
 // and working response z of each complete row, then with s = √w the dot
 // products of the vectors s, s·(x_a - centre_a) and s·z (compensated sums
 // of gonum's vector kernels), which give Σw, Σw·x, Σw·z, XᵀWX and XᵀWz
-// about 0 exactly (768 bits) once the centres are added back.
-func (g *glmLocal) chunk(beta []float64, ybar float64, null bool, lo, hi int) *glmChunk {
+// about 0 exactly (768 bits) once the centres are added back. A block
+// whose rows are all complete is read from the columns in place.
+func (g *glmLocal) chunk(beta []float64, ybar float64, null bool, lo, hi int, buf *glmBuf) *glmChunk {
 	k := len(g.design)
 	q := k + 2 // s, s·d_1..s·d_k, s·z
-	vecs := make([][]float64, q)
-	for a := range vecs {
-		vecs[a] = make([]float64, glmBlock)
-	}
-	xb := make([][]float64, k)
-	for a := range xb {
-		xb[a] = make([]float64, glmBlock)
-	}
-	eta := make([]float64, glmBlock)
-	yb := make([]float64, glmBlock)
-	idx := make([]int, 0, glmBlock)
+	vecs, xs := buf.vecs, buf.x
 	c := &glmChunk{gram: make([]momAcc, q*(q+1)/2)}
 	gram := c.gram
-	dev, loglik, nullDev, sy, lgam := &c.dev, &c.loglik, &c.nullDev, &c.sy, &c.lgam
-	extreme, nonInteger := &c.extreme, &c.nonInteger
 	for start := lo; start < hi; start += glmBlock {
 		end := min(start+glmBlock, hi)
-		idx = idx[:0]
+		idx := buf.idx[:0]
 		for i := start; i < end; i++ {
 			if g.rows[i] {
 				idx = append(idx, i)
@@ -520,23 +582,32 @@ func (g *glmLocal) chunk(beta []float64, ybar float64, null bool, lo, hi int) *g
 		if m == 0 {
 			continue
 		}
-		whole := m == end-start // every row of the block: copy columns whole
+		whole := m == end-start // every row of the block: read the columns in place
+		yb := buf.yb[:m]
 		if whole {
-			copy(yb, g.y[start:end])
+			yb = g.y[start:end]
 		} else {
 			for j, i := range idx {
 				yb[j] = g.y[i]
 			}
 		}
 		for a, d := range g.design {
-			col := xb[a][:m]
-			if d.num != nil && whole {
-				copy(col, d.num[start:end])
-			} else if d.num != nil {
+			col := buf.xb[a][:m]
+			switch {
+			case d.num != nil && whole:
+				col = d.num[start:end]
+			case d.num != nil:
 				for j, i := range idx {
 					col[j] = d.num[i]
 				}
-			} else {
+			case whole:
+				for j, code := range d.cat[start:end] {
+					col[j] = 0
+					if code == d.code {
+						col[j] = 1
+					}
+				}
+			default:
 				for j, i := range idx {
 					col[j] = 0
 					if d.cat[i] == d.code {
@@ -544,8 +615,9 @@ func (g *glmLocal) chunk(beta []float64, ybar float64, null bool, lo, hi int) *g
 					}
 				}
 			}
+			xs[a] = col
 		}
-		e := eta[:m]
+		e := buf.eta[:m]
 		if beta == nil {
 			for j := range e {
 				e[j] = g.fam.start(yb[j])
@@ -555,62 +627,30 @@ func (g *glmLocal) chunk(beta []float64, ybar float64, null bool, lo, hi int) *g
 				e[j] = beta[0]
 			}
 			for a := range k {
-				floats.AddScaled(e, beta[a+1], xb[a][:m])
+				floats.AddScaled(e, beta[a+1], xs[a])
 			}
 		}
-		s, sz := vecs[0][:m], vecs[q-1][:m]
-		var bDev, bLik float64 // the block's sums
-		for j, et := range e {
-			y := yb[j]
-			mu, me, w := g.fam.eval(et)
-			s[j] = math.Sqrt(w)
-			sz[j] = s[j] * (et + (y-mu)/me)
-			switch g.fam {
-			case famBinomial: // R's 2·(y·log(y/mu) + (1-y)·log((1-y)/(1-mu)))
-				if y == 1 {
-					bDev += 2 * math.Log(1/mu)
-				} else {
-					bDev += 2 * math.Log(1/(1-mu))
-				}
-			case famPoisson:
-				l := -mu
-				if y != 0 {
-					l += y * math.Log(mu)
-				}
-				bLik += l
-				bDev += g.fam.devResid(y, mu)
-			default:
-				bDev += (y - mu) * (y - mu)
-			}
-			if g.fam.extreme(mu) {
-				*extreme++
-			}
-		}
-		dev.add(bDev)
-		loglik.add(bLik)
+		g.weights(c, e, yb, vecs[0][:m], vecs[q-1][:m])
 		if null {
-			var b float64
-			for _, y := range yb[:m] {
-				b += g.fam.devResid(y, ybar)
-			}
-			nullDev.add(b)
+			c.nullDev.add(g.nullDeviance(yb, ybar))
 		}
 		if beta == nil {
-			for _, y := range yb[:m] {
-				sy.add(y)
+			for _, y := range yb {
+				c.sy.add(y)
 				if g.fam == famPoisson {
 					if y != math.Trunc(y) {
-						*nonInteger++
+						c.nonInteger++
 					}
 					lg, _ := math.Lgamma(y + 1)
-					lgam.add(lg)
+					c.lgam.add(lg)
 				}
 			}
 		}
+		s := vecs[0][:m]
 		for a := range k {
-			v, x, c := vecs[a+1][:m], xb[a][:m], g.centre[a]
+			v, x, cen := vecs[a+1][:m], xs[a][:m], g.centre[a]
 			for j := range v {
-				v[j] = s[j] * (x[j] - c)
+				v[j] = s[j] * (x[j] - cen)
 			}
 		}
 		t := 0
@@ -623,6 +663,78 @@ func (g *glmLocal) chunk(beta []float64, ybar float64, null bool, lo, hi int) *g
 		}
 	}
 	return c
+}
+
+// nullDeviance is the deviance of the responses y about ybar: for
+// binomial 0/1 responses, the ones' and the zeros' terms times their
+// counts.
+func (g *glmLocal) nullDeviance(y []float64, ybar float64) float64 {
+	if g.fam == famBinomial {
+		ones := 0.0
+		for _, v := range y {
+			ones += v
+		}
+		var b float64 // a term of no rows adds nothing (not 0·∞ when ybar is 0 or 1)
+		if ones > 0 {
+			b += ones * g.fam.devResid(1, ybar)
+		}
+		if zeros := float64(len(y)) - ones; zeros > 0 {
+			b += zeros * g.fam.devResid(0, ybar)
+		}
+		return b
+	}
+	var b float64
+	for _, v := range y {
+		b += g.fam.devResid(v, ybar)
+	}
+	return b
+}
+
+// weights computes, for a block's linear predictors e and responses y,
+// s = √w and s·z into s and sz, and adds the block's deviance, poisson
+// log-likelihood and fitted values numerically 0 or 1 to c. The binomial
+// deviance −2·Σ log(y ? mu : 1−mu) takes one logarithm per block: of the
+// product of the factors, kept in range by taking out its binary
+// exponent every 16 rows (each factor is at least 2⁻⁵³).
+func (g *glmLocal) weights(c *glmChunk, e, y, s, sz []float64) {
+	var bDev, bLik float64 // the block's sums
+	prod, exp2 := 1.0, 0
+	for j, et := range e {
+		yj := y[j]
+		mu, me, w := g.fam.eval(et)
+		s[j] = math.Sqrt(w)
+		sz[j] = s[j] * (et + (yj-mu)/me)
+		switch g.fam {
+		case famBinomial: // R's 2·(y·log(y/mu) + (1-y)·log((1-y)/(1-mu)))
+			if yj == 1 {
+				prod *= mu
+			} else {
+				prod *= 1 - mu
+			}
+			if j&15 == 15 {
+				var x int
+				prod, x = math.Frexp(prod)
+				exp2 += x
+			}
+		case famPoisson:
+			l := -mu
+			if yj != 0 {
+				l += yj * math.Log(mu)
+			}
+			bLik += l
+			bDev += g.fam.devResid(yj, mu)
+		default:
+			bDev += (yj - mu) * (yj - mu)
+		}
+		if g.fam.extreme(mu) {
+			c.extreme++
+		}
+	}
+	if g.fam == famBinomial {
+		bDev = -2 * (math.Log(prod) + float64(exp2)*math.Ln2)
+	}
+	c.dev.add(bDev)
+	c.loglik.add(bLik)
 }
 
 // glmChunkRows is the number of rows one worker sums at a time; the
@@ -654,8 +766,9 @@ func (g *glmLocal) round(beta []float64, ybar float64, null bool) (*wideVec, err
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			buf := newGLMBuf(k)
 			for i := range next {
-				chunks[i] = g.chunk(beta, ybar, null, i*glmChunkRows, min((i+1)*glmChunkRows, size))
+				chunks[i] = g.chunk(beta, ybar, null, i*glmChunkRows, min((i+1)*glmChunkRows, size), buf)
 			}
 		}()
 	}

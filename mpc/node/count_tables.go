@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,6 +43,111 @@ const (
 	frequency
 	contingency
 )
+
+func (f countTables) paramKeys(string) []string {
+	if f.kind == histogram {
+		return []string{"edges", "bins", "range"}
+	}
+	return nil
+}
+
+// parseParams reads a histogram's bins: parameters.edges, or bins and
+// range.
+func (f countTables) parseParams(_ *Policy, _ string, raw map[string]any, p *params) error {
+	if f.kind != histogram {
+		return nil
+	}
+	if e, ok := raw["edges"]; ok {
+		if _, both := raw["bins"]; both {
+			return bad("parameters: give edges, or bins and range, not both")
+		}
+		edges, err := numberList(e, "edges", maxEdges)
+		if err != nil {
+			return err
+		}
+		p.edges = edges
+	} else {
+		b, ok := raw["bins"].(float64)
+		if !ok || b != math.Trunc(b) || b < 1 || b > 10000 {
+			return bad("parameters.bins: expected a whole number of bins from 1 to 10000 (with range), or give edges")
+		}
+		r, err := numberList(raw["range"], "range", 2)
+		if err != nil || len(r) != 2 {
+			return bad("parameters.range: expected [low, high] with bins")
+		}
+		if p.edges, err = stats.EqualBins(int(b), r[0], r[1]); err != nil {
+			return bad("parameters: %v", err)
+		}
+	}
+	if len(p.edges) < 2 {
+		return bad("parameters.edges: need at least two edges")
+	}
+	for i := 1; i < len(p.edges); i++ {
+		if !(p.edges[i] > p.edges[i-1]) || math.IsInf(p.edges[i], 0) || math.IsInf(p.edges[0], 0) {
+			return bad("parameters.edges: must be finite and strictly increasing (at %d)", i)
+		}
+	}
+	return nil
+}
+
+// planRelease adds the rows of every bin or cell.
+func (f countTables) planRelease(_ string, ix *rowIndex, cols []*stats.Column, p *params, plan *releasePlan) error {
+	switch f.kind {
+	case histogram:
+		if len(cols) != 1 || cols[0].Kind != stats.Numeric {
+			return nil // the microprotocol reports the error
+		}
+		plan.bins = ix.bins(cols[0], plan.cohort, p.edges)
+	case frequency:
+		if len(cols) != 1 {
+			return nil
+		}
+		names, groups, err := ix.groups(cols[0], plan.cohort)
+		if err != nil {
+			return err
+		}
+		plan.cells = map[string]*roaring.Bitmap{}
+		for k, bm := range groups {
+			if bm != nil {
+				plan.cells[names[k]] = bm
+			}
+		}
+	case contingency:
+		if len(cols) != 2 {
+			return nil
+		}
+		namesA, namesB, pairs, err := ix.pairs(cols[0], cols[1], plan.cohort)
+		if err != nil {
+			return err
+		}
+		plan.pairs = map[[2]string]*roaring.Bitmap{}
+		for k, bm := range pairs {
+			if bm != nil {
+				plan.pairs[[2]string{namesA[k/len(namesB)], namesB[k%len(namesB)]}] = bm
+			}
+		}
+	}
+	return nil
+}
+
+// A table's small cells are suppressed, and its cells and margins
+// reserved, while it runs (cells.go).
+func (countTables) reservesItself() {}
+
+// groupedBy names the columns whose categories a frequency table or
+// crosstab lists (a histogram's bins are the analyst's).
+func (f countTables) groupedBy(_ string, ds *DatasetRef) ([]string, string) {
+	if f.kind == histogram {
+		return nil, ""
+	}
+	var cols []string
+	for _, c := range append(slices.Clone(ds.Columns), ds.Column) {
+		if c != "" {
+			cols = append(cols, c)
+		}
+	}
+	return cols, "a table of its values"
+}
 
 // labelCounts is a party's own categories, counted: label -> count, or
 // for pairs [a, b] -> count; n is the number of values.

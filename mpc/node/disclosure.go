@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -76,16 +75,11 @@ func (n *Node) checkIdentifiers(q *query, filterCols []string) error {
 			return errorf(http.StatusForbidden, "refused: identifier rule: %q identifies patients (declared, or most of its values are distinct) and cannot be used in a where filter; filter on other columns", c)
 		}
 	}
-	if survivalKinds[q.Microprotocol] && q.Microprotocol != "CoxPH" && len(q.Dataset.Columns) == 3 {
-		if by := q.Dataset.Columns[2]; isListed(ids, by) {
-			return errorf(http.StatusForbidden, "refused: identifier rule: %q has mostly distinct values (level density above %g) or is declared an identifier, so curves by its values would list patients; group it into fewer categories first", by, n.cfg.Policy.LevelDensity)
-		}
-	}
-	if cellKinds[q.Microprotocol] && q.Microprotocol != "Histogram" {
-		cols := append(slices.Clone(q.Dataset.Columns), q.Dataset.Column)
+	if g, ok := microprotocols[q.Microprotocol].(grouper); ok {
+		cols, shows := g.groupedBy(q.Microprotocol, &q.Dataset)
 		for _, c := range cols {
-			if _, listed := ids[c]; listed && c != "" {
-				return errorf(http.StatusForbidden, "refused: identifier rule: %q has mostly distinct values (level density above %g) or is declared an identifier, so a table of its values would list patients; group it into fewer categories first", c, n.cfg.Policy.LevelDensity)
+			if isListed(ids, c) {
+				return errorf(http.StatusForbidden, "refused: identifier rule: %q has mostly distinct values (level density above %g) or is declared an identifier, so %s would list patients; group it into fewer categories first", c, n.cfg.Policy.LevelDensity, shows)
 			}
 		}
 	}
@@ -93,27 +87,11 @@ func (n *Node) checkIdentifiers(q *query, filterCols []string) error {
 }
 
 // linkedAggregates is the number of released values that are functions of
-// the same rows: a cohort's n must be at least rows_per_parameter times it.
+// the same rows (its family's linker): a cohort's n must be at least
+// rows_per_parameter times it.
 func linkedAggregates(mp string, ds *DatasetRef, p *params) int {
-	switch mp {
-	case "StatisticsUnivariate", "Moments":
-		k := 6 // power sums to the sixth order (hyper-flatness)
-		if p.extremes {
-			k += 2
-		}
-		return k
-	case "StatisticsBivariate":
-		return 5 // Σx, Σy, Σx², Σy², Σxy
-	case "GLM":
-		return glmLinked(ds)
-	case "CoxPH":
-		return 2*max(len(ds.Columns)-2, 1) + 2 // coefficients, standard errors, two log-likelihoods
-	case "Regression":
-		k := len(ds.Columns) - 1
-		if k < 1 {
-			k = 1
-		}
-		return 2*(k+1) + 2 // coefficients, standard errors, r², σ
+	if l, ok := microprotocols[mp].(linker); ok {
+		return l.linked(mp, ds, p)
 	}
 	return 0
 }

@@ -70,13 +70,34 @@ func (glm) table(t *stats.Table, rows []bool, ds *DatasetRef) (input, error) {
 	if len(cols)-1 > maxRegressors {
 		return nil, bad("dataset.columns: %d covariates; a GLM takes at most %d", len(cols)-1, maxRegressors)
 	}
+	return &glmInput{cols: cols, sel: rows, n: completeCount(cols, rows, t.Rows)}, nil
+}
+
+// completeCount counts the selected rows (rows nil: all) that hold a
+// value in every column, as complete does, a column at a time.
+func completeCount(cols []*stats.Column, rows []bool, size int) int {
+	ok := make([]bool, size)
+	for i := range ok {
+		ok[i] = rows == nil || rows[i]
+	}
+	for _, c := range cols {
+		if c.Kind == stats.Numeric {
+			for i, v := range c.Num {
+				ok[i] = ok[i] && v == v // not NaN
+			}
+		} else {
+			for i, code := range c.Cat {
+				ok[i] = ok[i] && code >= 0
+			}
+		}
+	}
 	n := 0
-	for i := range t.Rows {
-		if complete(cols, rows, i) {
+	for _, b := range ok {
+		if b {
 			n++
 		}
 	}
-	return &glmInput{cols: cols, sel: rows, n: n}, nil
+	return n
 }
 
 // run fits the model: the sums open to every member, the coefficients
@@ -110,6 +131,22 @@ func glmFamily(v any) (string, error) {
 // glmLinked is the linked aggregates a GLM releases: a coefficient and its
 // standard error per term (each covariate counted once, the intercept
 // too), the deviance, the null deviance and the AIC.
+func (glm) paramKeys(string) []string { return []string{"family"} }
+
+// parseParams reads parameters.family.
+func (glm) parseParams(_ *Policy, _ string, raw map[string]any, p *params) (err error) {
+	p.family, err = glmFamily(raw["family"])
+	return err
+}
+
+// planRelease adds the rows of each level of the model's factors.
+func (glm) planRelease(_ string, ix *rowIndex, cols []*stats.Column, _ *params, plan *releasePlan) (err error) {
+	plan.linked, err = glmLevelSets(ix, cols, plan.cohort)
+	return err
+}
+
+func (glm) linked(_ string, ds *DatasetRef, _ *params) int { return glmLinked(ds) }
+
 func glmLinked(ds *DatasetRef) int {
 	k := max(len(ds.Columns)-1, 0)
 	return 2*(k+1) + 3

@@ -27,6 +27,43 @@ type linear struct {
 	regression bool // Regression, not StatisticsBivariate
 }
 
+func (f linear) paramKeys(string) []string {
+	if f.regression {
+		return []string{"names"}
+	}
+	return nil
+}
+
+// parseParams reads Regression's parameters.names, the regressors' names.
+func (f linear) parseParams(_ *Policy, _ string, raw map[string]any, p *params) error {
+	v, ok := raw["names"]
+	if !ok || !f.regression {
+		return nil
+	}
+	list, ok := oneOrList(v)
+	if !ok {
+		return bad("parameters.names: expected a list of regressor names")
+	}
+	for i, e := range list {
+		s, ok := e.(string)
+		if !ok {
+			return bad("parameters.names[%d]: expected a string", i)
+		}
+		p.names = append(p.names, s)
+	}
+	return nil
+}
+
+// linked counts Σx, Σy, Σx², Σy², Σxy for StatisticsBivariate; for a
+// regression, its coefficients, standard errors, r² and σ.
+func (f linear) linked(_ string, ds *DatasetRef, _ *params) int {
+	if !f.regression {
+		return 5
+	}
+	k := max(len(ds.Columns)-1, 1)
+	return 2*(k+1) + 2
+}
+
 // pairs is a party's pairs (x[i], y[i]).
 type pairs struct{ x, y []float64 }
 

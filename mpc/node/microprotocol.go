@@ -29,6 +29,43 @@ type microprotocol interface {
 	run(ctx context.Context, e *env, in input, p *params) (map[string]any, error)
 }
 
+// A family implements these when its microprotocols need them; the node
+// asks through them, so that adding a statistic touches its family's
+// file only.
+type (
+	// paramTaker is a family whose microprotocols take parameters:
+	// paramKeys lists those mp takes (any other key is an error), and
+	// parseParams checks them into p under the node's policy.
+	paramTaker interface {
+		paramKeys(mp string) []string
+		parseParams(pol *Policy, mp string, raw map[string]any, p *params) error
+	}
+	// releaser is a family whose answer over node-held data releases
+	// more than its cohort (cells, levels): planRelease adds those row
+	// sets of cols within plan.cohort to plan.
+	releaser interface {
+		planRelease(mp string, ix *rowIndex, cols []*stats.Column, p *params, plan *releasePlan) error
+	}
+	// linker is a family that releases several values computed from the
+	// same rows: linked is how many, for the linked aggregates rule.
+	linker interface {
+		linked(mp string, ds *DatasetRef, p *params) int
+	}
+	// grouper is a family whose answer shows values by the levels of
+	// some columns: groupedBy names them, and what the answer shows by
+	// them, for the identifier rule.
+	grouper interface {
+		groupedBy(mp string, ds *DatasetRef) (cols []string, shows string)
+	}
+	// selfReserving is a family that checks and reserves its released
+	// row sets in the release memory itself, during its run (tables of
+	// counts, survival grids), instead of the cohort being reserved
+	// before the run.
+	selfReserving interface {
+		reservesItself()
+	}
+)
+
 // input is one party's checked data for a microprotocol, of the type its
 // family reads. cohort is the number of rows it covers, which the min_cell
 // rule checks before the computation starts (0: nothing to check there;

@@ -30,6 +30,34 @@ type moments struct {
 
 func (moments) own(data any, limit int) (input, error) { return ownNumbers(data, limit) }
 
+func (f moments) paramKeys(string) []string {
+	if f.extremes {
+		return []string{"extremes"}
+	}
+	return nil
+}
+
+// parseParams reads StatisticsUnivariate's parameters.extremes.
+func (f moments) parseParams(_ *Policy, _ string, raw map[string]any, p *params) error {
+	if v, ok := raw["extremes"]; ok && f.extremes {
+		b, ok := v.(bool)
+		if !ok {
+			return bad("parameters.extremes: expected true or false, got %s", jsonType(v))
+		}
+		p.extremes = b
+	}
+	return nil
+}
+
+// linked counts the power sums to the sixth order (hyper-flatness), and
+// the extremes when asked for.
+func (moments) linked(_ string, _ *DatasetRef, p *params) int {
+	if p.extremes {
+		return 8
+	}
+	return 6
+}
+
 func (moments) table(t *stats.Table, rows []bool, ds *DatasetRef) (input, error) {
 	return numericColumn(t, rows, ds)
 }

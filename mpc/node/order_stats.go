@@ -46,6 +46,42 @@ func (f orderStats) own(data any, limit int) (input, error) {
 	return ownNumbers(data, limit)
 }
 
+func (f orderStats) paramKeys(string) []string {
+	if f.kind == quantiles {
+		return []string{"probabilities"}
+	}
+	return nil
+}
+
+// parseParams reads Quantiles' parameters.probabilities, at most the
+// policy's max_quantiles of them.
+func (f orderStats) parseParams(pol *Policy, _ string, raw map[string]any, p *params) error {
+	if f.kind != quantiles {
+		return nil
+	}
+	v, ok := raw["probabilities"]
+	if !ok {
+		return bad("parameters.probabilities: missing (e.g. [0.25, 0.5, 0.75])")
+	}
+	probs, err := numberList(v, "probabilities", maxProbabilities)
+	if err != nil {
+		return err
+	}
+	if len(probs) == 0 {
+		return bad("parameters.probabilities: empty")
+	}
+	if max := pol.MaxQuantiles; len(probs) > max {
+		return errorf(403, "refused: policy max_quantiles=%d: %d probabilities asked; ask for fewer at a time", max, len(probs))
+	}
+	for i, q := range probs {
+		if !(q >= 0 && q <= 1) {
+			return bad("parameters.probabilities[%d]: %v is not between 0 and 1", i, q)
+		}
+	}
+	p.probs = probs
+	return nil
+}
+
 func (orderStats) table(t *stats.Table, rows []bool, ds *DatasetRef) (input, error) {
 	return numericColumn(t, rows, ds)
 }

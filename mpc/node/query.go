@@ -202,17 +202,18 @@ func (n *Node) prepare(q *query) (input, *params, *releasePlan, error) {
 	}
 	in, err := microprotocols[q.Microprotocol].table(t, rows, &q.Dataset)
 	if err != nil {
-		var ae *apiError
-		if errors.As(err, &ae) {
-			return nil, nil, nil, errorf(ae.Code, "%s: %s", n.self, ae.Msg)
-		}
-		return nil, nil, nil, err
+		return nil, nil, nil, n.inputError(err)
 	}
 	plan, err := planRelease(q.Microprotocol, t, n.index[q.Dataset.Table], rows, &q.Dataset, p)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	plan.mem = n.memory.tables[q.Dataset.Table]
+	if u, ok := in.(planUser); ok {
+		if err := u.usePlan(plan); err != nil {
+			return nil, nil, nil, n.inputError(err)
+		}
+	}
 	if min := n.cfg.Policy.MinCell; in.cohort() > 0 && in.cohort() < min {
 		plan.mem.check([]releaseSet{{what: "cohort", rows: plan.cohort}}) // remembered as a probe
 		return nil, nil, nil, errorf(http.StatusForbidden, "refused: policy min_cell=%d: the cohort holds between 1 and %d rows of a member node; widen the filter", min, min-1)
@@ -220,7 +221,7 @@ func (n *Node) prepare(q *query) (input, *params, *releasePlan, error) {
 	if err := n.checkRules(q, p, plan.cohort.GetCardinality()); err != nil {
 		return nil, nil, nil, err
 	}
-	if !cellKinds[q.Microprotocol] && !survivalKinds[q.Microprotocol] {
+	if _, ok := microprotocols[q.Microprotocol].(selfReserving); !ok {
 		res, err := plan.mem.reserve(append([]releaseSet{{what: "cohort", rows: plan.cohort}}, plan.linked...))
 		if err != nil {
 			return nil, nil, nil, refused(err.(*refusal))
@@ -228,6 +229,21 @@ func (n *Node) prepare(q *query) (input, *params, *releasePlan, error) {
 		plan.res = res
 	}
 	return in, p, plan, nil
+}
+
+// planUser is an input that reads its rows once its release plan (the
+// cohort, the table's index) is known.
+type planUser interface {
+	usePlan(plan *releasePlan) error
+}
+
+// inputError names this node in an error about its own input.
+func (n *Node) inputError(err error) error {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return errorf(ae.Code, "%s: %s", n.self, ae.Msg)
+	}
+	return err
 }
 
 // ask sends q to every other party and waits for each to accept; it

@@ -333,9 +333,19 @@ func (t *tableMemory) check(sets []releaseSet) *refusal {
 }
 
 func (t *tableMemory) checkLocked(sets []releaseSet, remember bool) *refusal {
-	for _, s := range sets {
+	r, _ := t.checkKnown(sets, remember)
+	return r
+}
+
+// checkKnown is checkLocked; it also says which sets the memory holds
+// already, as a release or a probe.
+func (t *tableMemory) checkKnown(sets []releaseSet, remember bool) (*refusal, []bool) {
+	known := make([]bool, len(sets))
+	for i, s := range sets {
 		card := s.rows.GetCardinality()
-		if t.same(s.rows, card, false) {
+		released, held := t.match(s.rows, card)
+		known[i] = held
+		if released {
 			continue // released before: its numbers again show nothing new
 		}
 		why, e := t.conflict(s.rows, card)
@@ -345,9 +355,9 @@ func (t *tableMemory) checkLocked(sets []releaseSet, remember bool) *refusal {
 		if remember && rememberable(why) {
 			t.remember(s.rows, card)
 		}
-		return t.refusalFor(why, s.what, card, e)
+		return t.refusalFor(why, s.what, card, e), nil
 	}
-	return nil
+	return nil, known
 }
 
 // rememberable says which refusals leave a probe: a small set, and a set
@@ -391,6 +401,25 @@ func (t *tableMemory) same(rows *roaring.Bitmap, card uint64, probes bool) bool 
 	return false
 }
 
+// match says whether the memory holds exactly these rows for good as a
+// release, and whether it holds them for good at all (a release or a
+// probe): same(rows, card, false) and same(rows, card, true), comparing
+// each set once.
+func (t *tableMemory) match(rows *roaring.Bitmap, card uint64) (released, remembered bool) {
+	for _, e := range t.byCard[card] {
+		if e.held || remembered && e.probe {
+			continue // nothing more to learn from it
+		}
+		if e.rows.Equals(rows) {
+			remembered = true
+			if !e.probe {
+				return true, true
+			}
+		}
+	}
+	return false, remembered
+}
+
 func (t *tableMemory) refusalFor(why, what string, card uint64, e *memoryEntry) *refusal {
 	m := t.minCell
 	r := &refusal{}
@@ -428,12 +457,13 @@ func kindOf(what string) string {
 func (t *tableMemory) reserve(sets []releaseSet) (*reservation, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if r := t.checkLocked(sets, true); r != nil {
+	r, known := t.checkKnown(sets, true)
+	if r != nil {
 		return nil, r
 	}
 	var fresh []releaseSet
-	for _, s := range sets {
-		if !t.same(s.rows, s.rows.GetCardinality(), true) {
+	for i, s := range sets {
+		if !known[i] {
 			fresh = append(fresh, s) // the others are remembered already
 		}
 	}

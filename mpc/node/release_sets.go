@@ -13,6 +13,7 @@ import (
 // and the reservation in the release memory once the rules have passed.
 type releasePlan struct {
 	mem    *tableMemory
+	index  *rowIndex // the table's
 	cohort *roaring.Bitmap
 	// Cells, for histograms, frequencies and crosstabs: the rows of each
 	// bin (in order) or of each label or label pair.
@@ -40,10 +41,6 @@ func (p *releasePlan) cancel() {
 	}
 }
 
-// cellKinds are the microprotocols that release a table of counts; their
-// small cells are suppressed rather than refused.
-var cellKinds = map[string]bool{"Histogram": true, "StatisticsFrequency": true, "StatisticsContingency": true}
-
 // planColumns lists the columns a dataset reference uses.
 func planColumns(t *stats.Table, ds *DatasetRef) ([]*stats.Column, error) {
 	names := append([]string(nil), ds.Columns...)
@@ -62,50 +59,16 @@ func planColumns(t *stats.Table, ds *DatasetRef) ([]*stats.Column, error) {
 }
 
 // planRelease computes the row sets a computation would release at this
-// node.
+// node: its cohort, and what its family's releaser adds.
 func planRelease(mp string, t *stats.Table, ix *rowIndex, rows []bool, ds *DatasetRef, p *params) (*releasePlan, error) {
 	cols, err := planColumns(t, ds)
 	if err != nil {
 		return nil, err
 	}
-	plan := &releasePlan{cohort: ix.cohort(rows, cols)}
-	switch mp {
-	case "Histogram":
-		if len(cols) != 1 || cols[0].Kind != stats.Numeric {
-			return plan, nil // the microprotocol reports the error
-		}
-		plan.bins = ix.bins(cols[0], plan.cohort, p.edges)
-	case "StatisticsFrequency":
-		if len(cols) != 1 {
-			return plan, nil
-		}
-		names, groups, err := ix.groups(cols[0], plan.cohort)
-		if err != nil {
+	plan := &releasePlan{index: ix, cohort: ix.cohort(rows, cols)}
+	if r, ok := microprotocols[mp].(releaser); ok {
+		if err := r.planRelease(mp, ix, cols, p, plan); err != nil {
 			return nil, err
-		}
-		plan.cells = map[string]*roaring.Bitmap{}
-		for k, bm := range groups {
-			if bm != nil {
-				plan.cells[names[k]] = bm
-			}
-		}
-	case "GLM":
-		if plan.linked, err = glmLevelSets(ix, cols, plan.cohort); err != nil {
-			return nil, err
-		}
-	case "StatisticsContingency":
-		if len(cols) != 2 {
-			return plan, nil
-		}
-		namesA, namesB, pairs, err := ix.pairs(cols[0], cols[1], plan.cohort)
-		if err != nil {
-			return nil, err
-		}
-		plan.pairs = map[[2]string]*roaring.Bitmap{}
-		for k, bm := range pairs {
-			if bm != nil {
-				plan.pairs[[2]string{namesA[k/len(namesB)], namesB[k%len(namesB)]}] = bm
-			}
 		}
 	}
 	return plan, nil

@@ -28,6 +28,9 @@ type rowIndex struct {
 	gaps map[*stats.Column]*roaring.Bitmap // missing rows, nil for none
 	// pairCells: the whole table's rows in each cell of a crosstab.
 	pairCells map[[2]*stats.Column][]*roaring.Bitmap
+	// times: the rows of each time of a (time, event) pair of columns
+	// (survival_cells.go).
+	times map[[2]*stats.Column]*timeCells
 }
 
 // columnRows is the index of one column.
@@ -52,7 +55,7 @@ const missingGroup = math.MaxUint16
 
 func newRowIndex(t *stats.Table) *rowIndex {
 	return &rowIndex{t: t, cols: map[*stats.Column]*columnRows{}, gaps: map[*stats.Column]*roaring.Bitmap{},
-		pairCells: map[[2]*stats.Column][]*roaring.Bitmap{}}
+		pairCells: map[[2]*stats.Column][]*roaring.Bitmap{}, times: map[[2]*stats.Column]*timeCells{}}
 }
 
 // column returns c's index, building it on first use.

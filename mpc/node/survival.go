@@ -51,10 +51,6 @@ func init() {
 // a set the memory would refuse is merged away first, and a release the
 // rules cannot make safe is refused as a whole.
 
-// survivalKinds are the survival microprotocols; they reserve their row
-// sets while they run, as the tables of counts do.
-var survivalKinds = map[string]bool{"KaplanMeier": true, "LogRank": true, "CoxPH": true}
-
 // survival is the family of the survival microprotocols, over node-held
 // data only.
 type survival struct {
@@ -62,9 +58,14 @@ type survival struct {
 	name string // KaplanMeier, LogRank or CoxPH
 }
 
-// survInput is a party's survival rows: the complete records of the
-// cohort with their row positions, groups by local label, covariates.
+// survInput is a party's survival records: the complete records of the
+// cohort with their row positions, groups by local label, covariates; or,
+// for KaplanMeier and LogRank where the index holds the rows of each time,
+// cells instead of rows. Until the release plan is known (usePlan), src
+// holds what to read.
 type survInput struct {
+	src    *survivalSource
+	cells  *survivalCells
 	rows   *stats.SurvivalRows
 	pos    []uint32        // table row of each record
 	labels []string        // local group labels (Group indexes them)
@@ -73,7 +74,114 @@ type survInput struct {
 	names  []string        // their names
 }
 
-func (in *survInput) cohort() int { return len(in.pos) }
+// survivalSource is what a survival query reads, kept until its release
+// plan is known.
+type survivalSource struct {
+	t    *stats.Table
+	sel  []bool
+	cols []*stats.Column
+	mp   string
+}
+
+func (in *survInput) cohort() int {
+	if in.cells != nil {
+		return in.cells.n
+	}
+	return len(in.pos)
+}
+
+// usePlan reads the records once the cohort is known: from the index's
+// cells where it can, else row by row.
+func (in *survInput) usePlan(plan *releasePlan) error {
+	src := in.src
+	if src == nil {
+		return nil
+	}
+	in.src = nil
+	cells, err := newSurvivalCells(plan.index, src.cols, plan.cohort)
+	if err != nil {
+		return err
+	}
+	if cells != nil {
+		in.cells, in.labels = cells, cells.labels
+		return nil
+	}
+	r, err := readSurvivalRows(src.t, src.sel, src.cols, src.mp)
+	if err != nil {
+		return err
+	}
+	*in = *r
+	return nil
+}
+
+// grouped reports whether the records are split by a by column.
+func (in *survInput) grouped() bool {
+	if in.cells != nil {
+		return in.labels != nil
+	}
+	return in.rows.Group != nil
+}
+
+// groupOf is record k's group.
+func (in *survInput) groupOf(k int) int {
+	if in.rows.Group != nil {
+		return in.rows.Group[k]
+	}
+	return 0
+}
+
+// groupSizes are the records of each of the groups.
+func (in *survInput) groupSizes(groups int) []float64 {
+	if in.cells != nil {
+		return in.cells.sizes()
+	}
+	size := make([]float64, groups)
+	for k := range in.pos {
+		size[in.groupOf(k)]++
+	}
+	return size
+}
+
+// groupRows are the rows of each of the groups.
+func (in *survInput) groupRows(groups int) []*roaring.Bitmap {
+	if in.cells != nil {
+		return in.cells.groups
+	}
+	byGroup := make([][]uint32, groups)
+	for k, pos := range in.pos {
+		g := in.groupOf(k)
+		byGroup[g] = append(byGroup[g], pos)
+	}
+	out := make([]*roaring.Bitmap, groups)
+	for g, rows := range byGroup {
+		out[g] = roaring.BitmapOf(rows...)
+	}
+	return out
+}
+
+// times are the records' times (each distinct one at least once).
+func (in *survInput) times() []float64 {
+	if in.cells != nil {
+		return in.cells.present()
+	}
+	return in.rows.Time
+}
+
+// count counts the records on the grid.
+func (in *survInput) count(grid []float64, groups int) *stats.IntervalCounts {
+	if in.cells != nil {
+		return in.cells.count(grid)
+	}
+	return in.rows.Count(grid, groups)
+}
+
+// rowSets are the records' row sets on the grid.
+func (in *survInput) rowSets(grid []float64, groups int) *survivalRowSets {
+	if in.cells != nil {
+		return in.cells.rowSets(grid)
+	}
+	return newSurvivalRowSets(in, grid, groups)
+}
 
 // maxSurvivalGroups bounds the groups of a stratified curve or test.
 const maxSurvivalGroups = 64
@@ -104,15 +212,24 @@ func (f survival) columns(t *stats.Table, ds *DatasetRef) ([]*stats.Column, erro
 	return cols, nil
 }
 
-// table reads [time, event] (KaplanMeier also [time, event, by],
-// LogRank needs by; CoxPH [time, event, x1, ..., xp]) from the complete
-// rows of the cohort.
+// table checks the columns: [time, event] (KaplanMeier also [time, event,
+// by], LogRank needs by; CoxPH [time, event, x1, ..., xp]). CoxPH reads
+// the complete rows of the cohort at once, the others once the cohort is
+// known (usePlan).
 func (f survival) table(t *stats.Table, rows []bool, ds *DatasetRef) (input, error) {
-	mp := f.name
 	cols, err := f.columns(t, ds)
 	if err != nil {
 		return nil, err
 	}
+	if f.name != "CoxPH" {
+		return &survInput{src: &survivalSource{t: t, sel: rows, cols: cols, mp: f.name}}, nil
+	}
+	return readSurvivalRows(t, rows, cols, f.name)
+}
+
+// readSurvivalRows reads the complete rows of the cohort.
+func readSurvivalRows(t *stats.Table, rows []bool, cols []*stats.Column, mp string) (*survInput, error) {
+	var err error
 	si := &survInput{}
 	var tm, ev []float64
 	var group []int
@@ -226,7 +343,7 @@ type survivalGrid struct {
 // release memory.
 func survivalSetup(ctx context.Context, e *env, si *survInput, p *params) (*survivalGrid, error) {
 	sg := &survivalGrid{levels: []string{"all"}}
-	if si.rows.Group != nil {
+	if si.grouped() {
 		levels, err := survivalGroups(ctx, e, si)
 		if err != nil {
 			return nil, err
@@ -239,7 +356,7 @@ func survivalSetup(ctx context.Context, e *env, si *survInput, p *params) (*surv
 		sg.asked = len(grid)
 	} else {
 		var err error
-		if grid, err = latticeGrid(ctx, e, si.rows.Time); err != nil {
+		if grid, err = latticeGrid(ctx, e, si.times()); err != nil {
 			return nil, err
 		}
 	}
@@ -274,10 +391,7 @@ func survivalSetup(ctx context.Context, e *env, si *survInput, p *params) (*surv
 // checks its own group sizes against min_cell, the levels are the label
 // union, and si's groups are renumbered to index them.
 func survivalGroups(ctx context.Context, e *env, si *survInput) ([]string, error) {
-	counts := make([]float64, len(si.labels))
-	for _, g := range si.rows.Group {
-		counts[g]++
-	}
+	counts := si.groupSizes(len(si.labels))
 	if err := e.c.Check("group", counts); err != nil {
 		return nil, err
 	}
@@ -292,8 +406,16 @@ func survivalGroups(ctx context.Context, e *env, si *survInput) ([]string, error
 	for k, l := range levels {
 		at[l] = k
 	}
-	for k, g := range si.rows.Group { // local label index -> union index
-		si.rows.Group[k] = at[si.labels[g]]
+	if si.cells != nil {
+		local := make([]int, len(si.labels))
+		for g, l := range si.labels {
+			local[g] = at[l]
+		}
+		si.cells.relabel(local, len(levels))
+	} else {
+		for k, g := range si.rows.Group { // local label index -> union index
+			si.rows.Group[k] = at[si.labels[g]]
+		}
 	}
 	si.labels = levels
 	return levels, nil
@@ -324,7 +446,7 @@ type mergedGrid struct {
 // interval is found once; a merged grid keeps a subset of the points, so
 // its counts and row sets are unions of the first grid's.
 func (mg *merger) merge(ctx context.Context, grid []float64, memory bool) (*mergedGrid, error) {
-	base := mg.si.rows.Count(grid, mg.groups)
+	base := mg.si.count(grid, mg.groups)
 	keep := make([]bool, len(grid))
 	for j := range keep {
 		keep[j] = true
@@ -337,7 +459,7 @@ func (mg *merger) merge(ctx context.Context, grid []float64, memory bool) (*merg
 		extra := make([]bool, m)
 		if memory {
 			if sets == nil {
-				sets = newSurvivalRowSets(mg.si, grid, mg.groups)
+				sets = mg.si.rowSets(grid, mg.groups)
 			}
 			out.events, out.leaving = sets.merged(keep)
 			extra = survivalConflicts(mg.e, out.events, out.leaving, m)
@@ -421,12 +543,12 @@ func (s *survivalRowSets) merged(keep []bool) (events, leaving []*roaring.Bitmap
 		var ev, lv []*roaring.Bitmap
 		for j := range s.m {
 			if j > 0 && keep[j] {
-				events, leaving = append(events, roaring.FastOr(ev...)), append(leaving, roaring.FastOr(lv...))
+				events, leaving = append(events, unionOf(ev)), append(leaving, unionOf(lv))
 				ev, lv = nil, nil
 			}
 			ev, lv = append(ev, s.events[g*s.m+j]), append(lv, s.leaving[g*s.m+j])
 		}
-		events, leaving = append(events, roaring.FastOr(ev...)), append(leaving, roaring.FastOr(lv...))
+		events, leaving = append(events, unionOf(ev)), append(leaving, unionOf(lv))
 	}
 	return events, leaving
 }
@@ -458,17 +580,9 @@ func survivalConflicts(e *env, events, leaving []*roaring.Bitmap, m int) []bool 
 // in this member's release memory.
 func survivalReserve(e *env, si *survInput, sg *survivalGrid, events, leaving []*roaring.Bitmap) error {
 	var out []releaseSet
-	byGroup := make([][]uint32, len(sg.levels))
-	for k, pos := range si.pos {
-		g := 0
-		if si.rows.Group != nil {
-			g = si.rows.Group[k]
-		}
-		byGroup[g] = append(byGroup[g], pos)
-	}
-	for g, rows := range byGroup {
-		if len(rows) > 0 {
-			out = append(out, releaseSet{what: "group " + sg.levels[g], rows: roaring.BitmapOf(rows...)})
+	for g, rows := range si.groupRows(len(sg.levels)) {
+		if !rows.IsEmpty() {
+			out = append(out, releaseSet{what: "group " + sg.levels[g], rows: rows})
 		}
 	}
 	out = append(out, si.levelSets()...)
@@ -498,15 +612,7 @@ func survivalCounts(ctx context.Context, e *env, si *survInput, sg *survivalGrid
 	v := make([]float64, 0, 2*groups*m+groups)
 	v = append(v, c.Events...)
 	v = append(v, c.Leaving...)
-	size := make([]float64, groups)
-	for k := range si.pos {
-		g := 0
-		if si.rows.Group != nil {
-			g = si.rows.Group[k]
-		}
-		size[g]++
-	}
-	v = append(v, size...)
+	v = append(v, si.groupSizes(groups)...)
 	tot, err := e.c.Sum(ctx, v)
 	if err != nil || !e.c.Decider() {
 		return nil, nil, nil, err
@@ -571,9 +677,31 @@ func runCoxPH(ctx context.Context, e *env, si *survInput, sg *survivalGrid) (map
 	return gridShape(coxShape(r), sg), nil
 }
 
-// survivalParams reads parameters.times: a grid of at most maxEdges
-// finite, strictly increasing times.
-func survivalParams(p *params, raw map[string]any) error {
+func (survival) paramKeys(string) []string { return []string{"times"} }
+
+// survival checks and reserves the rows of its grid's intervals itself.
+func (survival) reservesItself() {}
+
+// groupedBy names the grouping column of curves and tests by group.
+func (survival) groupedBy(mp string, ds *DatasetRef) ([]string, string) {
+	if mp == "CoxPH" || len(ds.Columns) != 3 {
+		return nil, ""
+	}
+	return ds.Columns[2:], "curves by its values"
+}
+
+// linked counts a Cox model's coefficients, standard errors and two
+// log-likelihoods; a curve's intervals are checked one by one.
+func (survival) linked(mp string, ds *DatasetRef, _ *params) int {
+	if mp != "CoxPH" {
+		return 0
+	}
+	return 2*max(len(ds.Columns)-2, 1) + 2
+}
+
+// parseParams reads parameters.times: a grid of at most maxEdges finite,
+// strictly increasing times.
+func (survival) parseParams(_ *Policy, _ string, raw map[string]any, p *params) error {
 	v, ok := raw["times"]
 	if !ok || v == nil {
 		return nil
