@@ -74,6 +74,10 @@ type Call struct {
 	Content [16]byte      // digest of the call's public content
 	About   string        // what the call is, for errors (the microprotocol)
 	Timeout time.Duration // how long to wait for the other parties
+	// Awaiting, when set, is told while the call waits which other
+	// parties have not made it yet (in the call's order), each time that
+	// changes, so that a caller can show whom it waits for.
+	Awaiting func(parties []string)
 }
 
 // Meeting is a call whose parties have agreed on its identity. The
@@ -246,11 +250,13 @@ func (h *Hub) Meet(ctx context.Context, tr Transport, c Call) (*Meeting, error) 
 		return nil, err
 	}
 
-	for {
+	var told []string // what Awaiting was told last
+	for first := true; ; first = false {
 		h.mu.Lock()
 		now := time.Now()
 		ready := true
 		var failure error
+		var missing []string // parties that have not made the call
 		for _, p := range others {
 			w := st.words[p]
 			if w != nil && w.kind == wordMixed && !w.used && w.arrived.After(own.started) {
@@ -260,6 +266,7 @@ func (h *Hub) Meet(ctx context.Context, tr Transport, c Call) (*Meeting, error) 
 			}
 			if !w.live(now) {
 				ready = false
+				missing = append(missing, p)
 				continue
 			}
 			switch {
@@ -302,6 +309,10 @@ func (h *Hub) Meet(ctx context.Context, tr Transport, c Call) (*Meeting, error) 
 		h.mu.Unlock()
 		if failure != nil {
 			return fail(failure)
+		}
+		if c.Awaiting != nil && (first || !slices.Equal(missing, told)) {
+			c.Awaiting(missing)
+			told = missing
 		}
 		select {
 		case <-wait:

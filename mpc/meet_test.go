@@ -123,3 +123,46 @@ func TestVanishedPartyIsNoticed(t *testing.T) {
 		t.Fatalf("got %v after %v, want b named within %v", err, time.Since(start), 3*probeEvery)
 	}
 }
+
+// TestMeetAwaiting: while a party's call waits, Awaiting is told which
+// other parties have not made it yet, each time that changes.
+func TestMeetAwaiting(t *testing.T) {
+	parties := []string{"a", "b", "c"}
+	net := NewLocalNetwork(parties...)
+	told := make(chan string, 10)
+	call := func(p string, awaiting func([]string)) <-chan error {
+		done := make(chan error, 1)
+		go func() {
+			m, err := net.Hub(p).Meet(context.Background(), net, Call{Key: "k", Parties: parties, About: "SecureSum", Timeout: 20 * time.Second, Awaiting: awaiting})
+			if err == nil {
+				m.End()
+			}
+			done <- err
+		}()
+		return done
+	}
+	expect := func(want string) {
+		t.Helper()
+		select {
+		case got := <-told:
+			if got != want {
+				t.Fatalf("a was told it awaits %q, want %q", got, want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("a was not told that it awaits %q", want)
+		}
+	}
+	da := call("a", func(missing []string) { told <- strings.Join(missing, " ") })
+	expect("b c")
+	db := call("b", nil)
+	expect("c")
+	dc := call("c", nil)
+	for _, d := range []<-chan error{da, db, dc} {
+		if err := <-d; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(told) != 0 {
+		t.Errorf("a was told more after the call met: %q", <-told)
+	}
+}

@@ -292,12 +292,14 @@ func NewComputationID() string {
 // Status is how a running computation stands at the analyst's node.
 type Status struct {
 	ID string `json:"id"`
-	// Phase is "asking" (the members are asked to take part) or
-	// "computing".
+	// Phase is "asking" (the members are asked to take part; on a
+	// client-supplied network, the call waits for the other parties to
+	// make it) or "computing".
 	Phase string `json:"phase"`
 	// Approval lists the members whose owner has yet to approve the query.
 	Approval []string `json:"approval"`
-	// WaitingFor lists the members the node has waited on for a while.
+	// WaitingFor lists the members (or network parties) the node has
+	// waited on for a while.
 	WaitingFor []string `json:"waiting_for"`
 }
 

@@ -17,7 +17,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fsc-kernel/fsc-kernel/mpc"
 	"github.com/fsc-kernel/fsc-kernel/mpc/client"
@@ -97,7 +96,8 @@ func TestWebPagesRefused(t *testing.T) {
 
 	// Nothing happened: no computation reached any audit log, the upload
 	// is still there; the same calls without browser headers still work.
-	time.Sleep(200 * time.Millisecond)
+	// A leader writes its line before it answers; a member's line, which
+	// may come later, is counted after the count below.
 	for node, lines := range auditLines(t, fed.Dir) {
 		if lines != 0 {
 			t.Errorf("%s: %d audit lines after refused web pages, want none", node, lines)
@@ -113,9 +113,11 @@ func TestWebPagesRefused(t *testing.T) {
 		}
 	}
 	secExpectFedCount(t, fed, pooled(t).Rows)
-	time.Sleep(200 * time.Millisecond)
-	if lines := auditLines(t, fed.Dir)["hospital-a"]; lines != 1 {
-		t.Errorf("hospital-a: %d audit lines after one count, want 1", lines)
+	awaitAudit(t, fed.Dir, 1, "hospital-a", "hospital-b", "hospital-c")
+	for node, lines := range auditLines(t, fed.Dir) {
+		if lines != 1 {
+			t.Errorf("%s: %d audit lines after one count, want 1", node, lines)
+		}
 	}
 
 	t.Run("peer API", func(t *testing.T) {
@@ -309,7 +311,7 @@ func TestDatasetSessionIDsAreRandom(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // let members finish their audit lines
+	awaitAudit(t, fed.Dir, 2, "hospital-b", "hospital-c") // members write theirs as they finish
 	sessions := func(node string) []string {
 		var out []string
 		for _, e := range readAudit(t, nil, fed.Dir, node) {

@@ -97,7 +97,8 @@ func (n *Node) joinNetwork(ctx context.Context, req *Request) (map[string]any, e
 	}
 	uuid := req.Network.UUID
 	content := digest("network", req.Microprotocol, parties, req.Parameters)
-	m, err := n.hub.Meet(ctx, n.transport, mpc.Call{Key: uuid, Parties: parties, Content: content, About: req.Microprotocol, Timeout: n.cfg.Timeout.Duration})
+	m, err := n.hub.Meet(ctx, n.transport, mpc.Call{Key: uuid, Parties: parties, Content: content, About: req.Microprotocol, Timeout: n.cfg.Timeout.Duration,
+		Awaiting: req.progress.awaiting})
 	if err != nil {
 		err = callFailed(uuid, req.Microprotocol, err)
 		entry.Outcome, entry.Error = outcomeOf(err), errText(err)
@@ -112,6 +113,7 @@ func (n *Node) joinNetwork(ctx context.Context, req *Request) (map[string]any, e
 		return nil, errorf(http.StatusConflict, "network %s: %v", uuid, err)
 	}
 	defer sess.Close()
+	req.progress.computing(sess)
 	start := time.Now()
 	c := &mpc.Combiner{Session: sess, Deciders: parties}
 	e := &env{c: c, rank: rankCombinerFor(c), s: sess, open: true}

@@ -18,7 +18,10 @@ import (
 // approval. Only the analyst who started the call gets an answer; the
 // FSC calls themselves are unchanged. The status names members and
 // phases, never a value: a member waited on is one that has not answered
-// yet, which its own analysts could see from its log.
+// yet, which its own analysts could see from its log. For a call on a
+// client-supplied network, a party waited on while the call is "asking"
+// is one whose own client has not made the call yet: a party the analyst
+// named, and whom the call's failure at its deadline names anyway.
 
 // ComputationHeader names a compute call so that its client can follow it.
 const ComputationHeader = "Fsc-Computation"
@@ -34,12 +37,14 @@ const maxFollowed = 4096
 // answers.
 type Status struct {
 	ID string `json:"id"`
-	// Phase is "asking" (the members are asked to take part) or
-	// "computing".
+	// Phase is "asking" (the members are asked to take part; on a
+	// client-supplied network, the call waits for the other parties to
+	// make it) or "computing".
 	Phase string `json:"phase"`
 	// Approval lists the members whose owner has yet to approve the query.
 	Approval []string `json:"approval"`
-	// WaitingFor lists the members the node has waited on for a while.
+	// WaitingFor lists the members (or network parties) the node has
+	// waited on for a while.
 	WaitingFor []string `json:"waiting_for"`
 }
 
@@ -90,6 +95,30 @@ func (p *progress) answered(member string) {
 	defer p.mu.Unlock()
 	delete(p.asked, member)
 	delete(p.approval, member)
+}
+
+// awaiting records which parties a network call still waits for to make
+// it: each is waited on since it was first missing, and the others have
+// answered.
+func (p *progress) awaiting(missing []string) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.phase != "asking" {
+		return
+	}
+	for m := range p.asked {
+		if !slices.Contains(missing, m) {
+			delete(p.asked, m)
+		}
+	}
+	for _, m := range missing {
+		if _, ok := p.asked[m]; !ok {
+			p.asked[m] = time.Now()
+		}
+	}
 }
 
 // computing records that every member takes part and the protocol runs in

@@ -44,7 +44,7 @@ func TestStoreRemembersDownloadsBounded(t *testing.T) {
 	s = newStore(time.Millisecond, 10)
 	id, _ := s.put(&object{kind: kindUpload, value: 1}, false)
 	s.downloaded(id)
-	time.Sleep(5 * time.Millisecond)
+	time.Sleep(5 * time.Millisecond) // the input under test: the 1 ms time to live must pass
 	if s.forgetDownloaded(id) {
 		t.Errorf("a download past its time to live is still remembered")
 	}
