@@ -282,6 +282,6 @@ func coxShape(r *stats.CoxResult) map[string]any {
 		"loglik":     []any{num(r.LogLikNull), num(r.LogLik)},
 		"lr_test":    map[string]any{"chisq": num(r.LRChiSq), "df": r.DF, "p": num(r.LRP)},
 		"iterations": r.Iterations, "converged": r.Converged,
-		"aliased":    aliased,
+		"aliased": aliased,
 	}
 }
