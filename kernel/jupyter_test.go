@@ -516,7 +516,7 @@ women.count()`: number(count("sex == 'F'"), 0),
 		`women.where("age >= 50").mean("age")`: number(plainMean(num("age", "sex == 'F' and age >= 50")), 1e-12),
 		`t.frequency("response")`:              responseCheck,
 		`try:
-    t.where("age >= 94").count()
+    t.where("age >= 95").count()
 except fsc.DisclosureError as e:
     print("refused:", e)`: printed("refused:"),
 		// pilot-study

@@ -60,7 +60,7 @@ func TestKernelRun(t *testing.T) {
 	mixed := filepath.Join(dir, "mixed.lua")
 	os.WriteFile(mixed, []byte(`local t = fsc.table("patients")
 fsc.output("n", t:count())
-local ok = pcall(function() return t:where("age >= 94"):count() end)
+local ok = pcall(function() return t:where("age >= 95"):count() end)
 fsc.output("refused", not ok)
 fsc.output("never", t:mean("no_such_column"))
 `), 0o644)

@@ -146,7 +146,7 @@ func TestLuaErrorsAreTyped(t *testing.T) {
 	if !errorsAs(err, &e) || e.Kind != script.InputError || !strings.Contains(e.Msg, "agee") {
 		t.Fatalf("got %v, want an InputError naming agee", err)
 	}
-	err = l.Run(context.Background(), `local t = fsc.table("patients"); return t:where("age >= 94"):count()`, "cell")
+	err = l.Run(context.Background(), `local t = fsc.table("patients"); return t:where("age >= 95"):count()`, "cell")
 	if !errorsAs(err, &e) || e.Kind != script.DisclosureError || !strings.Contains(e.Msg, "min_cell") {
 		t.Fatalf("got %v, want a DisclosureError naming min_cell", err)
 	}

@@ -24,7 +24,7 @@ fsc.output("cox_age_dose", t:coxph("survival_months", "event", {"age", "dose"}))
 fsc.output("toxicity_logistic", t:glm("toxicity", {"age", "dose", "sex"}, {family = "binomial"}))
 
 -- A policy refusal is an error value a study can catch.
-local ok, err = pcall(function() return t:where("age >= 94"):count() end)
+local ok, err = pcall(function() return t:where("age >= 95"):count() end)
 if not ok then
   print("refused as expected: " .. tostring(err))
   fsc.output("refusal_kind", err.name)

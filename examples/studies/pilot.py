@@ -24,7 +24,7 @@ fsc.output("cox_age_dose", t.coxph("survival_months", "event", ["age", "dose"]))
 fsc.output("toxicity_logistic", t.glm("toxicity", ["age", "dose", "sex"], family="binomial"))
 
 try:
-    t.where("age >= 94").count()
+    t.where("age >= 95").count()
 except fsc.DisclosureError as e:
     print("refused as expected:", e)
     fsc.output("refusal_kind", "DisclosureError")

@@ -404,7 +404,7 @@ func TestPythonStatisticsEqualPlaintext(t *testing.T) {
 	// Typed errors, caught in the cell and uncaught.
 	mime = s.run(t, `
 try:
-    t.where("age >= 94").count()
+    t.where("age >= 95").count()
     caught = "nothing"
 except fsc.DisclosureError as e:
     caught = type(e).__name__ + " " + str(e) + " " + str(isinstance(e, fsc.Error))
@@ -426,7 +426,7 @@ kind`)
 	if e := s.fail(t, `t.mean("agee")`); e.Kind != script.InputError || !strings.Contains(e.Msg, "agee") {
 		t.Errorf("uncaught: %v, want an InputError naming agee", e)
 	}
-	if e := s.fail(t, "x = 1\nt.where(\"age >= 94\").count()"); e.Kind != script.DisclosureError || !strings.Contains(e.Msg, "min_cell") {
+	if e := s.fail(t, "x = 1\nt.where(\"age >= 95\").count()"); e.Kind != script.DisclosureError || !strings.Contains(e.Msg, "min_cell") {
 		t.Errorf("uncaught: %v, want a DisclosureError naming min_cell", e)
 	}
 	if got := s.number(t, "x"); got != 1 {
