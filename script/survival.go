@@ -296,8 +296,14 @@ func coxRich(time string, terms []string, r map[string]any) *Rich {
 		if len(ci) == 2 {
 			lo, hi = ci[0], ci[1]
 		}
-		pv, _ := c["p"].(float64)
-		t.rows = append(t.rows, []string{term, numOr(c["estimate"], "%.4g"), numOr(c["hr"], "%.4g"), numOr(c["se"], "%.4g"), numOr(c["z"], "%.3f"), pvalue(pv), numOr(lo, "%.4g"), numOr(hi, "%.4g")})
+		p := "NA" // an aliased covariate, as R shows it
+		if pv, ok := c["p"].(float64); ok {
+			p = pvalue(pv)
+		}
+		t.rows = append(t.rows, []string{term, numOr(c["estimate"], "%.4g"), numOr(c["hr"], "%.4g"), numOr(c["se"], "%.4g"), numOr(c["z"], "%.3f"), p, numOr(lo, "%.4g"), numOr(hi, "%.4g")})
+	}
+	for _, a := range asSlice(r["aliased"]) {
+		t.notes = append(t.notes, fmt.Sprintf("Warning: X matrix deemed to be singular; variable %v has no estimate (NA)", a))
 	}
 	lr := asMap(r["lr_test"])
 	chi, _ := lr["chisq"].(float64)

@@ -20,11 +20,16 @@ type CoxResult struct {
 	Z, P                         []float64
 	HazardRatios, Lower, Upper   []float64 // exp(coef) and its 95% interval
 	LogLikNull, LogLik           float64   // the partial log-likelihood at 0 and at the fit
-	LRChiSq, LRP                 float64   // the likelihood-ratio test on len(Terms) degrees of freedom
-	N, Events                    float64
-	Iterations                   int
-	Converged                    bool
-	Means                        []float64 // the covariates' pooled means (the centring)
+	LRChiSq, LRP                 float64   // the likelihood-ratio test on DF degrees of freedom
+	DF                           int       // the covariates estimated: len(Terms) less the aliased
+	// Aliased names the covariates collinear with those before them (or
+	// constant among the rows at risk): NaN (R's NA) in every column but
+	// the standard error, which is 0 as R's variance gives it.
+	Aliased    []string
+	N, Events  float64
+	Iterations int
+	Converged  bool
+	Means      []float64 // the covariates' pooled means (the centring)
 }
 
 // Newton–Raphson settings of R's coxph.control.
@@ -275,33 +280,80 @@ func (f *coxFit) evaluate(beta, pooled []float64) (float64, []float64, *mat.SymD
 	return ll, u, info
 }
 
-// newtonStep solves info·step = u by Cholesky, refusing a singular
-// information matrix as R's cholesky2 would flag it.
+// newtonStep solves info·step = u as R's coxph does (cholesky2,
+// chsolve2): a covariate whose pivot is below coxTolChol times the largest
+// diagonal, after the covariates before it, is aliased (collinear with
+// them, or constant among the rows at risk): its step is 0 and the others
+// are solved on the rest of the matrix.
 func newtonStep(info *mat.SymDense, u []float64) ([]float64, error) {
-	p := len(u)
+	keep := coxKept(info)
+	if len(keep) == 0 {
+		return nil, errors.New("the information matrix is 0: no covariate varies among the rows at risk")
+	}
+	sub := coxSub(info, keep)
 	var ch mat.Cholesky
-	ok := ch.Factorize(info)
-	if ok {
-		var L mat.TriDense
-		ch.LTo(&L)
-		top := 0.0
-		for a := range p {
-			top = math.Max(top, info.At(a, a))
+	if !ch.Factorize(sub) {
+		return nil, errors.New("the information matrix is not positive definite")
+	}
+	rhs := make([]float64, len(keep))
+	for i, a := range keep {
+		rhs[i] = u[a]
+	}
+	var x mat.VecDense
+	if err := ch.SolveVecTo(&x, mat.NewVecDense(len(rhs), rhs)); err != nil && !errors.As(err, new(mat.Condition)) {
+		return nil, err
+	}
+	step := make([]float64, len(u))
+	for i, a := range keep {
+		step[a] = x.AtVec(i)
+	}
+	return step, nil
+}
+
+// coxKept lists the covariates that are not aliased: the pivots of a
+// Cholesky decomposition taken in order, a column whose pivot falls below
+// coxTolChol times the largest diagonal (or is not finite) being left out
+// of every later step, as R's cholesky2 does.
+func coxKept(info *mat.SymDense) []int {
+	p := info.SymmetricDim()
+	a := mat.NewDense(p, p, nil)
+	top := 0.0
+	for i := range p {
+		top = math.Max(top, info.At(i, i))
+		for j := range p {
+			a.Set(i, j, info.At(i, j))
 		}
-		for a := range p {
-			if l := L.At(a, a); l*l <= coxTolChol*top {
-				ok = false
+	}
+	eps := coxTolChol
+	if top > 0 {
+		eps *= top
+	}
+	var keep []int
+	for i := range p {
+		pivot := a.At(i, i)
+		if math.IsNaN(pivot) || math.IsInf(pivot, 0) || pivot < eps {
+			continue
+		}
+		keep = append(keep, i)
+		for j := i + 1; j < p; j++ {
+			t := a.At(j, i) / pivot
+			for k := j; k < p; k++ {
+				a.Set(k, j, a.At(k, j)-t*a.At(k, i))
 			}
 		}
 	}
-	if !ok {
-		return nil, errors.New("the information matrix is singular: the covariates are collinear, or one is constant among the rows at risk")
+	return keep
+}
+
+// coxSub is the principal submatrix of info on the covariates keep.
+func coxSub(info *mat.SymDense, keep []int) *mat.SymDense {
+	sub := mat.NewSymDense(len(keep), nil)
+	for i, a := range keep {
+		for j := i; j < len(keep); j++ {
+			sub.SetSym(i, j, info.At(a, keep[j]))
+		}
 	}
-	var step mat.VecDense
-	if err := ch.SolveVecTo(&step, mat.NewVecDense(p, append([]float64(nil), u...))); err != nil && !errors.As(err, new(mat.Condition)) {
-		return nil, err
-	}
-	return step.RawVector().Data, nil
+	return sub
 }
 
 // step takes the pooled sums at beta (the iterate last decided) and
@@ -374,23 +426,45 @@ func (f *coxFit) result(names []string, mu []float64, n float64) (*CoxResult, er
 	if f.lastInfo == nil {
 		return nil, errors.New("coxph: no iteration ran")
 	}
+	// An aliased covariate has no estimate (NA, as R reports it), and
+	// the variance is the inverse on the others.
+	keep := coxKept(f.lastInfo)
 	var ch mat.Cholesky
-	if !ch.Factorize(f.lastInfo) {
-		return nil, errors.New("coxph: the information matrix at the fit is singular: the covariates are collinear")
+	if len(keep) == 0 || !ch.Factorize(coxSub(f.lastInfo, keep)) {
+		return nil, errors.New("coxph: the information matrix at the fit is singular: no covariate varies among the rows at risk")
 	}
 	var inv mat.SymDense
 	if err := ch.InverseTo(&inv); err != nil && !errors.As(err, new(mat.Condition)) {
 		return nil, fmt.Errorf("coxph: invert the information matrix: %w", err)
 	}
 	p := f.p
-	r := &CoxResult{Terms: names, LogLikNull: f.loglik0, LogLik: f.lastLL, N: n, Iterations: f.iter, Converged: f.converged, Means: mu}
+	r := &CoxResult{Terms: names, LogLikNull: f.loglik0, LogLik: f.lastLL, N: n, Iterations: f.iter, Converged: f.converged, Means: mu, DF: len(keep)}
 	for _, d := range f.d {
 		r.Events += d
 	}
+	at := make([]int, p)
+	for a := range at {
+		at[a] = -1
+	}
+	for i, a := range keep {
+		at[a] = i
+	}
 	norm := distuv.UnitNormal
+	nan := math.NaN()
 	for a := range p {
+		if at[a] < 0 {
+			r.Aliased = append(r.Aliased, names[a])
+			r.Coefficients = append(r.Coefficients, nan)
+			r.StandardErrors = append(r.StandardErrors, 0) // R's variance is 0 there
+			r.Z = append(r.Z, nan)
+			r.P = append(r.P, nan)
+			r.HazardRatios = append(r.HazardRatios, nan)
+			r.Lower = append(r.Lower, nan)
+			r.Upper = append(r.Upper, nan)
+			continue
+		}
 		b := f.last[a]
-		se := math.Sqrt(inv.At(a, a))
+		se := math.Sqrt(inv.At(at[a], at[a]))
 		z := b / se
 		r.Coefficients = append(r.Coefficients, b)
 		r.StandardErrors = append(r.StandardErrors, se)
@@ -401,6 +475,6 @@ func (f *coxFit) result(names []string, mu []float64, n float64) (*CoxResult, er
 		r.Upper = append(r.Upper, math.Exp(b+kmZ*se))
 	}
 	r.LRChiSq = 2 * (r.LogLik - r.LogLikNull)
-	r.LRP = distuv.ChiSquared{K: float64(p)}.Survival(r.LRChiSq)
+	r.LRP = distuv.ChiSquared{K: float64(r.DF)}.Survival(r.LRChiSq)
 	return r, nil
 }

@@ -84,6 +84,12 @@ out("cox_coef", coef(fit)); out("cox_se", sqrt(diag(vcov(fit))))
 out("cox_p", s$coefficients[, "Pr(>|z|)"]); out("cox_lower", s$conf.int[, "lower .95"])
 out("cox_upper", s$conf.int[, "upper .95"]); out("cox_loglik", fit$loglik)
 out("cox_iter", fit$iter); out("cox_lr", c(s$logtest["test"], s$logtest["pvalue"]))
+d$age2 <- 2 * d$age - 3
+fa <- coxph(Surv(time, event) ~ age + dose + age2, data = d, ties = "breslow")
+sa <- summary(fa)
+out("alias_coef", coef(fa)); out("alias_se", sa$coefficients[, "se(coef)"])
+out("alias_p", sa$coefficients[, "Pr(>|z|)"]); out("alias_loglik", fa$loglik)
+out("alias_lr", c(sa$logtest["test"], sa$logtest["df"], sa$logtest["pvalue"]))
 `
 
 // closeRel compares within rel relative (absolute near 0); NaN equals NaN.
@@ -240,6 +246,38 @@ func TestSurvivalEqualsR(t *testing.T) {
 		}
 		if !closeRel(fit.LRChiSq, r["cox_lr"][0], 1e-8) || !closeRel(fit.LRP, r["cox_lr"][1], 1e-6) {
 			t.Errorf("%d parties: LR test %v p %v, R %v", m, fit.LRChiSq, fit.LRP, r["cox_lr"])
+		}
+
+		// A covariate collinear with those before it has no estimate (NA),
+		// as in R, and the LR test has one degree of freedom fewer.
+		out, errs = newPlainParties(m, false).run(t, func(cb Combiner, i int) (map[string]any, error) {
+			p := parts[i]
+			age2 := make([]float64, len(p.age))
+			for j, a := range p.age {
+				age2[j] = 2*a - 3
+			}
+			res, err := CoxPH(context.Background(), cb, &CoxRows{Time: p.time, Event: p.event, X: [][]float64{p.age, p.dose, age2}}, grid, []string{"age", "dose", "age2"})
+			if err != nil || res == nil {
+				return nil, err
+			}
+			return map[string]any{"fit": res}, nil
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("%d parties, collinear: party %d: %v", m, i, err)
+			}
+		}
+		al := out[0]["fit"].(*CoxResult)
+		for a := range 3 {
+			if !closeRel(al.Coefficients[a], r["alias_coef"][a], 1e-8) || !closeRel(al.StandardErrors[a], r["alias_se"][a], 1e-8) || !closeRel(al.P[a], r["alias_p"][a], 1e-6) {
+				t.Errorf("%d parties, collinear: %s coef %v se %v p %v, R %v %v %v", m, al.Terms[a], al.Coefficients[a], al.StandardErrors[a], al.P[a], r["alias_coef"][a], r["alias_se"][a], r["alias_p"][a])
+			}
+		}
+		if !slices.Equal(al.Aliased, []string{"age2"}) || float64(al.DF) != r["alias_lr"][1] {
+			t.Errorf("%d parties, collinear: aliased %v, df %d; R df %v", m, al.Aliased, al.DF, r["alias_lr"][1])
+		}
+		if !closeRel(al.LogLik, r["alias_loglik"][1], 1e-8) || !closeRel(al.LRChiSq, r["alias_lr"][0], 1e-8) || !closeRel(al.LRP, r["alias_lr"][2], 1e-6) {
+			t.Errorf("%d parties, collinear: loglik %v LR %v p %v, R %v %v", m, al.LogLik, al.LRChiSq, al.LRP, r["alias_loglik"], r["alias_lr"])
 		}
 	}
 }

@@ -264,6 +264,10 @@ func logRankShape(r *stats.LogRankResult, levels []string) map[string]any {
 // ci}} (ci the hazard ratio's 95% interval), terms, n, events, loglik
 // [null, fit], lr_test {chisq, df, p}, iterations and converged.
 func coxShape(r *stats.CoxResult) map[string]any {
+	aliased := make([]any, len(r.Aliased))
+	for i, a := range r.Aliased {
+		aliased[i] = a
+	}
 	coef := map[string]any{}
 	for a, t := range r.Terms {
 		coef[t] = map[string]any{
@@ -276,7 +280,8 @@ func coxShape(r *stats.CoxResult) map[string]any {
 		"coefficients": coef, "terms": append([]string(nil), r.Terms...),
 		"n": r.N, "events": r.Events,
 		"loglik":     []any{num(r.LogLikNull), num(r.LogLik)},
-		"lr_test":    map[string]any{"chisq": num(r.LRChiSq), "df": len(r.Terms), "p": num(r.LRP)},
+		"lr_test":    map[string]any{"chisq": num(r.LRChiSq), "df": r.DF, "p": num(r.LRP)},
 		"iterations": r.Iterations, "converged": r.Converged,
+		"aliased": aliased,
 	}
 }

@@ -176,7 +176,9 @@ func (st *formatter) lookup(name string) (py.Object, error) {
 	}
 	first, rest := name[:k], name[k:]
 	var v py.Object
-	if n, err := strconv.Atoi(first); first == "" || err == nil {
+	// A field is positional when it is empty or all digits, as in
+	// Python: "-1" and "+1" name keywords.
+	if n, err := strconv.Atoi(first); first == "" || err == nil && allDigits(first) {
 		if first == "" {
 			if st.manual == 2 {
 				return nil, py.ExceptionNewf(py.ValueError, "cannot switch from manual field specification to automatic field numbering")
@@ -619,4 +621,14 @@ func formatG(a float64, p int, alt, noType bool) string {
 		mant += "."
 	}
 	return mant + e
+}
+
+// allDigits reports whether s is made of ASCII digits only.
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -16,3 +16,14 @@ func FuzzPyFormat(f *testing.F) {
 		formatString(format, args, py.StringDict{"k": py.Float(1e300)})
 	})
 }
+
+// A field of a sign and digits names a keyword, as in Python: "{-1}" is
+// a KeyError, not the last positional argument.
+func TestFormatSignedFieldIsAKeyword(t *testing.T) {
+	for _, f := range []string{"{-1}", "{+0}"} {
+		_, err := formatString(f, py.Tuple{py.Int(7)}, nil)
+		if err == nil || !py.IsException(py.KeyError, err) {
+			t.Errorf("%q: %v, want a KeyError", f, err)
+		}
+	}
+}
