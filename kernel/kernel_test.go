@@ -376,21 +376,14 @@ func TestInterrupt(t *testing.T) {
 func TestInterruptMethod(t *testing.T) {
 	tk := startKernel(t, "lua", "k")
 	id := tk.c.send("shell", "execute_request", map[string]any{"code": cells["lua"]["forever"]})
-	var reply *message
-	deadline := time.Now().Add(testTimeout)
-	for reply == nil {
+	// An interrupt stops the running cell only: wait until it runs.
+	for deadline := time.Now().Add(testTimeout); tk.k.cell.Load() == nil; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("the cell did not stop on Interrupt")
+			t.Fatal("the cell never started")
 		}
-		time.Sleep(20 * time.Millisecond)
-		tk.k.Interrupt()
-		tk.c.boxes["shell"].wait(time.Second, func(ms []*message) bool {
-			if r := withParent(ms, id); len(r) > 0 {
-				reply = r[0]
-			}
-			return reply != nil
-		})
 	}
+	tk.k.Interrupt()
+	reply := tk.c.reply("shell", id) // the cell runs forever unless interrupted
 	if c := contentOf(reply); c["ename"] != cells["lua"]["interrupted"] {
 		t.Errorf("reply %v", c)
 	}
@@ -531,7 +524,16 @@ func TestBadSignature(t *testing.T) {
 	c.sendFrames("shell", frames)
 	frames, _ = encode(&message{Header: h, Content: []byte("{}")}, signer{})
 	c.sendFrames("control", frames) // unsigned
-	time.Sleep(300 * time.Millisecond)
+	// A good message after each: the kernel reads a socket's messages in
+	// order, so once it has answered the good one (reply, then status
+	// idle on iopub) it has dropped or answered the bad one before it.
+	for _, channel := range []string{"shell", "control"} {
+		id := c.send(channel, "kernel_info_request", struct{}{})
+		if r := contentOf(c.reply(channel, id)); r["status"] != "ok" {
+			t.Errorf("next good message on %s: %v", channel, r)
+		}
+		c.iopub(id)
+	}
 	for _, box := range []string{"shell", "control", "iopub"} {
 		if got := withParent(c.boxes[box].snapshot(), h.MsgID); len(got) > 0 {
 			t.Errorf("%s: the kernel answered a badly signed message: %s", box, types(got))
@@ -539,10 +541,6 @@ func TestBadSignature(t *testing.T) {
 	}
 	if n := strings.Count(tk.logs.String(), "bad signature"); n != 2 {
 		t.Errorf("logged %d bad signatures, want 2:\n%s", n, tk.logs.String())
-	}
-	id := c.send("shell", "kernel_info_request", struct{}{})
-	if r := contentOf(c.reply("shell", id)); r["status"] != "ok" {
-		t.Errorf("next good message: %v", r)
 	}
 
 	// A badly signed cell never runs; a replayed one runs once.
@@ -556,17 +554,18 @@ func TestBadSignature(t *testing.T) {
 		t.Fatalf("signed cell: %v", r)
 	}
 	c.sendFrames("shell", frames) // the same message again
-	time.Sleep(300 * time.Millisecond)
+	// The next cell is answered after the replay was dropped or run (shell
+	// runs its requests in order): then it is time to count.
+	r, shown := c.execute("tostring(x) .. ' ' .. n", nil)
+	if contentOf(r)["status"] != "ok" || len(ofType(shown, "execute_result")) != 1 ||
+		contentOf(ofType(shown, "execute_result")[0])["data"].(map[string]any)["text/plain"] != "nil 1" {
+		t.Errorf("after a bad and a replayed cell: %v %v", contentOf(r), types(shown))
+	}
 	if n := len(withParent(c.boxes["shell"].snapshot(), good.MsgID)); n != 1 {
 		t.Errorf("the replayed cell was answered: %d replies", n)
 	}
 	if !strings.Contains(tk.logs.String(), "replayed signature") {
 		t.Errorf("the replay was not logged:\n%s", tk.logs.String())
-	}
-	r, shown := c.execute("tostring(x) .. ' ' .. n", nil)
-	if contentOf(r)["status"] != "ok" || len(ofType(shown, "execute_result")) != 1 ||
-		contentOf(ofType(shown, "execute_result")[0])["data"].(map[string]any)["text/plain"] != "nil 1" {
-		t.Errorf("after a bad and a replayed cell: %v %v", contentOf(r), types(shown))
 	}
 }
 

@@ -377,19 +377,18 @@ func TestPSIDeadPartyNamed(t *testing.T) {
 			}
 			net := NewLocalNetwork(parties...)
 			net.Disconnect(parties[dead])
-			start := time.Now()
 			_, errs := runParties(t, net, "dead", parties, 10*time.Second, func(s *Session, i int) ([]string, error) {
 				return SetIntersection(context.Background(), s, []string{"a", "b"})
 			})
-			if d := time.Since(start); d > 5*time.Second {
-				t.Fatalf("parties=%d dead=%d: waited %v instead of aborting", m, dead, d)
-			}
 			for i, err := range errs {
 				if i == dead {
 					continue
 				}
 				if err == nil || !strings.Contains(err.Error(), parties[dead]) {
 					t.Fatalf("parties=%d dead=%s: %s got %v, want an error naming the dead party", m, parties[dead], parties[i], err)
+				}
+				if pastDeadline(err) {
+					t.Fatalf("parties=%d dead=%s: %s waited until the deadline instead of aborting: %v", m, parties[dead], parties[i], err)
 				}
 			}
 		}
@@ -412,16 +411,14 @@ func TestPSIInputLimits(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			net := NewLocalNetwork(parties...)
-			start := time.Now()
+			// bob hears of the limit from alice (the checks below), not
+			// at the deadline, whose error names no limit.
 			_, errs := runParties(t, net, "limits", parties, 10*time.Second, func(s *Session, i int) ([]string, error) {
 				if i == 0 {
 					return SetIntersection(context.Background(), s, c.items)
 				}
 				return SetIntersection(context.Background(), s, []string{"ok"})
 			})
-			if d := time.Since(start); d > 5*time.Second {
-				t.Fatalf("took %v", d)
-			}
 			if errs[0] == nil || !strings.Contains(errs[0].Error(), c.want) {
 				t.Fatalf("alice: got %v, want an error naming the limit %s", errs[0], c.want)
 			}

@@ -213,38 +213,38 @@ func TestDuplicateAndReplayRejected(t *testing.T) {
 func TestDeadlineNamesSilentParty(t *testing.T) {
 	parties := []string{"a", "b", "c"}
 	net := NewLocalNetwork(parties...)
-	start := time.Now()
-	// c never opens the session: a and b must give up at the deadline,
-	// naming c.
+	// c never opens the session: a and b must give up at the deadline
+	// (the short timeout is the input under test), naming c.
 	_, errs := runParties(t, net, newID(), parties[:2], 300*time.Millisecond, func(s *Session, i int) ([]uint64, error) {
 		s.Parties = parties
 		return SecureSum(context.Background(), s, []uint64{1}, parties)
 	})
-	if time.Since(start) > 5*time.Second {
-		t.Fatalf("took %v", time.Since(start))
-	}
 	for i, err := range errs {
 		var pe *PeerError
 		if !errors.As(err, &pe) || !strings.Contains(err.Error(), "c") {
 			t.Fatalf("party %d: got %v, want an error naming c", i, err)
 		}
+		if !pastDeadline(err) {
+			t.Fatalf("party %d: got %v, want the deadline's error", i, err)
+		}
 	}
 }
 
+// TestDeadPartyAbortsEveryone: the parties stop at once when one of them
+// is unreachable, with an error naming it, not at the deadline.
 func TestDeadPartyAbortsEveryone(t *testing.T) {
 	parties := []string{"a", "b", "c"}
 	net := NewLocalNetwork(parties...)
 	net.Disconnect("c")
-	start := time.Now()
 	_, errs := runParties(t, net, newID(), parties, 10*time.Second, func(s *Session, i int) ([]uint64, error) {
 		return SecureSum(context.Background(), s, []uint64{1}, parties)
 	})
-	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("parties waited %v for a dead party instead of aborting", d)
-	}
 	for i, err := range errs[:2] {
 		if err == nil || !strings.Contains(err.Error(), "c") {
 			t.Fatalf("party %d: got %v, want an error naming c", i, err)
+		}
+		if pastDeadline(err) {
+			t.Fatalf("party %d waited for the dead party until the deadline instead of aborting: %v", i, err)
 		}
 	}
 }

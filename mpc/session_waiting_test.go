@@ -28,7 +28,9 @@ func TestWaitingNamesThePartyHeldFor(t *testing.T) {
 		_, err := view.Recv(context.Background(), "c", "v/x.1")
 		got <- err
 	}()
-	deadline := time.Now().Add(2 * time.Second)
+	// Wait until the Recv has blocked for 10 ms: a generous deadline,
+	// polled, so that a loaded machine delays the test but does not fail it.
+	deadline := time.Now().Add(30 * time.Second)
 	for len(sess[0].Waiting(10*time.Millisecond)) == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
