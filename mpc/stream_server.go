@@ -2,6 +2,7 @@ package mpc
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -115,8 +116,8 @@ func serveStream(conn net.Conn, r *bufio.Reader, hub *Hub, who string) {
 			return // closed or broken: nothing more can be read
 		}
 		_ = conn.SetReadDeadline(time.Now().Add(BodyDeadline))
-		data := make([]byte, n)
-		if _, err := io.ReadFull(r, data); err != nil {
+		data, err := readFrameBody(r, n)
+		if err != nil {
 			return
 		}
 		status, text := accept(hub, who, data)
@@ -129,6 +130,18 @@ func serveStream(conn net.Conn, r *bufio.Reader, hub *Hub, who string) {
 			return
 		}
 	}
+}
+
+// readFrameBody reads a frame's n bytes, its memory growing with what
+// arrives: a header that announces a large frame and a sender that then
+// trickles it cost no more than the bytes sent.
+func readFrameBody(r io.Reader, n int) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(min(n, 1<<20))
+	if _, err := io.CopyN(&b, r, int64(n)); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // writeAck writes an acknowledgement within BodyDeadline and reports

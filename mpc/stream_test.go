@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -421,5 +422,27 @@ func TestStreamIdleCloseLosesNothing(t *testing.T) {
 	}
 	if _, opens := sp.counts(); opens < 2 {
 		t.Errorf("%d streams opened: the receiver never closed one, so the test tested nothing", opens)
+	}
+}
+
+// A frame's memory grows with the bytes that arrive, not with the length
+// its header announces.
+func TestStreamFrameMemoryFollowsTheBytes(t *testing.T) {
+	var frame [4]byte
+	binary.BigEndian.PutUint32(frame[:], maxFrame)
+	r := io.MultiReader(bytes.NewReader(frame[:]), bytes.NewReader(make([]byte, 100)))
+	n, err := readFrameHeader(r, maxFrame)
+	if err != nil || n != maxFrame {
+		t.Fatalf("header: %d %v", n, err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if _, err := readFrameBody(r, n); err == nil {
+		t.Fatal("a frame cut short was read whole")
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
+		t.Errorf("reading 100 bytes of a frame announced at %d bytes allocated %d bytes", maxFrame, grew)
 	}
 }
