@@ -422,7 +422,7 @@ func notebookChecks(t *testing.T, all *stats.Table) map[string]func(cellShown) e
 		f := map[string]float64{}
 		for _, l := range c.Cat {
 			if l >= 0 {
-				f[c.Levels[l]]++
+				f[c.Levels.At(int(l))]++
 			}
 		}
 		return f
@@ -455,7 +455,7 @@ func notebookChecks(t *testing.T, all *stats.Table) map[string]func(cellShown) e
 	toxCol, _ := all.Column("toxicity")
 	for i := range all.Rows {
 		if sexCol.Cat[i] >= 0 && !math.IsNaN(toxCol.Num[i]) {
-			sexTox[sexCol.Levels[sexCol.Cat[i]]+fmt.Sprint(toxCol.Num[i])]++
+			sexTox[sexCol.Levels.At(int(sexCol.Cat[i]))+fmt.Sprint(toxCol.Num[i])]++
 		}
 	}
 	crosstabCheck := func(s cellShown) error {

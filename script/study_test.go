@@ -115,7 +115,7 @@ func TestLuaStudyEqualsPlaintext(t *testing.T) {
 	}
 	resp, _ := all.Column("response")
 	freq := r["response_frequencies"].(map[string]any) // {category: count}, as DESIGN §7 fixes
-	for li, level := range resp.Levels {
+	for li, level := range resp.Levels.Strings() {
 		n := 0
 		for _, c := range resp.Cat {
 			if int(c) == li {

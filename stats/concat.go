@@ -19,6 +19,7 @@ func Concat(parts ...*Table) (*Table, error) {
 	for _, first := range parts[0].Columns {
 		col := &Column{Name: first.Name, Kind: first.Kind}
 		cols := make([]*Column, len(parts))
+		var levels []string
 		for i, p := range parts {
 			c, err := p.Column(first.Name)
 			if err != nil {
@@ -28,21 +29,21 @@ func Concat(parts ...*Table) (*Table, error) {
 				return nil, fmt.Errorf("concat: column %q is %s in table 0 but %s in table %d", first.Name, first.Kind, c.Kind, i)
 			}
 			cols[i] = c
-			col.Levels = append(col.Levels, c.Levels...)
+			levels = append(levels, c.Levels.Strings()...)
 		}
 		if col.Kind == Numeric {
 			for _, c := range cols {
 				col.Num = append(col.Num, c.Num...)
 			}
 		} else {
-			slices.Sort(col.Levels)
-			col.Levels = slices.Compact(col.Levels)
+			slices.Sort(levels)
+			col.Levels = NewLevels(slices.Compact(levels))
 			for _, c := range cols {
 				for _, idx := range c.Cat {
 					if idx < 0 {
 						col.Cat = append(col.Cat, -1)
 					} else {
-						col.Cat = append(col.Cat, col.Level(c.Levels[idx]))
+						col.Cat = append(col.Cat, col.Level(c.Levels.At(int(idx))))
 					}
 				}
 			}

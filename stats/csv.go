@@ -364,6 +364,8 @@ func (c *csvColumn) finish() (*Column, error) {
 		start, end := c.texts.bounds(id)
 		levels[i] = all[start:end]
 	}
+	kept := NewLevels(levels) // one text: no pointer a level for the collector
+	levels, all = nil, ""
 	order, c.texts = nil, csvTexts{}
 	cat := make([]int32, len(c.slots))
 	for i, s := range c.slots {
@@ -374,7 +376,7 @@ func (c *csvColumn) finish() (*Column, error) {
 		}
 	}
 	c.slots = nil
-	return &Column{Name: c.name, Kind: Categorical, Cat: cat, Levels: levels}, nil
+	return &Column{Name: c.name, Kind: Categorical, Cat: cat, Levels: kept}, nil
 }
 
 // csvNumber reports whether s is a finite number, and its value. A cheap check

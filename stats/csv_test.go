@@ -163,7 +163,7 @@ func checkCSVTable(t *testing.T, tab *Table, name string, rows int, cols []csvCo
 			t.Errorf("column %d is %q, want %q", i, c.Name, want.name)
 		}
 		if want.nums != nil {
-			if c.Kind != Numeric || c.Cat != nil || c.Levels != nil {
+			if c.Kind != Numeric || c.Cat != nil || c.Levels.Len() != 0 {
 				t.Errorf("column %q: %v, want numeric", c.Name, c.Kind)
 				continue
 			}
@@ -176,8 +176,8 @@ func checkCSVTable(t *testing.T, tab *Table, name string, rows int, cols []csvCo
 			t.Errorf("column %q: %v, want categorical", c.Name, c.Kind)
 			continue
 		}
-		if !slices.Equal(c.Levels, want.levels) || !slices.Equal(c.Cat, want.cats) {
-			t.Errorf("column %q: levels %q cats %v, want %q %v", c.Name, c.Levels, c.Cat, want.levels, want.cats)
+		if !slices.Equal(c.Levels.Strings(), want.levels) || !slices.Equal(c.Cat, want.cats) {
+			t.Errorf("column %q: levels %q cats %v, want %q %v", c.Name, c.Levels.Strings(), c.Cat, want.levels, want.cats)
 		}
 	}
 }
@@ -262,11 +262,11 @@ func TestLoadCSVExampleFederation(t *testing.T) {
 				t.Errorf("%s: column %q is %v", path, c.Name, c.Kind)
 			}
 		}
-		if c, _ := tab.Column("sex"); c != nil && !slices.Equal(c.Levels, []string{"F", "M"}) {
-			t.Errorf("%s: sex levels %q", path, c.Levels)
+		if c, _ := tab.Column("sex"); c != nil && !slices.Equal(c.Levels.Strings(), []string{"F", "M"}) {
+			t.Errorf("%s: sex levels %q", path, c.Levels.Strings())
 		}
-		if c, _ := tab.Column("response"); c != nil && !slices.Equal(c.Levels, []string{"CR", "PD", "PR", "SD"}) {
-			t.Errorf("%s: response levels %q", path, c.Levels)
+		if c, _ := tab.Column("response"); c != nil && !slices.Equal(c.Levels.Strings(), []string{"CR", "PD", "PR", "SD"}) {
+			t.Errorf("%s: response levels %q", path, c.Levels.Strings())
 		}
 		if c, _ := tab.Column("bmi"); c != nil {
 			missing := 0
@@ -320,8 +320,8 @@ func TestReadCSVLarge(t *testing.T) {
 		f := strings.Split(lines[i+1], ",")
 		id, _ := want.Column("patient_id")
 		bmi, _ := want.Column("bmi")
-		if id.Levels[id.Cat[i]] != f[0] || strconv.FormatFloat(bmi.Num[i], 'f', 1, 64) != f[3] && !(f[3] == "" && math.IsNaN(bmi.Num[i])) {
-			t.Errorf("row %d: %s %v, want %s %s", i, id.Levels[id.Cat[i]], bmi.Num[i], f[0], f[3])
+		if id.Levels.At(int(id.Cat[i])) != f[0] || strconv.FormatFloat(bmi.Num[i], 'f', 1, 64) != f[3] && !(f[3] == "" && math.IsNaN(bmi.Num[i])) {
+			t.Errorf("row %d: %s %v, want %s %s", i, id.Levels.At(int(id.Cat[i])), bmi.Num[i], f[0], f[3])
 		}
 	}
 	readers := map[string]io.Reader{
@@ -340,7 +340,7 @@ func TestReadCSVLarge(t *testing.T) {
 		}
 		for j, c := range want.Columns {
 			d := got.Columns[j]
-			if d.Kind != c.Kind || !slices.EqualFunc(c.Num, d.Num, sameCSVFloat) || !slices.Equal(c.Cat, d.Cat) || !slices.Equal(c.Levels, d.Levels) {
+			if d.Kind != c.Kind || !slices.EqualFunc(c.Num, d.Num, sameCSVFloat) || !slices.Equal(c.Cat, d.Cat) || !slices.Equal(c.Levels.Strings(), d.Levels.Strings()) {
 				t.Errorf("%s: column %q differs from LoadCSV's", name, c.Name)
 			}
 		}
@@ -390,7 +390,7 @@ func checkCSVTableConsistent(t testing.TB, tab *Table) {
 		}
 		switch c.Kind {
 		case Numeric:
-			if c.Cat != nil || c.Levels != nil {
+			if c.Cat != nil || c.Levels.Len() != 0 {
 				t.Fatalf("numeric column %q has categories", c.Name)
 			}
 			for _, v := range c.Num {
@@ -402,14 +402,14 @@ func checkCSVTableConsistent(t testing.TB, tab *Table) {
 			if c.Num != nil {
 				t.Fatalf("categorical column %q has numbers", c.Name)
 			}
-			for i := 1; i < len(c.Levels); i++ {
-				if c.Levels[i-1] >= c.Levels[i] {
-					t.Fatalf("column %q levels not sorted and distinct: %q, %q", c.Name, c.Levels[i-1], c.Levels[i])
+			for i := 1; i < c.Levels.Len(); i++ {
+				if c.Levels.At(i-1) >= c.Levels.At(i) {
+					t.Fatalf("column %q levels not sorted and distinct: %q, %q", c.Name, c.Levels.At(i-1), c.Levels.At(i))
 				}
 			}
 			for _, x := range c.Cat {
-				if x < -1 || int(x) >= len(c.Levels) {
-					t.Fatalf("column %q: index %d outside %d levels", c.Name, x, len(c.Levels))
+				if x < -1 || int(x) >= c.Levels.Len() {
+					t.Fatalf("column %q: index %d outside %d levels", c.Name, x, c.Levels.Len())
 				}
 			}
 		default:
@@ -470,10 +470,10 @@ func checkAgainstEncodingCSV(t *testing.T, data []byte, tab *Table) {
 			if missing != (x == -1) {
 				t.Fatalf("row %d column %q: index %d from %q", i+1, c.Name, x, cell)
 			}
-			if !missing && c.Levels[x] != cell {
+			if !missing && c.Levels.At(int(x)) != cell {
 				v, ok := plainCSVNumber(cell)
-				if !ok || c.Levels[x] != csvFormat(v) {
-					t.Fatalf("row %d column %q: level %q from %q", i+1, c.Name, c.Levels[x], cell)
+				if !ok || c.Levels.At(int(x)) != csvFormat(v) {
+					t.Fatalf("row %d column %q: level %q from %q", i+1, c.Name, c.Levels.At(int(x)), cell)
 				}
 			}
 		}

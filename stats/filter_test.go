@@ -211,10 +211,10 @@ func TestParseFilterErrors(t *testing.T) {
 func filterTestTable() *Table {
 	return &Table{Name: "patients", Rows: 6, Columns: []*Column{
 		{Name: "age", Kind: Numeric, Num: []float64{30, 55, math.NaN(), 70, 45, 50}},
-		{Name: "sex", Kind: Categorical, Cat: []int32{0, 0, 1, -1, 1, 0}, Levels: []string{"F", "M"}},
+		{Name: "sex", Kind: Categorical, Cat: []int32{0, 0, 1, -1, 1, 0}, Levels: NewLevels([]string{"F", "M"})},
 		{Name: "bmi", Kind: Numeric, Num: []float64{18, 25, 22, math.NaN(), 19, math.NaN()}},
 		{Name: "odd name", Kind: Numeric, Num: []float64{1, 2, 3, 4, 5, 6}},
-		{Name: "a.b", Kind: Categorical, Cat: []int32{0, 1, 0, 1, -1, 0}, Levels: []string{"x", "y"}},
+		{Name: "a.b", Kind: Categorical, Cat: []int32{0, 1, 0, 1, -1, 0}, Levels: NewLevels([]string{"x", "y"})},
 	}}
 }
 
@@ -337,7 +337,7 @@ func filterRefEval(n *filterNode, t *Table, row int) uint8 {
 			if v < 0 {
 				return 1
 			}
-			eq := v >= 0 && int(v) < len(c.Levels) && c.Levels[v] == n.str
+			eq := v >= 0 && int(v) < c.Levels.Len() && c.Levels.At(int(v)) == n.str
 			if eq == (n.op == opEq) {
 				return 2
 			}
@@ -511,9 +511,9 @@ func filterBenchTable(n int) *Table {
 	}
 	return &Table{Name: "patients", Rows: n, Columns: []*Column{
 		{Name: "age", Kind: Numeric, Num: age},
-		{Name: "sex", Kind: Categorical, Cat: sex, Levels: []string{"F", "M"}},
+		{Name: "sex", Kind: Categorical, Cat: sex, Levels: NewLevels([]string{"F", "M"})},
 		{Name: "bmi", Kind: Numeric, Num: bmi},
-		{Name: "a.b", Kind: Categorical, Cat: ab, Levels: []string{"x", "y"}},
+		{Name: "a.b", Kind: Categorical, Cat: ab, Levels: NewLevels([]string{"x", "y"})},
 	}}
 }
 

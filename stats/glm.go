@@ -411,7 +411,7 @@ func (g *glmLocal) layout(ctx context.Context, c Combiner) error {
 		if x.Kind != Categorical {
 			continue
 		}
-		n := make([]float64, len(x.Levels))
+		n := make([]float64, x.Levels.Len())
 		for i, ok := range g.rows {
 			if ok {
 				n[x.Cat[i]]++
@@ -419,7 +419,7 @@ func (g *glmLocal) layout(ctx context.Context, c Combiner) error {
 		}
 		for l, cnt := range n {
 			if cnt > 0 {
-				own = append(own, fmt.Sprintf("%d\x00%s", j, x.Levels[l]))
+				own = append(own, fmt.Sprintf("%d\x00%s", j, x.Levels.At(l)))
 				counts = append(counts, cnt)
 			}
 		}

@@ -49,7 +49,7 @@ func (p *glmParty) column(name string) *Column {
 	}
 	slices.Sort(levels)
 	levels = slices.Compact(levels)
-	c := &Column{Name: name, Kind: Categorical, Levels: levels, Cat: make([]int32, len(raw))}
+	c := &Column{Name: name, Kind: Categorical, Levels: NewLevels(levels), Cat: make([]int32, len(raw))}
 	for i, s := range raw {
 		c.Cat[i] = -1
 		if s != "" {

@@ -10,7 +10,6 @@ package stats
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -39,7 +38,7 @@ type Column struct {
 	Kind   Kind
 	Num    []float64 // Numeric: one value a row, NaN when missing
 	Cat    []int32   // Categorical: index into Levels, -1 when missing
-	Levels []string  // Categorical: the distinct values, sorted
+	Levels Levels    // Categorical: the distinct values, sorted
 }
 
 // Len returns the number of rows of the column.
@@ -52,8 +51,7 @@ func (c *Column) Len() int {
 
 // Level returns the index of value among the column's levels, or -1.
 func (c *Column) Level(value string) int32 {
-	i := sort.SearchStrings(c.Levels, value)
-	if i < len(c.Levels) && c.Levels[i] == value {
+	if i, ok := c.Levels.Search(value); ok {
 		return int32(i)
 	}
 	return -1

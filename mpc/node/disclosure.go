@@ -39,7 +39,7 @@ func identifierColumns(t *stats.Table, declared []string, density float64) (map[
 		}
 		distinct, present := 0, 0
 		if c.Kind == stats.Categorical {
-			seen := make([]bool, len(c.Levels))
+			seen := make([]bool, c.Levels.Len())
 			for _, v := range c.Cat {
 				if v >= 0 {
 					present++

@@ -678,7 +678,7 @@ func TestFSCClientsReplayed(t *testing.T) {
 	sexCounts := map[string]float64{}
 	for _, code := range sex.Cat {
 		if code >= 0 {
-			sexCounts[sex.Levels[code]]++
+			sexCounts[sex.Levels.At(int(code))]++
 		}
 	}
 	if len(sexCounts) < 2 {

@@ -122,8 +122,8 @@ func wideTable() *stats.Table {
 	return &stats.Table{Name: "t", Rows: benchRows, Columns: []*stats.Column{
 		{Name: "age", Kind: stats.Numeric, Num: age},
 		{Name: "bmi", Kind: stats.Numeric, Num: bmi},
-		{Name: "c1", Kind: stats.Categorical, Cat: c1, Levels: levels},
-		{Name: "c2", Kind: stats.Categorical, Cat: c2, Levels: levels},
+		{Name: "c1", Kind: stats.Categorical, Cat: c1, Levels: stats.NewLevels(levels)},
+		{Name: "c2", Kind: stats.Categorical, Cat: c2, Levels: stats.NewLevels(levels)},
 	}}
 }
 

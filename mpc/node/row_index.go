@@ -165,10 +165,10 @@ func valueCuts(x []float64, k int) []float64 {
 // named by their shortest decimal text.
 func valueCodes(c *stats.Column, limit int) (code func(i int) int, names []string, num []float64) {
 	if c.Kind == stats.Categorical {
-		if len(c.Levels) > limit {
+		if c.Levels.Len() > limit {
 			return nil, nil, nil
 		}
-		return func(i int) int { return int(c.Cat[i]) }, c.Levels, nil
+		return func(i int) int { return int(c.Cat[i]) }, c.Levels.Strings(), nil
 	}
 	seen := map[float64]bool{}
 	for _, v := range c.Num {

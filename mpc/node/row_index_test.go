@@ -34,7 +34,7 @@ func randomTable(r *rand.Rand, rows int) *stats.Table {
 	return &stats.Table{Name: "t", Rows: rows, Columns: []*stats.Column{
 		{Name: "few", Kind: stats.Numeric, Num: few},
 		{Name: "many", Kind: stats.Numeric, Num: many},
-		{Name: "cat", Kind: stats.Categorical, Cat: cat, Levels: []string{"a", "b", "c", "d"}},
+		{Name: "cat", Kind: stats.Categorical, Cat: cat, Levels: stats.NewLevels([]string{"a", "b", "c", "d"})},
 	}}
 }
 

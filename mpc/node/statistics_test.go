@@ -144,10 +144,10 @@ func TestEveryStatisticEqualsPlaintext(t *testing.T) {
 			if (rows != nil && !rows[i]) || resp.Cat[i] < 0 {
 				continue
 			}
-			r := resp.Levels[resp.Cat[i]]
+			r := resp.Levels.At(int(resp.Cat[i]))
 			wantF[r]++
 			if sex.Cat[i] >= 0 {
-				s := sex.Levels[sex.Cat[i]]
+				s := sex.Levels.At(int(sex.Cat[i]))
 				if wantC[s] == nil {
 					wantC[s] = map[string]float64{}
 				}

@@ -255,7 +255,7 @@ func readSurvivalRows(t *stats.Table, rows []bool, cols []*stats.Column, mp stri
 	}
 	var levelGroup []int // a categorical by: level -> local group, -1 unseen
 	if by != nil && by.Kind == stats.Categorical {
-		levelGroup = make([]int, len(by.Levels))
+		levelGroup = make([]int, by.Levels.Len())
 		for l := range levelGroup {
 			levelGroup[l] = -1
 		}
@@ -323,7 +323,7 @@ func (f survival) run(ctx context.Context, e *env, in input, p *params) (map[str
 // byLabel is the group label of row i.
 func byLabel(c *stats.Column, i int) string {
 	if c.Kind == stats.Categorical {
-		return c.Levels[c.Cat[i]]
+		return c.Levels.At(int(c.Cat[i]))
 	}
 	return strconv.FormatFloat(c.Num[i], 'g', -1, 64)
 }

@@ -40,7 +40,7 @@ func survCellsTable(n int, seed uint64) *stats.Table {
 		{Name: "time", Kind: stats.Numeric, Num: tm},
 		{Name: "fine", Kind: stats.Numeric, Num: fine},
 		{Name: "event", Kind: stats.Numeric, Num: ev},
-		{Name: "arm", Kind: stats.Categorical, Cat: arm, Levels: []string{"A", "B", "C"}},
+		{Name: "arm", Kind: stats.Categorical, Cat: arm, Levels: stats.NewLevels([]string{"A", "B", "C"})},
 		{Name: "num", Kind: stats.Numeric, Num: num},
 	}}
 }

@@ -29,14 +29,14 @@ func (si *survInput) design(ctx context.Context, e *env) ([][]float64, []string,
 			x, names = append(x, col), append(names, si.names[a])
 			continue
 		}
-		counts := make([]float64, len(c.Levels))
+		counts := make([]float64, c.Levels.Len())
 		for _, code := range col {
 			counts[int(code)]++
 		}
 		var own []string
 		for l, n := range counts {
 			if n > 0 {
-				own = append(own, c.Levels[l])
+				own = append(own, c.Levels.At(l))
 			}
 		}
 		if err := e.c.Check("levels of "+c.Name, counts); err != nil {
@@ -53,7 +53,7 @@ func (si *survInput) design(ctx context.Context, e *env) ([][]float64, []string,
 		for _, level := range levels[1:] {
 			v := make([]float64, len(col))
 			for i, code := range col {
-				if c.Levels[int(code)] == level {
+				if c.Levels.At(int(code)) == level {
 					v[i] = 1
 				}
 			}
@@ -71,13 +71,13 @@ func (si *survInput) levelSets() []releaseSet {
 		if c == nil {
 			continue
 		}
-		rows := make([][]uint32, len(c.Levels))
+		rows := make([][]uint32, c.Levels.Len())
 		for k, code := range si.x[a] {
 			rows[int(code)] = append(rows[int(code)], si.pos[k])
 		}
 		for l, r := range rows {
 			if len(r) > 0 {
-				out = append(out, releaseSet{what: cellName(c.Name, c.Levels[l]), rows: roaring.BitmapOf(r...)})
+				out = append(out, releaseSet{what: cellName(c.Name, c.Levels.At(l)), rows: roaring.BitmapOf(r...)})
 			}
 		}
 	}

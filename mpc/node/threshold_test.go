@@ -49,7 +49,7 @@ func label(t *testing.T, tab *stats.Table, column string, i int) string {
 	if c.Cat[i] < 0 {
 		return ""
 	}
-	return c.Levels[c.Cat[i]]
+	return c.Levels.At(int(c.Cat[i]))
 }
 
 // cellCheck compares one released table of counts with the plaintext: a

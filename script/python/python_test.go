@@ -170,12 +170,12 @@ func pyCategoryCounts(t *testing.T, all *stats.Table, a, b string) map[string]fl
 		if ca.Cat[r] < 0 {
 			continue
 		}
-		key := ca.Levels[ca.Cat[r]]
+		key := ca.Levels.At(int(ca.Cat[r]))
 		if cb != nil {
 			if cb.Cat[r] < 0 {
 				continue
 			}
-			key += "/" + cb.Levels[cb.Cat[r]]
+			key += "/" + cb.Levels.At(int(cb.Cat[r]))
 		}
 		out[key]++
 	}
