@@ -50,9 +50,13 @@ func TestAttackVanishingMember(t *testing.T) {
 			a := newAnalyst(t)
 			first := cells(a.ask("StatisticsFrequency", client.Dataset{Column: "response", Where: order[0]}, nil))
 			second := cells(a.ask("StatisticsFrequency", client.Dataset{Column: "response", Where: order[1]}, nil))
-			if first == nil || second == nil {
+			if first == nil {
+				t.Fatalf("%s refused on a fresh federation", order[0])
+			}
+			if second == nil {
 				return // refused: nothing to difference
 			}
+			t.Logf("first %v, second %v", first, second)
 			for k, v1 := range first {
 				f1, ok1 := v1.(float64)
 				f2, ok2 := second[k].(float64)
