@@ -154,7 +154,7 @@ func totalMargin(cells []releaseSet) func(keep []bool) []releaseSet {
 		for j, c := range cells {
 			bms[j] = c.rows
 		}
-		return []releaseSet{{what: "total", rows: union(bms, keep)}}
+		return []releaseSet{{what: "total", rows: union(bms, keep), whole: true}}
 	}
 }
 

@@ -306,10 +306,16 @@ func (t *tableMemory) conflict(s *roaring.Bitmap, card uint64, pooled bool) (str
 // is ("cohort", "bin 3", "cell F/PD") for the node's log. pooled says that
 // the min_cell rule applies to the pooled count of the release, checked
 // inside MPC, rather than to this node's rows (see conflict).
+//
+// whole marks a table's total, all of this node's rows that the table
+// shows: it is checked and remembered even when empty, as a Count's
+// cohort is, since a member whose rows all leave a second table would
+// otherwise show by difference the few rows it held in the first.
 type releaseSet struct {
 	what   string
 	rows   *roaring.Bitmap
 	pooled bool
+	whole  bool
 }
 
 // reservation holds the sets of one computation until it ends.

@@ -33,12 +33,20 @@ import (
 // members, and a member that reports its own counts truly (one that adds
 // rows it does not hold can push a small cell over the threshold).
 //
-// Known limit: the memory compares a member's nonempty row sets; an empty
-// cell is neither checked nor remembered. A cell that holds 1 to
-// min_cell − 1 rows of one member in one release and none of them in a
-// second, with every other member's rows the same and that member's other
-// cells moving by min_cell rows or more (else its margins are refused),
-// shows those few rows by difference. Closing it needs the memory itself
+// A member's total, the rows of all its kept cells, is checked and
+// remembered even when empty, as a Count's cohort is: otherwise a second
+// table whose filter leaves one member no rows at all, and every other
+// member the same rows, would show by difference the 1 to min_cell − 1
+// rows that member held in a released cell of the first (and the same
+// two tables asked in the other order). Once a member has released an
+// empty total, its later cells of 1 to min_cell − 1 rows are flagged.
+//
+// Known limit: an empty cell, and an empty row or column margin, is
+// neither checked nor remembered. A cell that holds 1 to min_cell − 1
+// rows of one member in one release and none of them in a second, with
+// every other member's rows the same and that member's other cells
+// moving by min_cell rows or more (else its total is refused), shows
+// those few rows by difference. Closing it needs the memory itself
 // inside MPC.
 
 // pooledMinCell says whether mp's released counts are checked against
@@ -128,7 +136,10 @@ func releaseCells(ctx context.Context, e *env, cells []releaseSet, margins func(
 		}
 	}
 	for _, m := range margins(keep) {
-		if !m.rows.IsEmpty() { // an empty margin shows nothing of this node
+		// An empty row or column margin is not checked (see the known
+		// limit above); an empty total is, against the few rows this node
+		// may have shown before.
+		if !m.rows.IsEmpty() || m.whole {
 			m.pooled = true // a sum of kept cells: its pooled count is 0 or min_cell or more
 			sets = append(sets, m)
 		}
