@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // Bounds of the receiving side of peer streams.
@@ -31,6 +33,14 @@ const (
 	goodbyeDrain = 2 * time.Second
 )
 
+// Bounds of the frames all streams of a node read at once: their bytes
+// together (streamBytes, at least one whole frame), and how long a frame
+// waits for its share (streamBytesWait). Tests shorten them.
+var (
+	streamBytes     int64 = 4 * maxFrame
+	streamBytesWait       = BodyDeadline
+)
+
 // StreamHandler returns the handler of PeerStreamPath for hub: it
 // authenticates the request as MessageHandler does, switches the
 // connection to a peer stream, and then delivers every message frame to
@@ -40,8 +50,9 @@ const (
 // silent stream is closed after streamIdle.
 func StreamHandler(ctx context.Context, hub *Hub, authenticate func(r *http.Request) (string, error)) http.Handler {
 	var (
-		mu   sync.Mutex
-		open = map[string]int{}
+		mu     sync.Mutex
+		open   = map[string]int{}
+		budget = semaphore.NewWeighted(streamBytes)
 	)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -91,13 +102,15 @@ func StreamHandler(ctx context.Context, hub *Hub, authenticate func(r *http.Requ
 		if rw.Flush() != nil {
 			return
 		}
-		serveStream(conn, rw.Reader, hub, who)
+		serveStream(conn, rw.Reader, hub, who, budget)
 	})
 }
 
 // serveStream reads message frames from r (conn's reader) and answers
-// each on conn, until the stream ends or breaks.
-func serveStream(conn net.Conn, r *bufio.Reader, hub *Hub, who string) {
+// each on conn, until the stream ends or breaks. Each frame's bytes are
+// taken from budget, shared by all streams, while it is read and
+// delivered.
+func serveStream(conn net.Conn, r *bufio.Reader, hub *Hub, who string, budget *semaphore.Weighted) {
 	var ack []byte
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(streamIdle))
@@ -115,12 +128,21 @@ func serveStream(conn net.Conn, r *bufio.Reader, hub *Hub, who string) {
 		case err != nil:
 			return // closed or broken: nothing more can be read
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), streamBytesWait)
+		err = budget.Acquire(ctx, int64(n))
+		cancel()
+		if err != nil {
+			goodbye(conn, r, "the node is reading too many messages at once")
+			return
+		}
 		_ = conn.SetReadDeadline(time.Now().Add(BodyDeadline))
 		data, err := readFrameBody(r, n)
 		if err != nil {
+			budget.Release(int64(n))
 			return
 		}
 		status, text := accept(hub, who, data)
+		budget.Release(int64(n))
 		ack = appendAck(ack[:0], status, text)
 		if !writeAck(conn, ack) {
 			return

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // streamPeers serves a hub for each party on loopback, with both the
@@ -310,7 +312,7 @@ func FuzzStreamFrames(f *testing.F) {
 	f.Add(appendFrame(nil, []byte("FSC\x01\x00")))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		conn := &recordConn{}
-		serveStream(conn, bufio.NewReader(bytes.NewReader(in)), NewHub("b"), "")
+		serveStream(conn, bufio.NewReader(bytes.NewReader(in)), NewHub("b"), "", semaphore.NewWeighted(streamBytes))
 		r := bufio.NewReader(bytes.NewReader(conn.out.Bytes()))
 		for {
 			status, _, err := readAck(r)
@@ -444,5 +446,54 @@ func TestStreamFrameMemoryFollowsTheBytes(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
 		t.Errorf("reading 100 bytes of a frame announced at %d bytes allocated %d bytes", maxFrame, grew)
+	}
+}
+
+// The frames all streams of a node read at once are bounded together: a
+// frame that cannot have its share in time ends its stream with a
+// goodbye, and once the bytes are free again frames are taken.
+func TestStreamBytesBoundedTogether(t *testing.T) {
+	defer func(b int64, w time.Duration) { streamBytes, streamBytesWait = b, w }(streamBytes, streamBytesWait)
+	streamBytes, streamBytesWait = 1000, 200*time.Millisecond
+	sp := newStreamPeers(t, anyPeer, "b")
+	frame := func(step string, size int) []byte {
+		m, err := (&Message{Session: "s", Step: step, From: "a", To: "b", Body: make([]byte, size)}).MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return appendFrame(nil, m)
+	}
+	// A sender that announces 900 bytes and stalls holds them.
+	slow, slowR := rawStream(t, sp.urls["b"])
+	big := frame("big", 900-60)
+	slow.Write(big[:10])
+	// Until the receiver has read that header, small frames pass; then
+	// one cannot have its share and gets a goodbye.
+	other, otherR := rawStream(t, sp.urls["b"])
+	for i := 0; ; i++ {
+		other.Write(frame(fmt.Sprint("small", i), 200))
+		status, text, err := readAck(otherR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status == statusGoodbye {
+			if !strings.Contains(text, "too many messages") {
+				t.Fatalf("goodbye %q", text)
+			}
+			break
+		}
+		if status != http.StatusNoContent || i == 1000 {
+			t.Fatalf("frame %d beside the stalled one: %d %q", i, status, text)
+		}
+		time.Sleep(10 * time.Millisecond) // a poll's pace
+	}
+	slow.Write(big[10:])
+	if status, text, err := readAck(slowR); err != nil || status != http.StatusNoContent {
+		t.Fatalf("the stalled frame, finished: %d %q %v", status, text, err)
+	}
+	third, thirdR := rawStream(t, sp.urls["b"])
+	third.Write(frame("after", 200))
+	if status, text, err := readAck(thirdR); err != nil || status != http.StatusNoContent {
+		t.Fatalf("a frame once the bytes are free: %d %q %v", status, text, err)
 	}
 }
