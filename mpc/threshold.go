@@ -37,8 +37,9 @@ var ErrNotABit = errors.New("a cell's verdict opened as neither 0 nor 1: a party
 // cell was small or flagged (and by how many parties) stay shared.
 //
 // Protocol: the parties share their counts and their flags f_i as 0 or 1
-// (one round, beside the first of the triples'). With G = Π_i (1 − f_i), which is 1 when nobody flagged and
-// 0 when a party did, a cell passes exactly when
+// (one round, beside the first of the triples'). With G = Π_i (1 − f_i),
+// which is 1 when nobody flagged and 0 when a party did, a cell passes
+// exactly when
 //
 //	W = G · Π_{v=1}^{threshold−1} (P − v)
 //
