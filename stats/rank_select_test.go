@@ -185,22 +185,12 @@ func selectTestCompare(t *testing.T, parts [][]float64, open bool) {
 			}
 			continue
 		}
-		q, qs := out[i]["q"].([]float64), out[i]["qs"].([]float64)
-		for j, p := range rankTestProbs {
-			if want := rankTestType7(pool, p); !rankTestSame(q[j], want) {
-				t.Errorf("party %d: quantile %v = %v, want %v (n=%d)", i, p, q[j], want, len(pool))
-			}
-		}
+		rankTestCheck(t, i, out[i], pool)
+		qs := out[i]["qs"].([]float64)
 		for j, p := range shared {
 			if want := rankTestType7(pool, p); !rankTestSame(qs[j], want) {
 				t.Errorf("party %d: quantile %v at shared ranks = %v, want %v (n=%d)", i, p, qs[j], want, len(pool))
 			}
-		}
-		if want := rankTestType7(pool, 0.5); !rankTestSame(out[i]["median"].(float64), want) {
-			t.Errorf("party %d: median %v, want %v", i, out[i]["median"], want)
-		}
-		if out[i]["min"] != pool[0] || out[i]["max"] != pool[len(pool)-1] || out[i]["n"] != int64(len(pool)) {
-			t.Errorf("party %d: min %v max %v n %v, want %v %v %d", i, out[i]["min"], out[i]["max"], out[i]["n"], pool[0], pool[len(pool)-1], len(pool))
 		}
 	}
 }

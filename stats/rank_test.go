@@ -254,18 +254,26 @@ func rankTestCompare(t *testing.T, parts [][]float64, open bool) {
 			}
 			continue
 		}
-		q := out[i]["q"].([]float64)
-		for j, p := range rankTestProbs {
-			if want := rankTestType7(pool, p); !rankTestSame(q[j], want) {
-				t.Errorf("party %d: quantile %v = %v, want %v (n=%d)", i, p, q[j], want, len(pool))
-			}
+		rankTestCheck(t, i, out[i], pool)
+	}
+}
+
+// rankTestCheck checks a deciding party's answers against the pooled
+// values, sorted: out["q"] at rankTestProbs, "median", "min", "max"
+// and "n".
+func rankTestCheck(t *testing.T, i int, out map[string]any, pool []float64) {
+	t.Helper()
+	q := out["q"].([]float64)
+	for j, p := range rankTestProbs {
+		if want := rankTestType7(pool, p); !rankTestSame(q[j], want) {
+			t.Errorf("party %d: quantile %v = %v, want %v (n=%d)", i, p, q[j], want, len(pool))
 		}
-		if want := rankTestType7(pool, 0.5); !rankTestSame(out[i]["median"].(float64), want) {
-			t.Errorf("party %d: median %v, want %v", i, out[i]["median"], want)
-		}
-		if out[i]["min"] != pool[0] || out[i]["max"] != pool[len(pool)-1] || out[i]["n"] != int64(len(pool)) {
-			t.Errorf("party %d: min %v max %v n %v, want %v %v %d", i, out[i]["min"], out[i]["max"], out[i]["n"], pool[0], pool[len(pool)-1], len(pool))
-		}
+	}
+	if want := rankTestType7(pool, 0.5); !rankTestSame(out["median"].(float64), want) {
+		t.Errorf("party %d: median %v, want %v", i, out["median"], want)
+	}
+	if out["min"] != pool[0] || out["max"] != pool[len(pool)-1] || out["n"] != int64(len(pool)) {
+		t.Errorf("party %d: min %v max %v n %v, want %v %v %d", i, out["min"], out["max"], out["n"], pool[0], pool[len(pool)-1], len(pool))
 	}
 }
 

@@ -211,21 +211,25 @@ func TestSurvivalEqualsR(t *testing.T) {
 		}
 
 		// Cox over the same grid, every party with its own rows.
-		pp := newPlainParties(m, false)
-		out, errs := pp.run(t, func(cb Combiner, i int) (map[string]any, error) {
-			p := parts[i]
-			res, err := CoxPH(context.Background(), cb, &CoxRows{Time: p.time, Event: p.event, X: [][]float64{p.age, p.dose}}, grid, []string{"age", "dose"})
-			if err != nil || res == nil {
-				return nil, err
+		// cox fits the covariates of each party's rows that xs gives, and
+		// returns the deciding party's fit.
+		cox := func(what string, names []string, xs func(p *survCase) [][]float64) *CoxResult {
+			out, errs := newPlainParties(m, false).run(t, func(cb Combiner, i int) (map[string]any, error) {
+				p := parts[i]
+				res, err := CoxPH(context.Background(), cb, &CoxRows{Time: p.time, Event: p.event, X: xs(p)}, grid, names)
+				if err != nil || res == nil {
+					return nil, err
+				}
+				return map[string]any{"fit": res}, nil
+			})
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("%d parties%s: party %d: %v", m, what, i, err)
+				}
 			}
-			return map[string]any{"fit": res}, nil
-		})
-		for i, err := range errs {
-			if err != nil {
-				t.Fatalf("%d parties: party %d: %v", m, i, err)
-			}
+			return out[0]["fit"].(*CoxResult)
 		}
-		fit := out[0]["fit"].(*CoxResult)
+		fit := cox("", []string{"age", "dose"}, func(p *survCase) [][]float64 { return [][]float64{p.age, p.dose} })
 		for a := range 2 {
 			for _, v := range []struct {
 				key string
@@ -250,24 +254,13 @@ func TestSurvivalEqualsR(t *testing.T) {
 
 		// A covariate collinear with those before it has no estimate (NA),
 		// as in R, and the LR test has one degree of freedom fewer.
-		out, errs = newPlainParties(m, false).run(t, func(cb Combiner, i int) (map[string]any, error) {
-			p := parts[i]
+		al := cox(", collinear", []string{"age", "dose", "age2"}, func(p *survCase) [][]float64 {
 			age2 := make([]float64, len(p.age))
 			for j, a := range p.age {
 				age2[j] = 2*a - 3
 			}
-			res, err := CoxPH(context.Background(), cb, &CoxRows{Time: p.time, Event: p.event, X: [][]float64{p.age, p.dose, age2}}, grid, []string{"age", "dose", "age2"})
-			if err != nil || res == nil {
-				return nil, err
-			}
-			return map[string]any{"fit": res}, nil
+			return [][]float64{p.age, p.dose, age2}
 		})
-		for i, err := range errs {
-			if err != nil {
-				t.Fatalf("%d parties, collinear: party %d: %v", m, i, err)
-			}
-		}
-		al := out[0]["fit"].(*CoxResult)
 		for a := range 3 {
 			if !closeRel(al.Coefficients[a], r["alias_coef"][a], 1e-8) || !closeRel(al.StandardErrors[a], r["alias_se"][a], 1e-8) || !closeRel(al.P[a], r["alias_p"][a], 1e-6) {
 				t.Errorf("%d parties, collinear: %s coef %v se %v p %v, R %v %v %v", m, al.Terms[a], al.Coefficients[a], al.StandardErrors[a], al.P[a], r["alias_coef"][a], r["alias_se"][a], r["alias_p"][a])

@@ -31,33 +31,42 @@ func rankTestParties[T any](t *testing.T, net *mpc.LocalNetwork, n int, open boo
 	if net == nil {
 		net = mpc.NewLocalNetwork(parties...)
 	}
-	out := make([]T, n)
-	errs := make([]error, n)
+	deciders := parties[:1]
+	if open {
+		deciders = parties
+	}
 	opened := make([][]any, n)
+	out, errs := localRun(t, net, "rank", parties, func(s *mpc.Session, i int) (T, error) {
+		c := rankCombinerFor(&mpc.Combiner{Session: s, Deciders: deciders})
+		v, err := f(c, i)
+		if err != nil {
+			s.Abort(err)
+		}
+		opened[i] = s.Opened()
+		return v, err
+	})
+	return out, errs, opened
+}
+
+// localRun opens session id of parties on net and runs f at every party
+// at once; it returns each party's result and error.
+func localRun[T any](t testing.TB, net *mpc.LocalNetwork, id string, parties []string, f func(s *mpc.Session, i int) (T, error)) ([]T, []error) {
+	t.Helper()
+	out := make([]T, len(parties))
+	errs := make([]error, len(parties))
 	var wg sync.WaitGroup
 	for i, p := range parties {
-		s, err := net.Hub(p).Open(mpc.Config{ID: "rank", Parties: parties, Timeout: time.Minute}, net)
+		s, err := net.Hub(p).Open(mpc.Config{ID: id, Parties: parties, Timeout: time.Minute}, net)
 		if err != nil {
 			t.Fatal(err)
 		}
-		deciders := parties[:1]
-		if open {
-			deciders = parties
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer s.Close()
-			c := rankCombinerFor(&mpc.Combiner{Session: s, Deciders: deciders})
-			out[i], errs[i] = f(c, i)
-			if errs[i] != nil {
-				s.Abort(errs[i])
-			}
-			opened[i] = s.Opened()
-		}()
+			out[i], errs[i] = f(s, i)
+		})
 	}
 	wg.Wait()
-	return out, errs, opened
+	return out, errs
 }
 
 // rankTestData draws one kind of data for n parties: the last party holds
@@ -352,22 +361,10 @@ func BenchmarkRankSearchMedian(b *testing.B) {
 			}
 			net := mpc.NewLocalNetwork(parties...)
 			for it := range b.N {
-				var wg sync.WaitGroup
-				errs := make([]error, n)
-				for i, p := range parties {
-					s, err := net.Hub(p).Open(mpc.Config{ID: fmt.Sprint("bench-", it), Parties: parties, Timeout: time.Minute}, net)
-					if err != nil {
-						b.Fatal(err)
-					}
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						defer s.Close()
-						c := rankCombinerFor(&mpc.Combiner{Session: s, Deciders: parties[:1]})
-						_, errs[i] = stats.Median(context.Background(), c, parts[i])
-					}()
-				}
-				wg.Wait()
+				_, errs := localRun(b, net, fmt.Sprint("bench-", it), parties, func(s *mpc.Session, i int) (float64, error) {
+					c := rankCombinerFor(&mpc.Combiner{Session: s, Deciders: parties[:1]})
+					return stats.Median(context.Background(), c, parts[i])
+				})
 				for _, err := range errs {
 					if err != nil {
 						b.Fatal(err)

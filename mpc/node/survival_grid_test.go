@@ -3,9 +3,7 @@ package node
 import (
 	"context"
 	"slices"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/fsc-kernel/fsc-kernel/mpc"
 )
@@ -15,24 +13,9 @@ import (
 func defaultGrids(t *testing.T, times [][]float64) ([][]float64, []error) {
 	t.Helper()
 	parties := []string{"hospital-a", "hospital-b", "hospital-c"}
-	net := mpc.NewLocalNetwork(parties...)
-	grids := make([][]float64, len(parties))
-	errs := make([]error, len(parties))
-	var wg sync.WaitGroup
-	for i, p := range parties {
-		s, err := net.Hub(p).Open(mpc.Config{ID: "grid", Parties: parties, Timeout: 10 * time.Second}, net)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer s.Close()
-			grids[i], errs[i] = latticeGrid(context.Background(), &env{s: s}, times[i])
-		}()
-	}
-	wg.Wait()
-	return grids, errs
+	return localRun(t, mpc.NewLocalNetwork(parties...), "grid", parties, func(s *mpc.Session, i int) ([]float64, error) {
+		return latticeGrid(context.Background(), &env{s: s}, times[i])
+	})
 }
 
 // The default grid is a function of two coarse facts only (the finest
