@@ -332,7 +332,14 @@ func (s *Session) tellAbort(reason error) {
 	if errors.Is(reason, ErrRefused) {
 		kind = abortRefused
 	}
-	body := append([]byte{kind}, reason.Error()...)
+	text := reason.Error()
+	var relayed *abortError
+	if kind == abortRefused && errors.As(reason, &relayed) && relayed.refused {
+		// Another party's refusal, passed on in its own words: the chain
+		// around it names that party, and a refusal names nobody.
+		text = relayed.reason
+	}
+	body := append([]byte{kind}, text...)
 	var wg sync.WaitGroup
 	for _, p := range s.Others() {
 		wg.Add(1)
