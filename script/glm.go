@@ -52,7 +52,8 @@ func warningsOf(r map[string]any) string {
 
 // glmRich shows a GLM as R's summary(glm) does: the call, a row per term
 // (estimate, standard error, z or t value, p-value) with its 95% Wald
-// interval, the dispersion, the deviances with their degrees of freedom,
+// interval, NA in every column of an aliased term with R's count of the
+// terms "not defined because of singularities", the dispersion, the deviances with their degrees of freedom,
 // the AIC, the number of Fisher scoring iterations and R's warnings.
 func glmRich(y string, xs []string, res map[string]any) *Rich {
 	family, _ := res["family"].(string)
@@ -72,12 +73,18 @@ func glmRich(y string, xs []string, res map[string]any) *Rich {
 		name, _ := term.(string)
 		c := asMap(coef[name])
 		ci, _ := c["ci"].([]any)
-		f := func(v any) float64 { x, _ := v.(float64); return x }
-		lo, hi := 0.0, 0.0
+		lo, hi := any(nil), any(nil)
 		if len(ci) == 2 {
-			lo, hi = f(ci[0]), f(ci[1])
+			lo, hi = ci[0], ci[1]
 		}
-		t.rows = append(t.rows, []string{name, num(f(c["estimate"])), num(f(c["se"])), fmt.Sprintf("%.3f", f(c["z"])), pvalue(f(c["p"])), num(lo), num(hi)})
+		p := "NA" // an aliased term, as R shows it
+		if pv, ok := c["p"].(float64); ok {
+			p = pvalue(pv)
+		}
+		t.rows = append(t.rows, []string{name, numOr(c["estimate"], "%.4g"), numOr(c["se"], "%.4g"), numOr(c["z"], "%.3f"), p, numOr(lo, "%.4g"), numOr(hi, "%.4g")})
+	}
+	if aliased := asSlice(res["aliased"]); len(aliased) > 0 {
+		t.notes = append(t.notes, fmt.Sprintf("Coefficients: (%d not defined because of singularities)", len(aliased)))
 	}
 	fl := func(k string) float64 { x, _ := res[k].(float64); return x }
 	disp := "taken to be 1"

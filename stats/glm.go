@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"gonum.org/v1/gonum/floats"
-	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -49,8 +48,16 @@ type GLMResult struct {
 	// the dispersion estimated), PValues and the Wald 95% interval (as
 	// R's confint.default: estimate ± qnorm(0.975)·SE) follow Terms.
 	Coefficients, StandardErrors, ZValues, PValues, CILow, CIHigh []float64
+	// Aliased names the terms R's glm gives NA: each a linear combination
+	// of the intercept and the terms before it in the rows fitted (a
+	// covariate constant there, one computed from others, a factor level
+	// whose rows another factor's levels cover). Every number of such a
+	// term is NaN; the others are fitted without it.
+	Aliased []string
+	// Rank counts the coefficients estimated: len(Terms) less the aliased.
+	Rank int
 	// Deviance and NullDeviance (of the intercept-only model), with their
-	// degrees of freedom n - p and n - 1.
+	// degrees of freedom n - Rank and n - 1.
 	Deviance, NullDeviance float64
 	DFResidual, DFNull     int
 	AIC                    float64 // +Inf where R's is (poisson with non-integer counts)
@@ -69,6 +76,9 @@ type GLMResult struct {
 // treatment contrasts against its first level (levels sorted bytewise, as
 // R's factor() sorts them in the C locale), one 0/1 column per other level.
 // Rows missing a value in y or any covariate are dropped (R's na.omit).
+// A term that is a linear combination of the intercept and the terms
+// before it in the rows fitted is aliased, as R's glm finds it (see
+// wlsSolve): it has no estimate, and the others are fitted without it.
 //
 // Every party sees the totals of open (every party decides) and computes
 // the same next coefficients from them; lead's decider (the leader, at
@@ -109,14 +119,14 @@ func GLM(ctx context.Context, open, lead Combiner, y *Column, xs []*Column, rows
 		return nil, fmt.Errorf("glm: too few rows for %d coefficients: %g complete rows, need more than %d", p, n, p)
 	}
 	ybar := momFloat(momNew().Quo(first.sy, momF(n)))
-	beta, cov, err := g.next(ctx, lead, first)
+	fit, err := g.next(ctx, lead, first)
 	if err != nil {
 		return nil, err
 	}
 	devOld := first.dev
 	var nullDev float64
 	for iter := 1; ; iter++ {
-		r, err := g.combine(ctx, open, beta, ybar, iter == 1)
+		r, err := g.combine(ctx, open, fit.coef, ybar, iter == 1)
 		if err != nil {
 			return nil, err
 		}
@@ -128,10 +138,10 @@ func GLM(ctx context.Context, open, lead Combiner, y *Column, xs []*Column, rows
 		}
 		converged := math.Abs(r.dev-devOld)/(math.Abs(r.dev)+0.1) < glmEpsilon
 		if converged || iter == glmMaxIter {
-			return g.finish(beta, cov, r, first, nullDev, iter, converged), nil
+			return g.finish(fit, r, first, nullDev, iter, converged), nil
 		}
 		devOld = r.dev
-		if beta, cov, err = g.next(ctx, lead, r); err != nil {
+		if fit, err = g.next(ctx, lead, r); err != nil {
 			return nil, err
 		}
 	}
@@ -873,53 +883,69 @@ func (g *glmLocal) round(beta []float64, ybar float64, null bool) (*wideVec, err
 
 // next solves the round's weighted least squares for the next
 // coefficients; the leader sends its own and every other party checks
-// them against its own before taking them.
-func (g *glmLocal) next(ctx context.Context, lead Combiner, t *glmTotals) ([]float64, *mat.SymDense, error) {
-	beta, cov, err := wlsSolve(t.wls)
+// them against its own before taking them. Every party finds the same
+// regressors aliased from the same sums, and an aliased regressor's
+// coefficient is 0 at each.
+func (g *glmLocal) next(ctx context.Context, lead Combiner, t *glmTotals) (*wlsFit, error) {
+	fit, err := wlsSolve(t.wls)
 	if err != nil {
-		return nil, nil, fmt.Errorf("glm: %w", err)
+		return nil, fmt.Errorf("glm: %w", err)
 	}
+	beta := fit.coef
 	var mine []float64
 	if lead.Decider() {
 		mine = beta
 	}
 	got, err := lead.Decide(ctx, mine)
 	if err != nil {
-		return nil, nil, fmt.Errorf("glm: %w", err)
+		return nil, fmt.Errorf("glm: %w", err)
 	}
 	if len(got) != len(beta) {
-		return nil, nil, fmt.Errorf("glm: the leader sent %d coefficients, the model has %d", len(got), len(beta))
+		return nil, fmt.Errorf("glm: the leader sent %d coefficients, the model has %d", len(got), len(beta))
 	}
 	for a := range beta {
 		if !(math.Abs(got[a]-beta[a]) <= 1e-9*(math.Abs(got[a])+math.Abs(beta[a]))+1e-300) {
-			return nil, nil, fmt.Errorf("glm: the leader's coefficients do not follow from the pooled sums (term %d: %v, here %v)", a, got[a], beta[a])
+			return nil, fmt.Errorf("glm: the leader's coefficients do not follow from the pooled sums (term %d: %v, here %v)", a, got[a], beta[a])
 		}
 	}
-	return got, cov, nil
+	fit.coef = got
+	return fit, nil
 }
 
-// finish turns the last round into the result: beta with the covariance
-// of the round before (R's summary.glm uses the last fit's QR), and the
-// deviance, AIC and warnings at beta.
-func (g *glmLocal) finish(beta []float64, cov *mat.SymDense, r, first *glmTotals, nullDev float64, iter int, converged bool) *GLMResult {
-	p := len(beta)
+// finish turns the last round into the result: the coefficients with the
+// covariance of the round before (R's summary.glm uses the last fit's QR),
+// and the deviance, AIC and warnings at them. The regressors aliased in
+// the last fit have no estimate (NaN, R's NA, in every column), and the
+// degrees of freedom and the AIC count the coefficients estimated, R's
+// rank.
+func (g *glmLocal) finish(fit *wlsFit, r, first *glmTotals, nullDev float64, iter int, converged bool) *GLMResult {
+	beta := slices.Clone(fit.coef)
+	terms := append([]string{"(Intercept)"}, g.terms...)
+	alias := make([]bool, len(beta))
+	var aliased []string
+	for _, a := range fit.aliased {
+		alias[a+1] = true
+		aliased = append(aliased, terms[a+1])
+		beta[a+1] = math.NaN()
+	}
+	rank := len(beta) - len(fit.aliased)
 	n := r.n
 	res := &GLMResult{
-		Family: g.fam.String(), Terms: append([]string{"(Intercept)"}, g.terms...),
+		Family: g.fam.String(), Terms: terms, Aliased: aliased, Rank: rank,
 		Coefficients: beta, Deviance: r.dev, NullDeviance: nullDev,
-		DFResidual: int(n) - p, DFNull: int(n) - 1, Samples: int(n),
+		DFResidual: int(n) - rank, DFNull: int(n) - 1, Samples: int(n),
 		Iterations: iter, Converged: converged, Dispersion: 1, Levels: g.levels,
 	}
 	switch g.fam {
 	case famBinomial: // -2·Σlog dbinom(y, 1, mu) is the deviance for 0/1 y
-		res.AIC = r.dev + 2*float64(p)
+		res.AIC = r.dev + 2*float64(rank)
 	case famPoisson:
-		res.AIC = -2*(r.loglik-momFloat(first.lgam)) + 2*float64(p)
+		res.AIC = -2*(r.loglik-momFloat(first.lgam)) + 2*float64(rank)
 		if first.nonInteger > 0 {
 			res.AIC = math.Inf(1)
 		}
 	case famGaussian:
-		res.AIC = n*(math.Log(2*math.Pi*r.dev/n)+1) + 2 + 2*float64(p)
+		res.AIC = n*(math.Log(2*math.Pi*r.dev/n)+1) + 2 + 2*float64(rank)
 		res.Dispersion = r.dev / float64(res.DFResidual)
 	}
 	if !converged {
@@ -936,7 +962,10 @@ func (g *glmLocal) finish(beta []float64, cov *mat.SymDense, r, first *glmTotals
 	z := distuv.UnitNormal.Quantile(0.975)
 	tdist := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(res.DFResidual)}
 	for a, b := range beta {
-		se := math.Sqrt(res.Dispersion * cov.At(a, a))
+		se := math.Sqrt(res.Dispersion * fit.cov.At(a, a))
+		if alias[a] {
+			se = math.NaN()
+		}
 		zv := b / se
 		var pv float64
 		if g.fam == famGaussian {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -146,7 +147,8 @@ func glmRun(t *testing.T, parties []*glmParty, y string, xs []string, family str
 		if errs[i] != nil {
 			return nil, errs[i]
 		}
-		if i > 0 && !slices.Equal(res[i].Coefficients, res[0].Coefficients) {
+		same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) } // NaN: aliased at both
+		if i > 0 && !slices.EqualFunc(res[i].Coefficients, res[0].Coefficients, same) {
 			t.Fatalf("party %d fitted %v, party 0 %v", i, res[i].Coefficients, res[0].Coefficients)
 		}
 	}
@@ -163,8 +165,8 @@ func glmPooledCSV(t *testing.T, dir string, parties []*glmParty) string {
 	}
 	defer f.Close()
 	w := bufio.NewWriter(f)
-	nums := []string{"age", "dose", "toxicity", "visits", "survival"}
-	cats := []string{"sex", "response"}
+	nums := slices.Sorted(maps.Keys(parties[0].num))
+	cats := slices.Sorted(maps.Keys(parties[0].cat))
 	fmt.Fprintln(w, strings.Join(append(slices.Clone(nums), cats...), ","))
 	for _, p := range parties {
 		for i := range p.num["age"] {
@@ -202,7 +204,7 @@ type glmOracle struct {
 	est, se, z, p, lo, hi      []float64
 	dev, null, aic, dispersion float64
 	iter, dfRes, dfNull        int
-	warnings                   []string
+	warnings, aliased          []string
 }
 
 func glmR(t *testing.T, parties []*glmParty, y string, xs []string, family string) *glmOracle {
@@ -220,7 +222,11 @@ fit <- withCallingHandlers(glm(%s ~ %s, family = %s, data = d),
 s <- summary(fit)
 cf <- s$coefficients
 ci <- confint.default(fit)
-for (i in seq_len(nrow(cf))) cat(sprintf("coef\t%%s\t%%.17g\t%%.17g\t%%.17g\t%%.17g\t%%.17g\t%%.17g\n", rownames(cf)[i], cf[i, 1], cf[i, 2], cf[i, 3], cf[i, 4], ci[i, 1], ci[i, 2]))
+for (nm in names(coef(fit))) {
+  r <- if (nm %%in%% rownames(cf)) cf[nm, ] else rep(NA_real_, 4)
+  cat(sprintf("coef\t%%s\t%%.17g\t%%.17g\t%%.17g\t%%.17g\t%%.17g\t%%.17g\n", nm, r[1], r[2], r[3], r[4], ci[nm, 1], ci[nm, 2]))
+}
+for (nm in names(coef(fit))[is.na(coef(fit))]) cat(sprintf("aliased\t%%s\n", nm))
 cat(sprintf("fit\t%%.17g\t%%.17g\t%%.17g\t%%.17g\t%%d\t%%d\t%%d\n", fit$deviance, fit$null.deviance, fit$aic, s$dispersion, fit$iter, fit$df.residual, fit$df.null))
 for (w in ws) cat(sprintf("warning\t%%s\n", w))
 `, csv, y, rhs, family)
@@ -229,8 +235,11 @@ for (w in ws) cat(sprintf("warning\t%%s\n", w))
 	f := func(s string) float64 {
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			if s == "Inf" {
+			switch s {
+			case "Inf":
 				return math.Inf(1)
+			case "NA":
+				return math.NaN()
 			}
 			t.Fatalf("R printed %q", s)
 		}
@@ -250,6 +259,8 @@ for (w in ws) cat(sprintf("warning\t%%s\n", w))
 			o.dfNull, _ = strconv.Atoi(c[7])
 		case "warning":
 			o.warnings = append(o.warnings, c[1])
+		case "aliased":
+			o.aliased = append(o.aliased, c[1])
 		}
 	}
 	if len(o.terms) == 0 {
@@ -261,6 +272,9 @@ for (w in ws) cat(sprintf("warning\t%%s\n", w))
 // glmClose reports whether got is within rel of want (relative), or abs
 // absolutely.
 func glmClose(got, want, rel, abs float64) bool {
+	if math.IsNaN(want) { // R's NA: an aliased term
+		return math.IsNaN(got)
+	}
 	if math.IsInf(want, 0) || math.IsInf(got, 0) {
 		return got == want
 	}
@@ -304,6 +318,9 @@ func glmCompare(t *testing.T, got *GLMResult, want *glmOracle) {
 	}
 	if got.Iterations != want.iter || got.DFResidual != want.dfRes || got.DFNull != want.dfNull {
 		t.Errorf("iterations, df %d %d %d; R %d %d %d", got.Iterations, got.DFResidual, got.DFNull, want.iter, want.dfRes, want.dfNull)
+	}
+	if !slices.Equal(got.Aliased, want.aliased) || got.Rank != len(got.Terms)-len(want.aliased) {
+		t.Errorf("aliased %q (rank %d), R %q", got.Aliased, got.Rank, want.aliased)
 	}
 	if !slices.Equal(got.Warnings, want.warnings) && !(len(got.Warnings) == 0 && len(want.warnings) == 0) {
 		t.Errorf("warnings %q, R %q", got.Warnings, want.warnings)
@@ -399,5 +416,62 @@ func TestGLMRefusals(t *testing.T) {
 	small := glmData(4, []int{2, 1})
 	if _, err := glmRun(t, small, "survival", []string{"age", "dose", "visits"}, Gaussian, 1); err == nil || !strings.Contains(err.Error(), "too few rows") {
 		t.Errorf("3 rows for 4 coefficients: %v", err)
+	}
+}
+
+// TestGLMAliasedEqualsR: a covariate that is a linear combination of the
+// intercept and the covariates before it (computed from one, constant, or
+// a factor level whose rows another factor covers under a filter) has no
+// estimate, as R's glm gives NA, and the rest of the fit, its degrees of
+// freedom and AIC equal R's. A level the filter empties is no term at all,
+// as in R.
+func TestGLMAliasedEqualsR(t *testing.T) {
+	covered := func(p *glmParty, i int) bool { // responseCR exactly when sexM
+		return (p.cat["sex"][i] == "M") == (p.cat["response"][i] == "CR")
+	}
+	cases := []struct {
+		name   string
+		sizes  []int
+		y      string
+		xs     []string
+		family string
+		filter func(p *glmParty, i int) bool
+		want   []string // the terms aliased
+	}{
+		{"gaussian, 2·age - 3 after age", []int{150, 250, 200, 100}, "survival", []string{"age", "age2", "sex"}, Gaussian, nil, []string{"age2"}},
+		{"logistic, 2·age - 3 after age and dose", []int{400, 250, 600}, "toxicity", []string{"age", "dose", "age2", "response"}, Binomial, nil, []string{"age2"}},
+		{"poisson, age after 2·age - 3", []int{200, 300, 250}, "visits", []string{"age2", "sex", "age"}, Poisson, nil, []string{"age"}},
+		{"logistic, a constant column", []int{300, 350}, "toxicity", []string{"dose", "site", "sex"}, Binomial, nil, []string{"site"}},
+		{"gaussian, only a constant column", []int{120, 150, 130}, "survival", []string{"site"}, Gaussian, nil, []string{"site"}},
+		{"logistic, a level covered by another factor's", []int{400, 300, 500}, "toxicity", []string{"age", "sex", "response"}, Binomial, covered, []string{"responseSD"}},
+		{"poisson, a level covered by another factor's", []int{300, 400, 350}, "visits", []string{"sex", "response", "age"}, Poisson, covered, []string{"responseSD"}},
+		{"logistic, a level the filter empties", []int{300, 400, 350}, "toxicity", []string{"age", "response"}, Binomial,
+			func(p *glmParty, i int) bool { return p.cat["response"][i] != "PD" }, nil},
+	}
+	for k, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			parties := glmData(uint64(200+k), c.sizes)
+			for _, p := range parties {
+				for _, a := range p.num["age"] {
+					p.num["age2"] = append(p.num["age2"], 2*a-3)
+					p.num["site"] = append(p.num["site"], 4.5)
+				}
+				if c.filter != nil {
+					p.rows = make([]bool, len(p.num["age"]))
+					for i := range p.rows {
+						p.rows[i] = c.filter(p, i)
+					}
+				}
+			}
+			got, err := glmRun(t, parties, c.y, c.xs, c.family, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := glmR(t, parties, c.y, c.xs, c.family)
+			if !slices.Equal(want.aliased, c.want) {
+				t.Fatalf("R aliases %q, the case expects %q", want.aliased, c.want)
+			}
+			glmCompare(t, got, want)
+		})
 	}
 }

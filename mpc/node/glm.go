@@ -21,7 +21,14 @@ func init() {
 //   - To the analyst (through the leader, its own node): the fit alone:
 //     coefficients, standard errors, z (or t), p, Wald intervals, deviance,
 //     null deviance, AIC, degrees of freedom (so the pooled n), the
-//     number of iterations, each factor's levels and R's warnings.
+//     number of iterations, each factor's levels, R's warnings and the
+//     terms aliased. An aliased term tells that, in the pooled cohort, a
+//     covariate is a linear combination of those before it (constant, or
+//     computed from others; a factor level whose rows are exactly those of
+//     other levels, such as "every patient with response CR is male"): a
+//     fact of the pooled rows, as R's glm reports it, which the member
+//     nodes read from the opened XᵀWX as well. It names no member, and
+//     each level's rows were checked against min_cell at every member.
 //   - To every member node, the leader included, per iteration: the pooled
 //     Σw, Σw·x, Σw·z, XᵀWX and XᵀWz at the current coefficients, the pooled
 //     deviance there and the pooled n; once, the pooled Σy, null deviance

@@ -24,8 +24,15 @@ const exampleDir = "../../examples/federation"
 // the test ends.
 func startFederation(t testing.TB, edit func(file, text string) string) *fedrun.Federation {
 	t.Helper()
+	return startFederationData(t, filepath.Join(exampleDir, "data"), edit)
+}
+
+// startFederationData starts the example federation as startFederation
+// does, its hospitals' tables read from dataDir/hospital-{a,b,c}.
+func startFederationData(t testing.TB, dataDir string, edit func(file, text string) string) *fedrun.Federation {
+	t.Helper()
 	dir := t.TempDir()
-	configs, err := fedrun.CopyExample(exampleDir, filepath.Join(exampleDir, "data"), dir)
+	configs, err := fedrun.CopyExample(exampleDir, dataDir, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -170,8 +170,9 @@ func olsShape(r *stats.OLSResult) map[string]any {
 // glmShape is GLM's result: coefficients (term -> {estimate, se, z, p,
 // ci: [lo, hi]}; for gaussian z is the t value), terms in R's order,
 // deviance, null_deviance, aic (null when infinite), iterations,
-// df_residual, df_null, dispersion, family, samples, converged, warnings
-// and levels (each factor's levels, the reference first).
+// df_residual, df_null, dispersion, family, samples, converged, warnings,
+// levels (each factor's levels, the reference first) and aliased (the
+// terms R gives NA, whose numbers are all null; as coxph's).
 func glmShape(r *stats.GLMResult) map[string]any {
 	coef := make(map[string]any, len(r.Terms))
 	terms := make([]any, len(r.Terms))
@@ -186,6 +187,10 @@ func glmShape(r *stats.GLMResult) map[string]any {
 	warnings := make([]any, len(r.Warnings))
 	for i, w := range r.Warnings {
 		warnings[i] = w
+	}
+	aliased := make([]any, len(r.Aliased))
+	for i, a := range r.Aliased {
+		aliased[i] = a
 	}
 	levels := map[string]any{}
 	for k, v := range r.Levels {
@@ -202,6 +207,7 @@ func glmShape(r *stats.GLMResult) map[string]any {
 		"df_residual": float64(r.DFResidual), "df_null": float64(r.DFNull),
 		"dispersion": num(r.Dispersion), "samples": float64(r.Samples),
 		"converged": r.Converged, "warnings": warnings, "levels": levels,
+		"aliased": aliased,
 	}
 }
 
