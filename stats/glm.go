@@ -659,8 +659,8 @@ func (g *glmLocal) chunk(beta []float64, ybar float64, null bool, lo, hi int, bu
 		s := vecs[0][:m]
 		for a := range k {
 			v, x, cen := vecs[a+1][:m], xs[a][:m], g.centre[a]
-			for j := range v {
-				v[j] = s[j] * (x[j] - cen)
+			for j, sj := range s {
+				v[j] = sj * (x[j] - cen)
 			}
 		}
 		t := 0
@@ -702,30 +702,20 @@ func (g *glmLocal) nullDeviance(y []float64, ybar float64) float64 {
 
 // weights computes, for a block's linear predictors e and responses y,
 // s = √w and s·z into s and sz, and adds the block's deviance, poisson
-// log-likelihood and fitted values numerically 0 or 1 to c. The binomial
-// deviance −2·Σ log(y ? mu : 1−mu) takes one logarithm per block: of the
-// product of the factors, kept in range by taking out its binary
-// exponent every 16 rows (each factor is at least 2⁻⁵³).
+// log-likelihood and fitted values numerically 0 or 1 to c (binomial:
+// binomialWeights).
 func (g *glmLocal) weights(c *glmChunk, e, y, s, sz []float64) {
+	if g.fam == famBinomial {
+		binomialWeights(c, e, y, s, sz)
+		return
+	}
 	var bDev, bLik float64 // the block's sums
-	prod, exp2 := 1.0, 0
 	for j, et := range e {
 		yj := y[j]
 		mu, me, w := g.fam.eval(et)
 		s[j] = math.Sqrt(w)
 		sz[j] = s[j] * (et + (yj-mu)/me)
 		switch g.fam {
-		case famBinomial: // R's 2·(y·log(y/mu) + (1-y)·log((1-y)/(1-mu)))
-			if yj == 1 {
-				prod *= mu
-			} else {
-				prod *= 1 - mu
-			}
-			if j&15 == 15 {
-				var x int
-				prod, x = math.Frexp(prod)
-				exp2 += x
-			}
 		case famPoisson:
 			l := -mu
 			if yj != 0 {
@@ -739,9 +729,6 @@ func (g *glmLocal) weights(c *glmChunk, e, y, s, sz []float64) {
 		if g.fam.extreme(mu) {
 			c.extreme++
 		}
-	}
-	if g.fam == famBinomial {
-		bDev = -2 * (math.Log(prod) + float64(exp2)*math.Ln2)
 	}
 	c.dev.add(bDev)
 	c.loglik.add(bLik)
