@@ -550,6 +550,8 @@ type glmBuf struct {
 	vecs [][]float64 // s, s·d_1..s·d_k, s·z
 	xb   [][]float64 // the block's design columns, where gathered
 	x    [][]float64 // the block's design columns: xb, or the columns' own rows
+	blk  [][]float64 // vecs cut to the block's rows
+	gram []float64   // the block's sums of products of vecs
 	eta  []float64
 	yb   []float64
 	idx  []int
@@ -557,6 +559,7 @@ type glmBuf struct {
 
 func newGLMBuf(k int) *glmBuf {
 	b := &glmBuf{vecs: make([][]float64, k+2), xb: make([][]float64, k), x: make([][]float64, k),
+		blk: make([][]float64, k+2), gram: make([]float64, (k+2)*(k+3)/2),
 		eta: make([]float64, glmBlock), yb: make([]float64, glmBlock), idx: make([]int, 0, glmBlock)}
 	for a := range b.vecs {
 		b.vecs[a] = make([]float64, glmBlock)
@@ -663,13 +666,12 @@ func (g *glmLocal) chunk(beta []float64, ybar float64, null bool, lo, hi int, bu
 				v[j] = sj * (x[j] - cen)
 			}
 		}
-		t := 0
 		for a := range q {
-			va := vecs[a][:m]
-			for b := a; b < q; b++ {
-				gram[t].add(floats.Dot(va, vecs[b][:m]))
-				t++
-			}
+			buf.blk[a] = vecs[a][:m]
+		}
+		gramUpper(buf.blk, buf.gram)
+		for t, v := range buf.gram {
+			gram[t].add(v)
 		}
 	}
 	return c
