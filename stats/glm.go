@@ -328,7 +328,7 @@ func newGLMLocal(fam glmFamily, y *Column, xs []*Column, rows []bool) (*glmLocal
 		}
 	}
 	for _, x := range xs {
-		if x.Kind == Numeric && !bad {
+		if x.Kind == Numeric && !bad && hasInf(x.Num) {
 			bad = !allFinite(x.Num, g.rows)
 		}
 	}
@@ -369,6 +369,18 @@ func (f glmFamily) valid(y float64) bool {
 		return y >= 0 && !math.IsInf(y, 1)
 	}
 	return !math.IsInf(y, 0)
+}
+
+// hasInf reports whether x holds an infinity anywhere: one comparison a
+// value, so that allFinite reads only the columns that have one.
+func hasInf(x []float64) bool {
+	top := 0.0
+	for _, v := range x {
+		if a := math.Abs(v); a > top { // false for NaN (missing)
+			top = a
+		}
+	}
+	return top > math.MaxFloat64
 }
 
 // allFinite reports whether x holds no infinity in the rows marked.
@@ -631,11 +643,20 @@ func (g *glmLocal) chunk(beta []float64, ybar float64, null bool, lo, hi int, bu
 			xs[a] = col
 		}
 		e := buf.eta[:m]
-		if beta == nil {
+		switch {
+		case beta == nil && g.fam == famBinomial: // a 0/1 response: two starting values
+			s0, s1 := g.fam.start(0), g.fam.start(1)
+			for j, y := range yb {
+				e[j] = s0
+				if y == 1 {
+					e[j] = s1
+				}
+			}
+		case beta == nil:
 			for j := range e {
 				e[j] = g.fam.start(yb[j])
 			}
-		} else {
+		default:
 			for j := range e {
 				e[j] = beta[0]
 			}
