@@ -319,16 +319,29 @@ func newGLMLocal(fam glmFamily, y *Column, xs []*Column, rows []bool) (*glmLocal
 		}
 		seen[x.Name] = true
 	}
-	g := &glmLocal{fam: fam, y: y.Num, xs: xs, rows: glmComplete(y, xs, rows)}
+	complete, inf := glmComplete(y, xs, rows)
+	g := &glmLocal{fam: fam, y: y.Num, xs: xs, rows: complete}
 	bad := false
-	for i, ok := range g.rows {
-		if ok {
-			g.n++
-			bad = bad || !fam.valid(y.Num[i])
+	yv := y.Num[:len(complete)]
+	if fam == famBinomial {
+		for i, ok := range complete {
+			if ok {
+				g.n++
+				if v := yv[i]; v != 0 && v != 1 {
+					bad = true
+				}
+			}
+		}
+	} else {
+		for i, ok := range complete {
+			if ok {
+				g.n++
+				bad = bad || !fam.valid(yv[i])
+			}
 		}
 	}
-	for _, x := range xs {
-		if x.Kind == Numeric && !bad && hasInf(x.Num) {
+	for j, x := range xs {
+		if inf[j] && !bad {
 			bad = !allFinite(x.Num, g.rows)
 		}
 	}
@@ -339,24 +352,29 @@ func newGLMLocal(fam glmFamily, y *Column, xs []*Column, rows []bool) (*glmLocal
 }
 
 // glmComplete marks the selected rows (rows nil: all) that hold a value
-// in y and in every covariate, a column at a time.
-func glmComplete(y *Column, xs []*Column, rows []bool) []bool {
-	ok := make([]bool, len(y.Num))
+// in y and in every covariate, a column at a time, and reports in the same
+// pass which numeric covariates hold an infinity in any row.
+func glmComplete(y *Column, xs []*Column, rows []bool) (ok, inf []bool) {
+	ok = make([]bool, len(y.Num))
+	inf = make([]bool, len(xs))
 	for i, v := range y.Num {
 		ok[i] = (rows == nil || rows[i]) && v == v // not NaN
 	}
-	for _, x := range xs {
+	for j, x := range xs {
 		if x.Kind == Numeric {
-			for i, v := range x.Num {
+			for i, v := range x.Num[:len(ok)] {
 				ok[i] = ok[i] && v == v
+				if math.IsInf(v, 0) {
+					inf[j] = true
+				}
 			}
 		} else {
-			for i, c := range x.Cat {
+			for i, c := range x.Cat[:len(ok)] {
 				ok[i] = ok[i] && c >= 0
 			}
 		}
 	}
-	return ok
+	return ok, inf
 }
 
 // valid reports whether y is a response the family takes: finite, 0 or 1
@@ -369,18 +387,6 @@ func (f glmFamily) valid(y float64) bool {
 		return y >= 0 && !math.IsInf(y, 1)
 	}
 	return !math.IsInf(y, 0)
-}
-
-// hasInf reports whether x holds an infinity anywhere: one comparison a
-// value, so that allFinite reads only the columns that have one.
-func hasInf(x []float64) bool {
-	top := 0.0
-	for _, v := range x {
-		if a := math.Abs(v); a > top { // false for NaN (missing)
-			top = a
-		}
-	}
-	return top > math.MaxFloat64
 }
 
 // allFinite reports whether x holds no infinity in the rows marked.
