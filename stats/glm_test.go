@@ -396,7 +396,8 @@ func TestGLMSeparation(t *testing.T) {
 }
 
 // TestGLMRefusals: a factor level with fewer than min_cell rows at a party,
-// too few rows, a non-binary response and an unknown family are refused.
+// too few rows, a non-binary response, an infinite covariate in a row
+// fitted (not in a row left out) and an unknown family are refused.
 func TestGLMRefusals(t *testing.T) {
 	parties := glmData(3, []int{200, 200, 200})
 	for i := range 3 { // three rows of a level no one else has
@@ -409,6 +410,24 @@ func TestGLMRefusals(t *testing.T) {
 	parties[0].num["toxicity"][4] = 2
 	if _, err := glmRun(t, parties, "toxicity", []string{"age"}, Binomial, 5); err == nil || !strings.Contains(err.Error(), "0 and 1") {
 		t.Errorf("a response of 2: %v", err)
+	}
+	for _, c := range []struct {
+		row  int
+		keep bool // the row is selected
+	}{{7, true}, {7, false}} {
+		parties = glmData(3, []int{200, 200, 200})
+		parties[2].num["dose"][c.row] = math.Inf(-1)
+		parties[2].rows = make([]bool, 200)
+		for i := range parties[2].rows {
+			parties[2].rows[i] = i != c.row || c.keep
+		}
+		_, err := glmRun(t, parties, "toxicity", []string{"age", "dose"}, Binomial, 5)
+		if c.keep && (err == nil || !strings.Contains(err.Error(), "row 7: dose is -Inf")) {
+			t.Errorf("an infinite dose in a row fitted: %v", err)
+		}
+		if !c.keep && err != nil {
+			t.Errorf("an infinite dose in a row not selected: %v", err)
+		}
 	}
 	if _, err := glmRun(t, glmData(3, []int{200, 200}), "toxicity", []string{"age"}, "gamma", 5); err == nil || !strings.Contains(err.Error(), "family") {
 		t.Errorf("family gamma: %v", err)
