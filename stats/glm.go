@@ -572,13 +572,14 @@ type glmBuf struct {
 	gram []float64   // the block's sums of products of vecs
 	eta  []float64
 	yb   []float64
+	f    []float64 // scratch: the binomial deviance's factors
 	idx  []int
 }
 
 func newGLMBuf(k int) *glmBuf {
 	b := &glmBuf{vecs: make([][]float64, k+2), xb: make([][]float64, k), x: make([][]float64, k),
 		blk: make([][]float64, k+2), gram: make([]float64, (k+2)*(k+3)/2),
-		eta: make([]float64, glmBlock), yb: make([]float64, glmBlock), idx: make([]int, 0, glmBlock)}
+		eta: make([]float64, glmBlock), yb: make([]float64, glmBlock), f: make([]float64, glmBlock), idx: make([]int, 0, glmBlock)}
 	for a := range b.vecs {
 		b.vecs[a] = make([]float64, glmBlock)
 	}
@@ -670,7 +671,7 @@ func (g *glmLocal) chunk(beta []float64, ybar float64, null bool, lo, hi int, bu
 				floats.AddScaled(e, beta[a+1], xs[a])
 			}
 		}
-		g.weights(c, e, yb, vecs[0][:m], vecs[q-1][:m])
+		g.weights(c, e, yb, vecs[0][:m], vecs[q-1][:m], buf.f[:m])
 		if null {
 			c.nullDev.add(g.nullDeviance(yb, ybar))
 		}
@@ -733,9 +734,9 @@ func (g *glmLocal) nullDeviance(y []float64, ybar float64) float64 {
 // s = √w and s·z into s and sz, and adds the block's deviance, poisson
 // log-likelihood and fitted values numerically 0 or 1 to c (binomial:
 // binomialWeights).
-func (g *glmLocal) weights(c *glmChunk, e, y, s, sz []float64) {
+func (g *glmLocal) weights(c *glmChunk, e, y, s, sz, f []float64) {
 	if g.fam == famBinomial {
-		binomialWeights(c, e, y, s, sz)
+		binomialWeights(c, e, y, s, sz, f)
 		return
 	}
 	var bDev, bLik float64 // the block's sums
