@@ -55,7 +55,8 @@ func init() {
 type glm struct{ nodeHeldOnly }
 
 // glmInput is a GLM's columns, the numeric response first, then the
-// covariates (numeric or categorical); n counts the complete rows selected.
+// covariates (numeric or categorical); n counts the complete rows selected
+// (the release plan's cohort).
 type glmInput struct {
 	cols []*stats.Column
 	sel  []bool
@@ -63,6 +64,15 @@ type glmInput struct {
 }
 
 func (in *glmInput) cohort() int { return in.n }
+
+// usePlan takes the count of complete rows from the cohort the release
+// plan computed (the rows selected less those missing a value in a
+// column, each column's gaps kept by the table's index), rather than
+// reading every column again.
+func (in *glmInput) usePlan(plan *releasePlan) error {
+	in.n = int(plan.cohort.GetCardinality())
+	return nil
+}
 
 // table reads a GLM's columns: the numeric response, then the covariates,
 // numeric or categorical.
@@ -77,34 +87,7 @@ func (glm) table(t *stats.Table, rows []bool, ds *DatasetRef) (input, error) {
 	if len(cols)-1 > maxRegressors {
 		return nil, bad("dataset.columns: %d covariates; a GLM takes at most %d", len(cols)-1, maxRegressors)
 	}
-	return &glmInput{cols: cols, sel: rows, n: completeCount(cols, rows, t.Rows)}, nil
-}
-
-// completeCount counts the selected rows (rows nil: all) that hold a
-// value in every column, as complete does, a column at a time.
-func completeCount(cols []*stats.Column, rows []bool, size int) int {
-	ok := make([]bool, size)
-	for i := range ok {
-		ok[i] = rows == nil || rows[i]
-	}
-	for _, c := range cols {
-		if c.Kind == stats.Numeric {
-			for i, v := range c.Num {
-				ok[i] = ok[i] && v == v // not NaN
-			}
-		} else {
-			for i, code := range c.Cat {
-				ok[i] = ok[i] && code >= 0
-			}
-		}
-	}
-	n := 0
-	for _, b := range ok {
-		if b {
-			n++
-		}
-	}
-	return n
+	return &glmInput{cols: cols, sel: rows}, nil
 }
 
 // run fits the model: the sums open to every member, the coefficients
