@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -572,13 +571,14 @@ type glmBuf struct {
 	gram []float64   // the block's sums of products of vecs
 	eta  []float64
 	yb   []float64
-	f    []float64 // scratch: the binomial deviance's factors
+	f    []float64  // scratch: the binomial deviance's factors
+	ptrs []*float64 // scratch: the block's design columns, for linearPredictor
 	idx  []int
 }
 
 func newGLMBuf(k int) *glmBuf {
 	b := &glmBuf{vecs: make([][]float64, k+2), xb: make([][]float64, k), x: make([][]float64, k),
-		blk: make([][]float64, k+2), gram: make([]float64, (k+2)*(k+3)/2),
+		blk: make([][]float64, k+2), gram: make([]float64, (k+2)*(k+3)/2), ptrs: make([]*float64, k),
 		eta: make([]float64, glmBlock), yb: make([]float64, glmBlock), f: make([]float64, glmBlock), idx: make([]int, 0, glmBlock)}
 	for a := range b.vecs {
 		b.vecs[a] = make([]float64, glmBlock)
@@ -664,12 +664,7 @@ func (g *glmLocal) chunk(beta []float64, ybar float64, null bool, lo, hi int, bu
 				e[j] = g.fam.start(yb[j])
 			}
 		default:
-			for j := range e {
-				e[j] = beta[0]
-			}
-			for a := range k {
-				floats.AddScaled(e, beta[a+1], xs[a])
-			}
+			linearPredictor(e, beta[0], beta[1:], xs, buf.ptrs)
 		}
 		g.weights(c, e, yb, vecs[0][:m], vecs[q-1][:m], buf.f[:m])
 		if null {
