@@ -47,7 +47,9 @@ func init() {
 //     every member (or none), as the intervals are merged for that.
 //
 // Each member reserves in its release memory the rows of each group and,
-// per interval and group, the rows of the events and of the leavers;
+// per interval and group, the rows of the events, of the leavers and at
+// risk at the interval's start (so that two grids cannot show by
+// difference the few rows between two close points);
 // a set the memory would refuse is merged away first, and a release the
 // rules cannot make safe is refused as a whole.
 
@@ -556,28 +558,51 @@ func (s *survivalRowSets) merged(keep []bool) (events, leaving []*roaring.Bitmap
 // survivalConflicts flags the intervals with a row set that this member's
 // release memory would refuse. Nothing is remembered while the grid is
 // merged (a probe of one round would block the merged set of the next);
-// the final reservation remembers what it refuses.
+// the final reservation remembers what it refuses. The rows at risk at a
+// grid point go when the point does: a conflict of theirs flags the
+// interval that ends there.
 func survivalConflicts(e *env, events, leaving []*roaring.Bitmap, m int) []bool {
 	flags := make([]bool, m)
+	risk := atRisk(leaving, m)
 	t := e.plan.mem
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for q := range events {
-		for _, bm := range []*roaring.Bitmap{events[q], leaving[q]} {
+		for k, bm := range []*roaring.Bitmap{events[q], leaving[q], risk[q]} {
 			card := bm.GetCardinality()
 			if card == 0 || t.same(bm, card, false) {
 				continue
 			}
 			if why, _ := t.conflict(bm, card, false); why != "" && why != "small" {
-				flags[q%m] = true
+				j := q % m
+				if k == 2 && j > 0 {
+					j--
+				}
+				flags[j] = true
 			}
 		}
 	}
 	return flags
 }
 
+// atRisk returns, per group g and grid point j (index g·m + j), the rows
+// at risk there, whose count a curve shows: the leavers of interval j and
+// of every later one.
+func atRisk(leaving []*roaring.Bitmap, m int) []*roaring.Bitmap {
+	out := make([]*roaring.Bitmap, len(leaving))
+	for g := range len(leaving) / max(m, 1) {
+		next := roaring.New()
+		for j := m - 1; j >= 0; j-- {
+			next = roaring.Or(next, leaving[g*m+j])
+			out[g*m+j] = next
+		}
+	}
+	return out
+}
+
 // survivalReserve reserves the groups' rows and the intervals' row sets
-// in this member's release memory.
+// (events, leavers, and the rows at risk at the interval's start) in this
+// member's release memory.
 func survivalReserve(e *env, si *survInput, sg *survivalGrid, events, leaving []*roaring.Bitmap) error {
 	var out []releaseSet
 	for g, rows := range si.groupRows(len(sg.levels)) {
@@ -587,9 +612,11 @@ func survivalReserve(e *env, si *survInput, sg *survivalGrid, events, leaving []
 	}
 	out = append(out, si.levelSets()...)
 	if m := len(sg.grid); m > 0 {
+		risk := atRisk(leaving, m)
 		for q := range events {
 			name := fmt.Sprintf("interval %d of group %s", q%m, sg.levels[q/m])
-			for _, s := range []releaseSet{{what: name + " (events)", rows: events[q]}, {what: name + " (leaving)", rows: leaving[q]}} {
+			for _, s := range []releaseSet{{what: name + " (events)", rows: events[q]}, {what: name + " (leaving)", rows: leaving[q]},
+				{what: name + " (at risk)", rows: risk[q]}} {
 				if !s.rows.IsEmpty() {
 					out = append(out, s)
 				}
