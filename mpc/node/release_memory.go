@@ -1,9 +1,9 @@
 package node
 
 import (
-	"crypto/rand"
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
