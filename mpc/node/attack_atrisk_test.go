@@ -1,6 +1,8 @@
 package node_test
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,8 +16,10 @@ import (
 // No interval's events, censored rows or leavers in one grid are near
 // those of the other (each pair differs by the rows of [20, 25) or of
 // [58, 72)), so only the rows at risk, a union of intervals, give the
-// difference away. The release memory must keep the
-// second curve from showing both: it merges the point away or refuses.
+// difference away; so does a count of the rows whose time is at least
+// v+1. The release memory must keep the count and the second curve from
+// showing it: the count is refused, the point merged away or the curve
+// refused.
 func TestAttackAtRiskDifference(t *testing.T) {
 	const minCell = 5
 	data, csv := survivalData(t)
@@ -53,6 +57,15 @@ func TestAttackAtRiskDifference(t *testing.T) {
 	before, ok := nRiskAt(first, float64(v))
 	if !ok {
 		t.Fatalf("the first curve has no point at %d (the attack needs one): %v", v, first)
+	}
+	// A count of the rows whose time is at least v+1 is the same difference.
+	if r, err := c.Compute(context.Background(), client.Request{Microprotocol: "Count",
+		Dataset: &client.Dataset{Table: "patients", Where: fmt.Sprintf("survival_months >= %d", v+1)}}); err == nil {
+		if d := before - r.Result["count"].(float64); d >= 1 && d < minCell {
+			t.Fatalf("the rows at risk at %d less the count of times >= %d: %v, the patients whose time is %d", v, v+1, d, v)
+		}
+	} else if !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("the count: %v, want a count or a refusal", err)
 	}
 	second, err := survCompute(c, "KaplanMeier", ds, map[string]any{"times": []float64{1, 25, float64(v + 1), 58}})
 	if err != nil {
