@@ -94,8 +94,14 @@ func at(g map[string]any, key string, x float64) (float64, bool) {
 	return 0, false
 }
 
+// count counts the rows of a filter, saying in the test's log whether it
+// was refused.
 func count(a *analyst, where string) (float64, bool) {
-	return a.number("Count", client.Dataset{Where: where}, "count")
+	c, ok := a.number("Count", client.Dataset{Where: where}, "count")
+	if !ok {
+		a.t.Logf("count where %s: refused", where)
+	}
+	return c, ok
 }
 
 // TestAttackCensoredBeforeGrid: rows censored before the first point of
@@ -134,7 +140,8 @@ search:
 	km := a.ask("KaplanMeier", client.Dataset{Where: where, Columns: []string{"survival_months", "event"}},
 		map[string]any{"times": []float64{g0, g0 + 12, g0 + 24}})
 	if km == nil {
-		return // refused
+		t.Logf("where %s, times from %v: the curve is refused", where, g0)
+		return
 	}
 	g := curve(t, km, "all")
 	nrisk, ok := at(g, "n_risk", g0)
@@ -184,6 +191,7 @@ func TestAttackGroupTotals(t *testing.T) {
 	km := a.ask("KaplanMeier", client.Dataset{Columns: []string{"survival_months", "event", "sex"}},
 		map[string]any{"times": []float64{1, 20, v, 72}})
 	if km == nil {
+		t.Logf("the curves by sex on the grid 1, 20, %v, 72 are refused", v)
 		return
 	}
 	sum, both := 0.0, true
