@@ -46,12 +46,20 @@ func init() {
 //     analyst gets the fit. These are sums over at least min_cell rows of
 //     every member (or none), as the intervals are merged for that.
 //
-// Each member reserves in its release memory the rows of each group and,
-// per interval and group, the rows of the events, of the leavers and at
-// risk at the interval's start (so that two grids cannot show by
-// difference the few rows between two close points);
-// a set the memory would refuse is merged away first, and a release the
-// rules cannot make safe is refused as a whole.
+// Each member reserves in its release memory the rows of each group, its
+// events and censored rows, and, per interval and group, the rows of the
+// events, of the censored rows, of the leavers and at risk at the
+// interval's start (so that two grids cannot show by difference the few
+// rows between two close points), and the same sets of the union of the
+// groups (survivalReserve); a set the memory would refuse is merged away
+// first, and a release the rules cannot make safe is refused as a whole.
+// Rows censored before the first point of an analyst's grid leave the
+// curve, yet its size counts them: 1 to min_cell−1 of them in a group, at
+// any member, refuse the query (no merging moves the first point).
+//
+// Known limit: the memory holds these sets, not every union of them (the
+// events of one interval with the censored rows of another, two groups
+// of three): such a union is a tracker of three or more releases.
 
 // survival is the family of the survival microprotocols, over node-held
 // data only.
@@ -436,11 +444,61 @@ type merger struct {
 // mergedGrid is what merging left: the grid, this member's counts on it,
 // with the release memory its row sets, and whether anything was merged.
 type mergedGrid struct {
-	grid            []float64
-	counts          *stats.IntervalCounts
-	events, leaving []*roaring.Bitmap
-	risk            []*rowSet // the rows at risk at each point
-	merged          bool
+	grid                      []float64
+	counts                    *stats.IntervalCounts
+	events, leaving, censored []*roaring.Bitmap
+	risk                      []*rowSet // the rows at risk at each point
+	// margin holds the same sets of the union of the groups (nil for one
+	// group): a curve by groups shows their sums.
+	margin *mergedGrid
+	merged bool
+}
+
+// censoredSets are the censored rows of each interval and group: its
+// leavers less its events, whose counts a curve shows.
+func censoredSets(events, leaving []*roaring.Bitmap) []*roaring.Bitmap {
+	out := make([]*roaring.Bitmap, len(leaving))
+	for q := range leaving {
+		out[q] = roaring.AndNot(leaving[q], events[q])
+	}
+	return out
+}
+
+// marginOf is the row sets of every interval of the union of the groups
+// (events, leavers, censored rows and rows at risk), like a table's margin.
+func marginOf(mg *mergedGrid, m, groups int) *mergedGrid {
+	out := &mergedGrid{events: make([]*roaring.Bitmap, m), leaving: make([]*roaring.Bitmap, m)}
+	ev, lv := make([]*roaring.Bitmap, groups), make([]*roaring.Bitmap, groups)
+	for j := range m {
+		for g := range groups {
+			ev[g], lv[g] = mg.events[g*m+j], mg.leaving[g*m+j]
+		}
+		out.events[j], out.leaving[j] = roaring.FastOr(ev...), roaring.FastOr(lv...)
+	}
+	out.censored = censoredSets(out.events, out.leaving)
+	out.risk = atRisk(out.leaving, m)
+	return out
+}
+
+// eachSet calls fn with every row set of every interval: g is the group
+// (-1 for the margin), j the interval, kind what the set holds.
+func (mg *mergedGrid) eachSet(m int, fn func(g, j int, kind string, s *rowSet)) {
+	grids := []*mergedGrid{mg}
+	if mg.margin != nil {
+		grids = append(grids, mg.margin)
+	}
+	for k, x := range grids {
+		for q := range x.events {
+			g := q / m
+			if k == 1 {
+				g = -1
+			}
+			fn(g, q%m, "events", setOf(x.events[q]))
+			fn(g, q%m, "leaving", setOf(x.leaving[q]))
+			fn(g, q%m, "censored", setOf(x.censored[q]))
+			fn(g, q%m, "at risk", x.risk[q])
+		}
+	}
 }
 
 // merge merges grid's intervals until every member holds 0 or at least
@@ -456,6 +514,7 @@ func (mg *merger) merge(ctx context.Context, grid []float64, memory bool) (*merg
 	}
 	var sets *survivalRowSets
 	out := &mergedGrid{}
+	before := mg.beforeGrid(base) // no merging moves the first point
 	for ; ; mg.round++ {
 		out.counts = base.Merge(keep)
 		m := out.counts.Points
@@ -466,16 +525,23 @@ func (mg *merger) merge(ctx context.Context, grid []float64, memory bool) (*merg
 			}
 			out.events, out.leaving = sets.merged(keep)
 			out.risk = sets.atRisk(keep)
+			out.censored = censoredSets(out.events, out.leaving)
+			if mg.groups > 1 {
+				out.margin = marginOf(out, m, mg.groups)
+			}
 			extra = survivalConflicts(mg.e, out, m)
 		}
 		flags := out.counts.MergeFlags(mg.minCell, extra)
 		stuck := m == 1 && (out.counts.Small(mg.minCell) || extra[0])
-		joint, err := jointFlags(ctx, mg.e.s.Sub("merge"+strconv.Itoa(mg.round)), append(flags, stuck))
+		joint, err := jointFlags(ctx, mg.e.s.Sub("merge"+strconv.Itoa(mg.round)), append(flags, stuck, before))
 		if err != nil {
 			return nil, err
 		}
-		if len(joint) != m+1 {
+		if len(joint) != m+2 {
 			return nil, fmt.Errorf("merging: %d flags for %d grid points", len(joint), m)
+		}
+		if joint[m+1] {
+			return nil, errorf(http.StatusForbidden, "refused: policy min_cell: between 1 and min_cell-1 rows of a member node, in a group, are censored before the grid's first time; the cohort's size less the rows at risk there would count them; start the grid earlier or later")
 		}
 		if joint[m] {
 			return nil, errorf(http.StatusForbidden, "refused: policy min_cell: even merged into one interval, the events, censored rows or rows at risk of a group would hold between 1 and min_cell-1 rows of a member node, or repeat an earlier release too closely; widen the filter or use fewer groups")
@@ -498,6 +564,25 @@ func (mg *merger) merge(ctx context.Context, grid []float64, memory bool) (*merg
 			}
 		}
 	}
+}
+
+// beforeGrid says whether a group holds 1 to min_cell−1 rows censored
+// before the grid's first point (counts are on the grid): the curve
+// leaves them out, but it shows the group's size beside the rows at risk
+// at the first point, whose difference counts them.
+func (mg *merger) beforeGrid(c *stats.IntervalCounts) bool {
+	sizes := mg.si.groupSizes(mg.groups)
+	m := c.Points
+	for g := range mg.groups {
+		left := sizes[g]
+		for j := range m {
+			left -= c.Leaving[g*m+j]
+		}
+		if left >= 1 && left < mg.minCell {
+			return true
+		}
+	}
+	return false
 }
 
 func notKept(keep []bool) []bool {
@@ -588,20 +673,17 @@ func survivalConflicts(e *env, mg *mergedGrid, m int) []bool {
 	t := e.plan.mem
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for q := range mg.events {
-		for k, s := range []*rowSet{setOf(mg.events[q]), setOf(mg.leaving[q]), mg.risk[q]} {
-			if s.card == 0 || t.same(s, false) {
-				continue
-			}
-			if why, _ := t.conflict(s, false); why != "" && why != "small" {
-				j := q % m
-				if k == 2 && j > 0 {
-					j--
-				}
-				flags[j] = true
-			}
+	mg.eachSet(m, func(_, j int, kind string, s *rowSet) {
+		if s.card == 0 || t.same(s, false) {
+			return
 		}
-	}
+		if why, _ := t.conflict(s, false); why != "" && why != "small" {
+			if kind == "at risk" && j > 0 {
+				j--
+			}
+			flags[j] = true
+		}
+	})
 	return flags
 }
 
@@ -620,27 +702,62 @@ func atRisk(leaving []*roaring.Bitmap, m int) []*rowSet {
 	return out
 }
 
-// survivalReserve reserves the groups' rows and the intervals' row sets
-// (events, leavers, and the rows at risk at the interval's start) in this
-// member's release memory.
+// survivalReserve reserves in this member's release memory every row set
+// whose count the result shows or gives by a difference of two of its
+// counts: the rows of each group, its events and censored rows in all and
+// those censored before the grid (the group's size less the rows at risk
+// at the first point), and per interval its events, leavers, censored rows
+// and the rows at risk at its start; with groups, the same of their union
+// (the cohort), as a table's margin. Each of these is a union of the
+// atoms every member checked (an interval's events or censored rows of a
+// group, the rows censored before the grid), each 0 or at least min_cell
+// rows, so that no two of them differ by 1 to min_cell−1 rows.
 func survivalReserve(e *env, si *survInput, sg *survivalGrid, mg *mergedGrid) error {
 	var out []releaseSet
-	for g, rows := range si.groupRows(len(sg.levels)) {
-		if !rows.IsEmpty() {
-			out = append(out, releaseSet{what: "group " + sg.levels[g], rows: rows})
+	add := func(s releaseSet) {
+		if s.view().card > 0 {
+			out = append(out, s)
 		}
 	}
-	out = append(out, si.levelSets()...)
-	if m := len(sg.grid); m > 0 && mg != nil {
-		for q := range mg.events {
-			name := fmt.Sprintf("interval %d of group %s", q%m, sg.levels[q/m])
-			for _, s := range []releaseSet{{what: name + " (events)", rows: mg.events[q]}, {what: name + " (leaving)", rows: mg.leaving[q]},
-				{what: name + " (at risk)", set: mg.risk[q]}} {
-				if s.view().card > 0 {
-					out = append(out, s)
-				}
-			}
+	m := len(sg.grid)
+	if mg == nil {
+		m = 0
+	}
+	groups := si.groupRows(len(sg.levels))
+	if len(groups) > 1 { // and their union, whose size the groups' sum shows
+		groups = append(groups, roaring.FastOr(groups...))
+	}
+	for g, rows := range groups {
+		name := "cohort"
+		if g < len(sg.levels) {
+			name = "group " + sg.levels[g]
 		}
+		add(releaseSet{what: name, rows: rows})
+		if m == 0 {
+			continue
+		}
+		// The group's events and censored rows in all (the curve's events
+		// and its size less them), and its rows censored before the grid.
+		var ev, lv []*roaring.Bitmap
+		if g < len(sg.levels) {
+			ev, lv = mg.events[g*m:(g+1)*m], mg.leaving[g*m:(g+1)*m]
+		} else {
+			ev, lv = mg.margin.events, mg.margin.leaving
+		}
+		events := roaring.FastOr(ev...)
+		add(releaseSet{what: name + " (events)", rows: events})
+		add(releaseSet{what: name + " (censored)", rows: roaring.AndNot(rows, events)})
+		add(releaseSet{what: name + " (censored before the grid)", rows: roaring.AndNot(rows, roaring.FastOr(lv...))})
+	}
+	out = append(out, si.levelSets()...)
+	if m > 0 {
+		mg.eachSet(m, func(g, j int, kind string, s *rowSet) {
+			group := "the cohort"
+			if g >= 0 {
+				group = "group " + sg.levels[g]
+			}
+			add(releaseSet{what: fmt.Sprintf("interval %d of %s (%s)", j, group, kind), set: s})
+		})
 	}
 	res, err := e.plan.mem.reserve(out)
 	if err != nil {

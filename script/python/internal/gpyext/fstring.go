@@ -417,7 +417,7 @@ func parseFBody(body string, raw bool, at int) ([]fPart, *fError) {
 			if k < 0 {
 				return nil, &fError{"f-string: malformed \\N character escape", at + i}
 			}
-			text.WriteString(body[i : i+k+1])
+			text.WriteString(namedEscape(body[i : i+k+1]))
 			i += k + 1
 		case c == '\\' && i+1 < len(body):
 			text.WriteString(body[i : i+2])
@@ -428,7 +428,7 @@ func parseFBody(body string, raw bool, at int) ([]fPart, *fError) {
 		case c == '}':
 			return nil, &fError{"f-string: single '}' is not allowed", at + i}
 		case c == '{':
-			f, end, ferr := parseField(body, i+1, at)
+			f, end, ferr := parseField(body, i+1, at, raw, false)
 			if ferr != nil {
 				return nil, ferr
 			}
@@ -449,9 +449,18 @@ func parseFBody(body string, raw bool, at int) ([]fPart, *fError) {
 	return parts, nil
 }
 
+// namedEscape is a \N{name} escape as str.format's text: gpython's
+// literals keep it as it is written, so its braces are doubled (they are
+// never a field, as in CPython).
+func namedEscape(esc string) string {
+	return strings.NewReplacer("{", "{{", "}", "}}").Replace(esc)
+}
+
 // parseField parses the field whose expression starts at i of body (after
-// its '{'); end is where the field ends, after its '}'.
-func parseField(body string, i, at int) (f *fField, end int, ferr *fError) {
+// its '{'); end is where the field ends, after its '}'. nested says that
+// the field stands in another's format specification, where, as in
+// CPython, its own specification may hold no field.
+func parseField(body string, i, at int, raw, nested bool) (f *fField, end int, ferr *fError) {
 	e := exprEnd(body, i)
 	if e < 0 {
 		return nil, 0, &fError{"f-string: expecting '}'", at + i - 1}
@@ -484,12 +493,24 @@ func parseField(body string, i, at int) (f *fField, end int, ferr *fError) {
 		e++
 		var spec strings.Builder
 		for e < len(body) && body[e] != '}' {
+			if body[e] == '\\' && !raw && strings.HasPrefix(body[e:], `\N{`) {
+				k := strings.IndexByte(body[e:], '}')
+				if k < 0 {
+					return nil, 0, &fError{"f-string: malformed \\N character escape", at + e}
+				}
+				spec.WriteString(namedEscape(body[e : e+k+1]))
+				e += k + 1
+				continue
+			}
 			if body[e] != '{' {
 				spec.WriteByte(body[e])
 				e++
 				continue
 			}
-			inner, next, ferr := parseField(body, e+1, at)
+			if nested {
+				return nil, 0, &fError{"f-string: expressions nested too deeply", at + e}
+			}
+			inner, next, ferr := parseField(body, e+1, at, raw, true)
 			if ferr != nil {
 				return nil, 0, ferr
 			}
@@ -526,15 +547,15 @@ func commentAt(expr string) int {
 	return -1
 }
 
-// escapeBraces doubles the braces of a plain literal's body (not those of
-// a \N{name} escape).
+// escapeBraces doubles the braces of a plain literal's body, a \N{name}
+// escape's too (see namedEscape).
 func escapeBraces(body string, raw bool) string {
 	var b strings.Builder
 	for i := 0; i < len(body); i++ {
 		c := body[i]
 		if c == '\\' && !raw && strings.HasPrefix(body[i:], `\N{`) {
 			if k := strings.IndexByte(body[i:], '}'); k > 0 {
-				b.WriteString(body[i : i+k+1])
+				b.WriteString(namedEscape(body[i : i+k+1]))
 				i += k
 				continue
 			}

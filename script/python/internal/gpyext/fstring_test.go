@@ -55,6 +55,7 @@ func TestFStringErrorsQuoteTheAnalyst(t *testing.T) {
 		{`f'{x!z}'`, `f-string: invalid conversion character: expected 's', 'r', or 'a' (line 1): f'{x!z}'`},
 		{`f'{x # no}'`, `f-string expression part cannot include '#' (line 1): f'{x # no}'`},
 		{`f"{'a' + f'{1 +}'}"`, `f-string: invalid syntax (line 1): f"{'a' + f'{1 +}'}"`},
+		{`f'{1:{2:{print(3)}}}'`, `f-string: expressions nested too deeply (line 1): f'{1:{2:{print(3)}}}'`},
 	} {
 		_, err := Compile(c.code)
 		e, ok := err.(*Error)
@@ -81,5 +82,20 @@ f"{k=} and {v + 1}"`
 		if _, err := Compile(cell); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestFStringNamedEscapesAreText: a \N{name} escape is text, in an
+// f-string's literal part and in its format specification, never a field
+// whose "name" runs as code. gpython's literals keep the escape as it is
+// written (print("\N{BULLET}") prints \N{BULLET}); so do f-strings.
+func TestFStringNamedEscapesAreText(t *testing.T) {
+	out, err := runCell(t, `print(f'\N{print("ran")}{1}', 'a\N{X}' f'{2}')`)
+	if err != nil || out != "\\N{print(\"ran\")}1 a\\N{X}2\n" {
+		t.Errorf("\\N{...} in a literal part: %q, %v", out, err)
+	}
+	out, err = runCell(t, `print(f'{1:\N{print("ran")}}')`)
+	if e := Describe(err); strings.Contains(out, "ran\n") || e.Kind != "ValueError" {
+		t.Errorf("\\N{...} in a format specification: printed %q, %v; want no call and a ValueError", out, err)
 	}
 }
