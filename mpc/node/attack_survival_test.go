@@ -332,14 +332,14 @@ search:
 	}
 }
 
-// TestLeakGroupComplement: with three groups or more, the union of all
-// groups but one is a set the release memory does not hold (the cohort
-// less one group; a frequency table's total less one cell), yet its count
-// is the difference of two released counts. A count of that union
-// without one patient shows the patient by difference: a tracker of
-// three releases (cohort, group, count), the memory's known limit, here
-// from one curve, or one frequency table, and one count.
-func TestLeakGroupComplement(t *testing.T) {
+// TestAttackGroupComplement: with three groups or more, the union of all
+// groups but one (the cohort less one group; a frequency table's total
+// less one cell) has a count that is the difference of two released
+// counts. A count of that union without one patient would show the
+// patient by difference, from one curve, or one frequency table, and one
+// count; the release memory keeps each such union as a summary and
+// refuses the count.
+func TestAttackGroupComplement(t *testing.T) {
 	a, recs := survAnalyst(t)
 	const where = "age >= 50"
 	x := soleDose(t, recs, func(r survRec) bool { return r.age >= 50 && r.arm != "z" })

@@ -331,6 +331,9 @@ func (t *tableMemory) writeRecord(kind byte, at time.Time, data []byte) error {
 // so that this node's own count may lie between 1 and min_cell − 1.
 func (t *tableMemory) conflict(s *rowSet, pooled bool) (string, *memoryEntry) {
 	min, card := t.minCell, s.card
+	if min <= 1 {
+		return "", nil // no two different sets are nearer than one row
+	}
 	if !pooled && card >= 1 && card < min {
 		return "small", nil
 	}
@@ -471,7 +474,7 @@ func (t *tableMemory) remember(s *rowSet) {
 // is kept as a summary, any other set as its rows.
 func (t *tableMemory) newEntry(s *rowSet, probe bool) (*memoryEntry, []byte) {
 	e := &memoryEntry{card: s.card, at: time.Now().UTC(), probe: probe}
-	if s.head != nil {
+	if !s.plain() {
 		e.blocks, e.hash, e.hashed = *s.sketch(t.rows), s.rowHash(t.key), true
 		return e, e.encodeSummary()
 	}

@@ -48,7 +48,7 @@ func (t *tableMemory) equal(s *rowSet, e *memoryEntry) bool {
 	if s.card != e.card {
 		return false
 	}
-	if s.head == nil && e.rows != nil {
+	if s.plain() && e.rows != nil {
 		return s.bm.Equals(e.rows)
 	}
 	return s.rowHash(t.key) == t.entryHash(e)

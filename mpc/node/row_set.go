@@ -11,14 +11,19 @@ import (
 // at the next point share, and its size, sketch and hash come from its
 // parts, each read once; the union itself is built only when it is
 // stored or compared with a set row by row.
+//
+// A difference, a set less a subset of it (a table's total less one of its
+// cells), reads the same way: its size, sketch and hash are those of the
+// set less those of the subset.
 type rowSet struct {
-	bm     *roaring.Bitmap // the set; for a union, nil until built
-	head   *roaring.Bitmap // a union's first part
-	tail   *rowSet         // the union of its other parts, or nil
-	card   uint64
-	sk     *[sketchBlocks]uint32
-	hash   uint64
-	hashed bool
+	bm          *roaring.Bitmap // the set; for a union or a difference, nil until built
+	head        *roaring.Bitmap // a union's first part
+	tail        *rowSet         // the union of its other parts, or nil
+	whole, less *rowSet         // a difference: whole less its subset less
+	card        uint64
+	sk          *[sketchBlocks]uint32
+	hash        uint64
+	hashed      bool
 }
 
 // setOf is the row set of a bitmap.
@@ -44,8 +49,20 @@ func (s *rowSet) after(part *roaring.Bitmap) *rowSet {
 	return u
 }
 
-// rows returns the set as a bitmap, building a union the first time.
+// minus is s less its subset sub.
+func (s *rowSet) minus(sub *rowSet) *rowSet {
+	return &rowSet{whole: s, less: sub, card: s.card - sub.card}
+}
+
+// plain says whether the set is a bitmap, not a union or difference.
+func (s *rowSet) plain() bool { return s.head == nil && s.whole == nil }
+
+// rows returns the set as a bitmap, building a union or difference the
+// first time.
 func (s *rowSet) rows() *roaring.Bitmap {
+	if s.bm == nil && s.whole != nil {
+		s.bm = roaring.AndNot(s.whole.rows(), s.less.rows())
+	}
 	if s.bm == nil {
 		var parts []*roaring.Bitmap
 		for u := s; u != nil; u = u.tail {
@@ -60,10 +77,17 @@ func (s *rowSet) rows() *roaring.Bitmap {
 // of its parts'.
 func (s *rowSet) sketch(n uint64) *[sketchBlocks]uint32 {
 	if s.sk == nil {
-		if s.head == nil {
+		switch {
+		case s.whole != nil:
+			v := *s.whole.sketch(n)
+			for b, c := range s.less.sketch(n) {
+				v[b] -= c
+			}
+			s.sk = &v
+		case s.head == nil:
 			v := sketch(s.bm, n)
 			s.sk = &v
-		} else {
+		default:
 			v := sketch(s.head, n)
 			if s.tail != nil {
 				for b, c := range s.tail.sketch(n) {
@@ -80,9 +104,12 @@ func (s *rowSet) sketch(n uint64) *[sketchBlocks]uint32 {
 // of its parts'. A set is hashed under one key only (its table's).
 func (s *rowSet) rowHash(key uint64) uint64 {
 	if !s.hashed {
-		if s.head == nil {
+		switch {
+		case s.whole != nil:
+			s.hash = s.whole.rowHash(key) - s.less.rowHash(key)
+		case s.head == nil:
 			s.hash = hashRows(s.bm, key)
-		} else {
+		default:
 			s.hash = hashRows(s.head, key)
 			if s.tail != nil {
 				s.hash += s.tail.rowHash(key)

@@ -51,7 +51,8 @@ func init() {
 // events, of the censored rows, of the leavers and at risk at the
 // interval's start (so that two grids cannot show by difference the few
 // rows between two close points), and the same sets of the union of the
-// groups (survivalReserve); a set the memory would refuse is merged away
+// groups and, with three groups or more, of the union less each group
+// (survivalReserve); a set the memory would refuse is merged away
 // first, and a release the rules cannot make safe is refused as a whole.
 // Rows censored before the first point of an analyst's grid leave the
 // curve, yet its size counts them: 1 to min_cell−1 of them in a group, at
@@ -714,9 +715,9 @@ func atRisk(leaving []*roaring.Bitmap, m int) []*rowSet {
 // rows, so that no two of them differ by 1 to min_cell−1 rows.
 func survivalReserve(e *env, si *survInput, sg *survivalGrid, mg *mergedGrid) error {
 	var out []releaseSet
-	add := func(s releaseSet) {
-		if s.view().card > 0 {
-			out = append(out, s)
+	add := func(what string, s *rowSet) {
+		if s.card > 0 {
+			out = append(out, releaseSet{what: what, set: s})
 		}
 	}
 	m := len(sg.grid)
@@ -727,12 +728,13 @@ func survivalReserve(e *env, si *survInput, sg *survivalGrid, mg *mergedGrid) er
 	if len(groups) > 1 { // and their union, whose size the groups' sum shows
 		groups = append(groups, roaring.FastOr(groups...))
 	}
+	// With three groups or more, the sum of all groups but one shows its
+	// rows too: the cohort's set less the group's (a summary).
+	rest := len(sg.levels) >= 3
+	kinds := []string{"", " (events)", " (censored)", " (censored before the grid)"}
+	sets := make([][]*rowSet, len(groups))
 	for g, rows := range groups {
-		name := "cohort"
-		if g < len(sg.levels) {
-			name = "group " + sg.levels[g]
-		}
-		add(releaseSet{what: name, rows: rows})
+		sets[g] = []*rowSet{setOf(rows)}
 		if m == 0 {
 			continue
 		}
@@ -745,18 +747,43 @@ func survivalReserve(e *env, si *survInput, sg *survivalGrid, mg *mergedGrid) er
 			ev, lv = mg.margin.events, mg.margin.leaving
 		}
 		events := roaring.FastOr(ev...)
-		add(releaseSet{what: name + " (events)", rows: events})
-		add(releaseSet{what: name + " (censored)", rows: roaring.AndNot(rows, events)})
-		add(releaseSet{what: name + " (censored before the grid)", rows: roaring.AndNot(rows, roaring.FastOr(lv...))})
+		sets[g] = append(sets[g], setOf(events), setOf(roaring.AndNot(rows, events)), setOf(roaring.AndNot(rows, roaring.FastOr(lv...))))
 	}
-	out = append(out, si.levelSets()...)
+	for g, gs := range sets {
+		name := "cohort"
+		if g < len(sg.levels) {
+			name = "group " + sg.levels[g]
+		}
+		for k, s := range gs {
+			add(name+kinds[k], s)
+			if rest && g < len(sg.levels) {
+				add("all groups but "+sg.levels[g]+kinds[k], sets[len(sets)-1][k].minus(s))
+			}
+		}
+	}
+	for _, s := range si.levelSets() {
+		add(s.what, s.view())
+	}
 	if m > 0 {
+		type at struct {
+			j    int
+			kind string
+		}
+		margin := map[at]*rowSet{}
+		mg.eachSet(m, func(g, j int, kind string, s *rowSet) {
+			if g < 0 {
+				margin[at{j, kind}] = s
+			}
+		})
 		mg.eachSet(m, func(g, j int, kind string, s *rowSet) {
 			group := "the cohort"
 			if g >= 0 {
 				group = "group " + sg.levels[g]
 			}
-			add(releaseSet{what: fmt.Sprintf("interval %d of %s (%s)", j, group, kind), set: s})
+			add(fmt.Sprintf("interval %d of %s (%s)", j, group, kind), s)
+			if rest && g >= 0 {
+				add(fmt.Sprintf("interval %d of all groups but %s (%s)", j, sg.levels[g], kind), margin[at{j, kind}].minus(s))
+			}
 		})
 	}
 	res, err := e.plan.mem.reserve(out)

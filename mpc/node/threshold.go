@@ -135,6 +135,8 @@ func releaseCells(ctx context.Context, e *env, cells []releaseSet, margins func(
 			sets = append(sets, c)
 		}
 	}
+	shown := len(sets) // the cells kept
+	var total *rowSet
 	for _, m := range margins(keep) {
 		// An empty row or column margin is not checked (see the known
 		// limit above); an empty total is, against the few rows this node
@@ -142,6 +144,18 @@ func releaseCells(ctx context.Context, e *env, cells []releaseSet, margins func(
 		if !m.rows.IsEmpty() || m.whole {
 			m.pooled = true // a sum of kept cells: its pooled count is 0 or min_cell or more
 			sets = append(sets, m)
+		}
+		if m.whole {
+			total = setOf(m.rows)
+		}
+	}
+	// With three cells or more, the total less one cell or margin (the
+	// sum of all the others) shows its rows too: a summary of each.
+	if total != nil && shown >= 3 {
+		for _, c := range sets[:len(sets):len(sets)] {
+			if !c.whole {
+				sets = append(sets, releaseSet{what: "total less " + c.what, set: total.minus(setOf(c.rows)), pooled: true})
+			}
 		}
 	}
 	res, err := t.reserve(sets)
