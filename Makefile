@@ -72,6 +72,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzStreamFrames$$' -fuzztime=100000x ./mpc
 	$(GO) test -run='^$$' -fuzz='^FuzzParseBody$$' -fuzztime=100000x ./mpc/node
 	$(GO) test -run='^$$' -fuzz='^FuzzLoadConfig$$' -fuzztime=20000x ./mpc/node
+	$(GO) test -run='^$$' -fuzz='^FuzzReleaseRecord$$' -fuzztime=50000x ./mpc/node
 	$(GO) test -run='^$$' -fuzz='^FuzzReadCSV$$' -fuzztime=50000x ./stats
 	$(GO) test -run='^$$' -fuzz='^FuzzParseFilter$$' -fuzztime=200000x ./stats
 	$(GO) test -run='^$$' -fuzz='^FuzzFStrings$$' -fuzztime=100000x ./script/python/internal/gpyext

@@ -91,7 +91,9 @@ func (e *refusal) Is(target error) bool {
 	return target == ErrRejected && e.status >= 400 && e.status < 500
 }
 
-// MessageHandler returns the handler of PeerMessagePath for hub.
+// MessageHandler returns the handler of PeerMessagePath for hub. A body
+// is read only once its declared length (or, undeclared, the largest
+// frame) fits in the bytes hub reads at once, which streams share.
 // authenticate names the party that sent a request; a message whose sender
 // is not that party is refused. An authenticate that returns "" accepts any
 // sender (the unauthenticated loopback development mode).
@@ -106,7 +108,20 @@ func MessageHandler(hub *Hub, authenticate func(r *http.Request) (string, error)
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
 		}
-		data, err := ReadBody(w, r, MaxBody+4096)
+		n := int64(maxFrame) // a body of unknown length may be the largest
+		if r.ContentLength >= 0 && r.ContentLength < n {
+			n = r.ContentLength
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), streamBytesWait)
+		err = hub.reading.Acquire(ctx, n)
+		cancel()
+		if err != nil {
+			w.Header().Set("Connection", "close")
+			http.Error(w, "the node is reading too many messages at once", http.StatusServiceUnavailable)
+			return
+		}
+		defer hub.reading.Release(n)
+		data, err := ReadBody(w, r, n)
 		if err != nil {
 			http.Error(w, "read message: "+err.Error(), http.StatusRequestEntityTooLarge)
 			return

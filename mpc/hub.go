@@ -1,6 +1,8 @@
 package mpc
 
 import (
+	"golang.org/x/sync/semaphore"
+
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +24,9 @@ type Hub struct {
 	meets  map[string]*meetState // network key -> the calls said on it
 	held   int                   // bytes of message bodies not yet read
 	sweeps expiry.Clock
+	// reading bounds the bytes of the messages all peers send at once,
+	// over streams and POSTs together, while they are read and delivered.
+	reading *semaphore.Weighted
 }
 
 // Hub limits; a session that is never opened is dropped after pendingTTL.
@@ -54,7 +59,8 @@ type mailbox struct {
 
 // NewHub returns the hub of the party called self.
 func NewHub(self string) *Hub {
-	return &Hub{self: self, boxes: map[string]*mailbox{}, closed: map[string]ended{}, meets: map[string]*meetState{}}
+	return &Hub{self: self, boxes: map[string]*mailbox{}, closed: map[string]ended{}, meets: map[string]*meetState{},
+		reading: semaphore.NewWeighted(streamBytes)}
 }
 
 // Self returns the party this hub receives for.

@@ -33,9 +33,10 @@ const (
 	goodbyeDrain = 2 * time.Second
 )
 
-// Bounds of the frames all streams of a node read at once: their bytes
-// together (streamBytes, at least one whole frame), and how long a frame
-// waits for its share (streamBytesWait). Tests shorten them.
+// Bounds of the messages all streams and POSTs of a node read at once:
+// their bytes together (streamBytes, at least one whole frame; the hub
+// holds them), and how long a message waits for its share
+// (streamBytesWait). Tests shorten them.
 var (
 	streamBytes     int64 = 4 * maxFrame
 	streamBytesWait       = BodyDeadline
@@ -50,9 +51,8 @@ var (
 // silent stream is closed after streamIdle.
 func StreamHandler(ctx context.Context, hub *Hub, authenticate func(r *http.Request) (string, error)) http.Handler {
 	var (
-		mu     sync.Mutex
-		open   = map[string]int{}
-		budget = semaphore.NewWeighted(streamBytes)
+		mu   sync.Mutex
+		open = map[string]int{}
 	)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -102,7 +102,7 @@ func StreamHandler(ctx context.Context, hub *Hub, authenticate func(r *http.Requ
 		if rw.Flush() != nil {
 			return
 		}
-		serveStream(conn, rw.Reader, hub, who, budget)
+		serveStream(conn, rw.Reader, hub, who, hub.reading)
 	})
 }
 

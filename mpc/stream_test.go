@@ -497,3 +497,81 @@ func TestStreamBytesBoundedTogether(t *testing.T) {
 		t.Fatalf("a frame once the bytes are free: %d %q %v", status, text, err)
 	}
 }
+
+// POSTed messages share the bytes a node reads at once with the streams:
+// senders that announce bodies and stall cannot make the node hold more
+// than that bound (a member opening many connections once could), a POST
+// that cannot have its share in time is answered 503 and a frame beside
+// them gets a goodbye; once the bytes are free, both are taken again.
+func TestPostBytesBoundedWithStreams(t *testing.T) {
+	defer func(b int64, w time.Duration) { streamBytes, streamBytesWait = b, w }(streamBytes, streamBytesWait)
+	streamBytes, streamBytesWait = 1000, 200*time.Millisecond
+	sp := newStreamPeers(t, anyPeer, "b")
+	message := func(step string, size int) []byte {
+		m, err := (&Message{Session: "s", Step: step, From: "a", To: "b", Body: make([]byte, size)}).MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	rawPost := func(body []byte, send int) (net.Conn, *bufio.Reader) { // send < 0: all of it
+		conn, err := net.Dial("tcp", strings.TrimPrefix(sp.urls["b"], "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", PeerMessagePath, len(body))
+		if send < 0 {
+			send = len(body)
+		}
+		conn.Write(body[:send])
+		return conn, bufio.NewReader(conn)
+	}
+	status := func(r *bufio.Reader) int {
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// Two stalled POSTs announce 2 × 450 bytes: 900 of the 1000 are held
+	// once the node has read both headers.
+	var stalled []net.Conn
+	var stalledR []*bufio.Reader
+	var bodies [][]byte
+	for i := range 2 {
+		b := message(fmt.Sprint("stalled", i), 450-60)
+		c, r := rawPost(b, 10)
+		stalled, stalledR, bodies = append(stalled, c), append(stalledR, r), append(bodies, b)
+	}
+	var got int
+	for i := 0; i < 1000; i++ {
+		c, r := rawPost(message(fmt.Sprint("small", i), 200), -1)
+		got = status(r)
+		c.Close()
+		if got != http.StatusNoContent {
+			break
+		}
+		time.Sleep(10 * time.Millisecond) // a poll's pace, until both headers are read
+	}
+	if got != http.StatusServiceUnavailable {
+		t.Fatalf("a POST beside stalled ones: %d, want 503", got)
+	}
+	conn, r := rawStream(t, sp.urls["b"])
+	conn.Write(appendFrame(nil, message("framed", 200)))
+	if st, text, err := readAck(r); err != nil || st != statusGoodbye || !strings.Contains(text, "too many messages") {
+		t.Fatalf("a frame beside stalled POSTs: %d %q %v, want a goodbye", st, text, err)
+	}
+	for i, c := range stalled {
+		c.Write(bodies[i][10:])
+		if st := status(stalledR[i]); st != http.StatusNoContent {
+			t.Fatalf("stalled POST %d, finished: %d", i, st)
+		}
+	}
+	c, pr := rawPost(message("after", 200), -1)
+	defer c.Close()
+	if st := status(pr); st != http.StatusNoContent {
+		t.Fatalf("a POST once the bytes are free: %d", st)
+	}
+}

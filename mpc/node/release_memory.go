@@ -3,6 +3,7 @@ package node
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -28,7 +29,8 @@ import (
 // were refused are remembered as well ("probes"), so that the line between
 // refused and released cannot be walked one row at a time.
 //
-// Each set is a roaring bitmap of row positions. A check compares the new
+// Each set is a roaring bitmap of row positions, or a summary of one (see
+// memoryEntry and release_summary.go). A check compares the new
 // set only with remembered sets whose size lies within min_cell − 1 of its
 // own (||A| − |B|| ≤ |A Δ B|), found through an index by size, and needs
 // one intersection count per candidate. Sets are kept in a file per table
@@ -52,7 +54,16 @@ type memoryEntry struct {
 	// than an intersection, so most candidates of the right size are
 	// passed over without one.
 	blocks [sketchBlocks]uint32
+	hash   uint64 // the keyed hash of the rows (rowSet), once hashed
+	hashed bool
 }
+
+// An entry with rows nil is a summary: a set kept as its size, sketch and
+// hash only. The rows at risk of survival curves are kept so (one set per
+// grid point and group, nested, together many times a table's rows):
+// a set compared with a summary is the same when its hash is, and
+// otherwise, when the sketches do not tell them at least min_cell rows
+// apart, is taken to be near it (the safe side: such sets are rare).
 
 const sketchBlocks = 64
 
@@ -94,6 +105,7 @@ type tableMemory struct {
 	mu      sync.Mutex
 	table   string
 	rows    uint64 // rows of the table: the whole-table rule
+	key     uint64 // the key of the row hashes (rowSet), kept in the file
 	minCell uint64
 	max     int
 	file    *os.File
@@ -156,7 +168,7 @@ func (t *tableMemory) load() error {
 		if _, err := f.WriteString(memoryMagic); err != nil {
 			return fmt.Errorf("release memory %s: %w", t.path, err)
 		}
-		return f.Sync()
+		return t.newKey()
 	}
 	r := bufio.NewReader(f)
 	head := make([]byte, len(memoryMagic))
@@ -164,6 +176,7 @@ func (t *tableMemory) load() error {
 		return fmt.Errorf("release memory %s: not a release memory file (move it away only if you know why it is there)", t.path)
 	}
 	good := int64(len(memoryMagic))
+	keyed := false
 	for n := 1; ; n++ {
 		e, kind, size, err := readEntry(r)
 		if errors.Is(err, io.EOF) {
@@ -181,22 +194,45 @@ func (t *tableMemory) load() error {
 			return fmt.Errorf("release memory %s: record %d: %w; the node will not start without its memory", t.path, n, err)
 		}
 		good += size
-		if kind == kindCancel {
+		switch kind {
+		case kindKey:
+			t.key, keyed = e.hash, true
+		case kindCancel, kindSummaryCancel:
 			t.cancelled(e)
-			continue
+		default:
+			t.add(e)
 		}
-		t.add(e)
 	}
-	_, err = f.Seek(good, io.SeekStart)
-	return err
+	if _, err = f.Seek(good, io.SeekStart); err != nil || keyed {
+		return err
+	}
+	return t.newKey() // a file from before summaries
+}
+
+// newKey draws the key of the table's row hashes and appends it.
+func (t *tableMemory) newKey() error {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return fmt.Errorf("release memory %s: a key: %w", t.path, err)
+	}
+	t.key = binary.LittleEndian.Uint64(b[:])
+	if err := t.writeRecord(kindKey, time.Now(), b[:]); err != nil {
+		return fmt.Errorf("release memory %s: %w", t.path, err)
+	}
+	return t.file.Sync()
 }
 
 // Record kinds: a released set, a refused one (a probe), and the cancel of
-// a release whose computation released nothing (it turns into a probe).
+// a release whose computation released nothing (it turns into a probe);
+// the same three for summaries; and the key of the table's row hashes.
 const (
 	kindRelease byte = iota
 	kindProbe
 	kindCancel
+	kindSummary
+	kindSummaryProbe
+	kindSummaryCancel
+	kindKey
 )
 
 // readEntry reads one record: kind (1 byte), unix nanoseconds (8), length
@@ -210,11 +246,11 @@ func readEntry(r io.Reader) (*memoryEntry, byte, int64, error) {
 		return nil, 0, 0, io.ErrUnexpectedEOF
 	}
 	size := binary.LittleEndian.Uint32(head[9:])
-	if head[0] > kindCancel || size > maxStoredSet {
+	if head[0] > kindKey || size > maxStoredSet {
 		return nil, 0, 0, fmt.Errorf("kind %d, %d bytes: corrupt", head[0], size)
 	}
-	body := make([]byte, size+4)
-	if _, err := io.ReadFull(r, body); err != nil {
+	body, err := io.ReadAll(io.LimitReader(r, int64(size)+4)) // grows with the bytes, not with the length announced
+	if err != nil || len(body) < int(size)+4 {
 		return nil, 0, 0, io.ErrUnexpectedEOF
 	}
 	crc := crc32.NewIEEE()
@@ -223,19 +259,32 @@ func readEntry(r io.Reader) (*memoryEntry, byte, int64, error) {
 	if crc.Sum32() != binary.LittleEndian.Uint32(body[size:]) {
 		return nil, 0, 0, errors.New("checksum mismatch: corrupt")
 	}
-	bm := roaring.New()
-	if _, err := bm.ReadFrom(bytes.NewReader(body[:size])); err != nil {
-		return nil, 0, 0, fmt.Errorf("bitmap: %w", err)
-	}
-	e := &memoryEntry{rows: bm, card: bm.GetCardinality(), probe: head[0] == kindProbe,
+	e := &memoryEntry{probe: head[0] == kindProbe || head[0] == kindSummaryProbe,
 		at: time.Unix(0, int64(binary.LittleEndian.Uint64(head[1:]))).UTC()}
+	switch head[0] {
+	case kindKey:
+		if size != 8 {
+			return nil, 0, 0, fmt.Errorf("a key of %d bytes: corrupt", size)
+		}
+		e.hash = binary.LittleEndian.Uint64(body)
+	case kindSummary, kindSummaryProbe, kindSummaryCancel:
+		if !e.decodeSummary(body[:size]) {
+			return nil, 0, 0, fmt.Errorf("a summary of %d bytes: corrupt", size)
+		}
+	default:
+		e.rows = roaring.New()
+		if _, err := e.rows.ReadFrom(bytes.NewReader(body[:size])); err != nil {
+			return nil, 0, 0, fmt.Errorf("bitmap: %w", err)
+		}
+		e.card = e.rows.GetCardinality()
+	}
 	return e, head[0], int64(len(head)) + int64(len(body)), nil
 }
 
 // cancelled turns the release a cancel record names back into a probe.
 func (t *tableMemory) cancelled(c *memoryEntry) {
 	for _, e := range t.byCard[c.card] {
-		if !e.probe && e.rows.Equals(c.rows) {
+		if !e.probe && sameEntry(e, c) {
 			e.probe = true
 			return
 		}
@@ -244,16 +293,27 @@ func (t *tableMemory) cancelled(c *memoryEntry) {
 
 // add indexes an entry (the caller holds the lock or owns t).
 func (t *tableMemory) add(e *memoryEntry) {
-	e.blocks = sketch(e.rows, t.rows)
+	if e.rows != nil {
+		e.blocks = sketch(e.rows, t.rows)
+	}
 	t.byCard[e.card] = append(t.byCard[e.card], e)
 	t.count++
 }
 
-// writeEntry appends a record of e to the file and syncs it.
+// writeEntry appends a record of e to the file; the caller syncs it. A
+// summary's kind is the summary kind of the one given.
 func (t *tableMemory) writeEntry(e *memoryEntry, kind byte, data []byte) error {
+	if e.rows == nil {
+		kind += kindSummary
+	}
+	return t.writeRecord(kind, e.at, data)
+}
+
+// writeRecord appends a record.
+func (t *tableMemory) writeRecord(kind byte, at time.Time, data []byte) error {
 	var head [13]byte
 	head[0] = kind
-	binary.LittleEndian.PutUint64(head[1:], uint64(e.at.UnixNano()))
+	binary.LittleEndian.PutUint64(head[1:], uint64(at.UnixNano()))
 	binary.LittleEndian.PutUint32(head[9:], uint32(len(data)))
 	crc := crc32.NewIEEE()
 	crc.Write(head[:])
@@ -261,18 +321,16 @@ func (t *tableMemory) writeEntry(e *memoryEntry, kind byte, data []byte) error {
 	rec := make([]byte, 0, len(head)+len(data)+4)
 	rec = append(append(rec, head[:]...), data...)
 	rec = binary.LittleEndian.AppendUint32(rec, crc.Sum32())
-	if _, err := t.file.Write(rec); err != nil {
-		return err
-	}
-	return t.file.Sync()
+	_, err := t.file.Write(rec)
+	return err
 }
 
 // conflict says why a set of card rows may not be released, or "".
 // pooled says that min_cell is checked on the pooled count of the
 // release, inside MPC (a table's cells and margins, a Count's cohort),
 // so that this node's own count may lie between 1 and min_cell − 1.
-func (t *tableMemory) conflict(s *roaring.Bitmap, card uint64, pooled bool) (string, *memoryEntry) {
-	min := t.minCell
+func (t *tableMemory) conflict(s *rowSet, pooled bool) (string, *memoryEntry) {
+	min, card := t.minCell, s.card
 	if !pooled && card >= 1 && card < min {
 		return "small", nil
 	}
@@ -283,17 +341,18 @@ func (t *tableMemory) conflict(s *roaring.Bitmap, card uint64, pooled bool) (str
 	if card > min-1 {
 		lo = card - (min - 1)
 	}
-	var sk *[sketchBlocks]uint32
 	for d := lo; d <= card+min-1; d++ {
 		for _, e := range t.byCard[d] {
-			if sk == nil {
-				v := sketch(s, t.rows)
-				sk = &v
-			}
-			if sketchDistance(sk, &e.blocks, min) >= min {
+			if sketchDistance(s.sketch(t.rows), &e.blocks, min) >= min {
 				continue
 			}
-			diff := card + d - 2*s.AndCardinality(e.rows)
+			if e.rows == nil { // a summary: the same rows, or taken to be near
+				if t.equal(s, e) {
+					continue
+				}
+				return "near", e
+			}
+			diff := card + d - 2*s.rows().AndCardinality(e.rows)
 			if diff >= 1 && diff < min {
 				return "near", e
 			}
@@ -311,11 +370,22 @@ func (t *tableMemory) conflict(s *roaring.Bitmap, card uint64, pooled bool) (str
 // shows: it is checked and remembered even when empty, as a Count's
 // cohort is, since a member whose rows all leave a second table would
 // otherwise show by difference the few rows it held in the first.
+//
+// set, with rows nil, is the set as a union of parts (see rowSet).
 type releaseSet struct {
 	what   string
 	rows   *roaring.Bitmap
+	set    *rowSet
 	pooled bool
 	whole  bool
+}
+
+// view is the set as the memory reads it.
+func (s releaseSet) view() *rowSet {
+	if s.rows == nil {
+		return s.set
+	}
+	return setOf(s.rows)
 }
 
 // reservation holds the sets of one computation until it ends.
@@ -346,31 +416,33 @@ func (t *tableMemory) check(sets []releaseSet) *refusal {
 }
 
 func (t *tableMemory) checkLocked(sets []releaseSet, remember bool) *refusal {
-	r, _ := t.checkKnown(sets, remember)
+	r, _, _ := t.checkKnown(sets, remember)
 	return r
 }
 
 // checkKnown is checkLocked; it also says which sets the memory holds
-// already, as a release or a probe.
-func (t *tableMemory) checkKnown(sets []releaseSet, remember bool) (*refusal, []bool) {
+// already, as a release or a probe, and gives the sets as it read them.
+func (t *tableMemory) checkKnown(sets []releaseSet, remember bool) (*refusal, []bool, []*rowSet) {
 	known := make([]bool, len(sets))
+	views := make([]*rowSet, len(sets))
 	for i, s := range sets {
-		card := s.rows.GetCardinality()
-		released, held := t.match(s.rows, card)
+		v := s.view()
+		views[i] = v
+		released, held := t.match(v)
 		known[i] = held
 		if released {
 			continue // released before: its numbers again show nothing new
 		}
-		why, e := t.conflict(s.rows, card, s.pooled)
+		why, e := t.conflict(v, s.pooled)
 		if why == "" {
 			continue
 		}
 		if remember && rememberable(why) {
-			t.remember(s.rows, card)
+			t.remember(v)
 		}
-		return t.refusalFor(why, s.what, card, e), nil
+		return t.refusalFor(why, s.what, v.card, e), nil, nil
 	}
-	return nil, known
+	return nil, known, views
 }
 
 // rememberable says which refusals leave a probe: a small set, and a set
@@ -382,32 +454,39 @@ func rememberable(why string) bool { return why == "small" || why == "near" }
 
 // remember keeps a refused set as a probe (best effort: a full memory or
 // a failed write loses nothing that was released).
-func (t *tableMemory) remember(rows *roaring.Bitmap, card uint64) {
+func (t *tableMemory) remember(s *rowSet) {
 	if t.count >= t.max {
 		return
 	}
-	if t.same(rows, card, true) {
+	if t.same(s, true) {
 		return
 	}
-	e, data := newEntry(rows, card, true)
-	if err := t.writeEntry(e, kindProbe, data); err == nil {
+	e, data := t.newEntry(s, true)
+	if err := t.writeEntry(e, kindProbe, data); err == nil && t.file.Sync() == nil {
 		t.add(e)
 	}
 }
 
-func newEntry(rows *roaring.Bitmap, card uint64, probe bool) (*memoryEntry, []byte) {
-	rows = rows.Clone()
-	rows.RunOptimize()
-	data, _ := rows.ToBytes()
-	return &memoryEntry{rows: rows, card: card, at: time.Now().UTC(), probe: probe}, data
+// newEntry is the entry of a set and its record's data: a union of parts
+// is kept as a summary, any other set as its rows.
+func (t *tableMemory) newEntry(s *rowSet, probe bool) (*memoryEntry, []byte) {
+	e := &memoryEntry{card: s.card, at: time.Now().UTC(), probe: probe}
+	if s.head != nil {
+		e.blocks, e.hash, e.hashed = *s.sketch(t.rows), s.rowHash(t.key), true
+		return e, e.encodeSummary()
+	}
+	e.rows = s.bm.Clone()
+	e.rows.RunOptimize()
+	data, _ := e.rows.ToBytes()
+	return e, data
 }
 
 // same says whether the memory holds exactly these rows for good (a set
 // another computation holds may still be cancelled), as a release or, when
 // probes is true, as a probe.
-func (t *tableMemory) same(rows *roaring.Bitmap, card uint64, probes bool) bool {
-	for _, e := range t.byCard[card] {
-		if !e.held && (probes || !e.probe) && e.rows.Equals(rows) {
+func (t *tableMemory) same(s *rowSet, probes bool) bool {
+	for _, e := range t.byCard[s.card] {
+		if !e.held && (probes || !e.probe) && t.equal(s, e) {
 			return true
 		}
 	}
@@ -416,14 +495,13 @@ func (t *tableMemory) same(rows *roaring.Bitmap, card uint64, probes bool) bool 
 
 // match says whether the memory holds exactly these rows for good as a
 // release, and whether it holds them for good at all (a release or a
-// probe): same(rows, card, false) and same(rows, card, true), comparing
-// each set once.
-func (t *tableMemory) match(rows *roaring.Bitmap, card uint64) (released, remembered bool) {
-	for _, e := range t.byCard[card] {
+// probe): same(s, false) and same(s, true), comparing each set once.
+func (t *tableMemory) match(s *rowSet) (released, remembered bool) {
+	for _, e := range t.byCard[s.card] {
 		if e.held || remembered && e.probe {
 			continue // nothing more to learn from it
 		}
-		if e.rows.Equals(rows) {
+		if t.equal(s, e) {
 			remembered = true
 			if !e.probe {
 				return true, true
@@ -470,14 +548,14 @@ func kindOf(what string) string {
 func (t *tableMemory) reserve(sets []releaseSet) (*reservation, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	r, known := t.checkKnown(sets, true)
+	r, known, views := t.checkKnown(sets, true)
 	if r != nil {
 		return nil, r
 	}
-	var fresh []releaseSet
-	for i, s := range sets {
+	var fresh []*rowSet
+	for i, v := range views {
 		if !known[i] {
-			fresh = append(fresh, s) // the others are remembered already
+			fresh = append(fresh, v) // the others are remembered already
 		}
 	}
 	if t.count+len(fresh) > t.max {
@@ -487,7 +565,7 @@ func (t *tableMemory) reserve(sets []releaseSet) (*reservation, error) {
 	}
 	res := &reservation{t: t}
 	for _, s := range fresh {
-		e, data := newEntry(s.rows, s.rows.GetCardinality(), false)
+		e, data := t.newEntry(s, false)
 		if err := t.writeEntry(e, kindRelease, data); err != nil {
 			res.cancelLocked()
 			return nil, &refusal{
@@ -498,6 +576,12 @@ func (t *tableMemory) reserve(sets []releaseSet) (*reservation, error) {
 		t.add(e)
 		res.entries = append(res.entries, e)
 		res.data = append(res.data, data)
+	}
+	if err := t.file.Sync(); err != nil {
+		res.cancelLocked()
+		return nil, &refusal{
+			analyst: "refused: a member node cannot write its release memory; its owner must look at its log",
+			detail:  fmt.Sprintf("table %s: release memory %s: %v", t.table, t.path, err)}
 	}
 	return res, nil
 }
@@ -532,6 +616,7 @@ func (r *reservation) cancelLocked() {
 		e.held, e.probe = false, true
 		_ = r.t.writeEntry(e, kindCancel, r.data[i]) // lost, it leaves a release: the safe side
 	}
+	_ = r.t.file.Sync()
 	r.entries = nil
 }
 

@@ -61,8 +61,8 @@ func BenchmarkReleaseCheck(b *testing.B) {
 		t := benchMemory(b)
 		for t.count < benchReleases {
 			s := cohortLike(r, 1000+r.Uint64N(899_001))
-			if !t.same(s, s.GetCardinality(), true) {
-				e, _ := newEntry(s, s.GetCardinality(), false)
+			if !t.same(setOf(s), true) {
+				e, _ := t.newEntry(setOf(s), false)
 				t.add(e)
 			}
 		}
@@ -88,10 +88,10 @@ func BenchmarkReleaseCheck(b *testing.B) {
 			for i := holes; i > 0; i-- {
 				s.Remove(uint32(off + r.Uint64N(size-benchMinCell)))
 			}
-			if d := s.GetCardinality(); d+benchMinCell-1 < size || d > size+benchMinCell-1 || t.same(s, d, true) {
+			if d := s.GetCardinality(); d+benchMinCell-1 < size || d > size+benchMinCell-1 || t.same(setOf(s), true) {
 				continue
 			}
-			e, _ := newEntry(s, s.GetCardinality(), false)
+			e, _ := t.newEntry(setOf(s), false)
 			t.add(e)
 		}
 		sets := []releaseSet{{what: "cohort", rows: news}}

@@ -47,7 +47,9 @@ func init() {
 //     every member (or none), as the intervals are merged for that.
 //
 // Each member reserves in its release memory the rows of each group and,
-// per interval and group, the rows of the events and of the leavers;
+// per interval and group, the rows of the events, of the leavers and at
+// risk at the interval's start (so that two grids cannot show by
+// difference the few rows between two close points);
 // a set the memory would refuse is merged away first, and a release the
 // rules cannot make safe is refused as a whole.
 
@@ -376,7 +378,7 @@ func survivalSetup(ctx context.Context, e *env, si *survInput, p *params) (*surv
 		}
 		if len(grid) == 0 { // no events anywhere: nothing but the groups' sizes
 			sg.counts = &stats.IntervalCounts{Groups: groups}
-			return sg, survivalReserve(e, si, sg, nil, nil)
+			return sg, survivalReserve(e, si, sg, nil)
 		}
 	}
 	last, err := mg.merge(ctx, grid, true)
@@ -384,7 +386,7 @@ func survivalSetup(ctx context.Context, e *env, si *survInput, p *params) (*surv
 		return nil, err
 	}
 	sg.grid, sg.counts, sg.merged = last.grid, last.counts, first.merged || last.merged
-	return sg, survivalReserve(e, si, sg, last.events, last.leaving)
+	return sg, survivalReserve(e, si, sg, last)
 }
 
 // survivalGroups learns the groups of a stratified statistic: each member
@@ -437,6 +439,7 @@ type mergedGrid struct {
 	grid            []float64
 	counts          *stats.IntervalCounts
 	events, leaving []*roaring.Bitmap
+	risk            []*rowSet // the rows at risk at each point
 	merged          bool
 }
 
@@ -462,7 +465,8 @@ func (mg *merger) merge(ctx context.Context, grid []float64, memory bool) (*merg
 				sets = mg.si.rowSets(grid, mg.groups)
 			}
 			out.events, out.leaving = sets.merged(keep)
-			extra = survivalConflicts(mg.e, out.events, out.leaving, m)
+			out.risk = sets.atRisk(keep)
+			extra = survivalConflicts(mg.e, out, m)
 		}
 		flags := out.counts.MergeFlags(mg.minCell, extra)
 		stuck := m == 1 && (out.counts.Small(mg.minCell) || extra[0])
@@ -509,6 +513,7 @@ func notKept(keep []bool) []bool {
 type survivalRowSets struct {
 	m, groups       int
 	events, leaving []*roaring.Bitmap
+	risk            []*rowSet // atRisk(leaving), once asked for
 }
 
 func newSurvivalRowSets(si *survInput, grid []float64, groups int) *survivalRowSets {
@@ -553,32 +558,72 @@ func (s *survivalRowSets) merged(keep []bool) (events, leaving []*roaring.Bitmap
 	return events, leaving
 }
 
+// atRisk returns the rows at risk at each point of the grid that keeps
+// the points kept, per group: unions of the intervals' leavers on the
+// grid asked, built once for every merge of it, so that each interval's
+// rows are hashed and sketched once.
+func (s *survivalRowSets) atRisk(keep []bool) []*rowSet {
+	if s.risk == nil {
+		s.risk = atRisk(s.leaving, s.m)
+	}
+	var out []*rowSet
+	for g := range s.groups {
+		for j := range s.m {
+			if j == 0 || keep[j] {
+				out = append(out, s.risk[g*s.m+j])
+			}
+		}
+	}
+	return out
+}
+
 // survivalConflicts flags the intervals with a row set that this member's
 // release memory would refuse. Nothing is remembered while the grid is
 // merged (a probe of one round would block the merged set of the next);
-// the final reservation remembers what it refuses.
-func survivalConflicts(e *env, events, leaving []*roaring.Bitmap, m int) []bool {
+// the final reservation remembers what it refuses. The rows at risk at a
+// grid point go when the point does: a conflict of theirs flags the
+// interval that ends there.
+func survivalConflicts(e *env, mg *mergedGrid, m int) []bool {
 	flags := make([]bool, m)
 	t := e.plan.mem
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for q := range events {
-		for _, bm := range []*roaring.Bitmap{events[q], leaving[q]} {
-			card := bm.GetCardinality()
-			if card == 0 || t.same(bm, card, false) {
+	for q := range mg.events {
+		for k, s := range []*rowSet{setOf(mg.events[q]), setOf(mg.leaving[q]), mg.risk[q]} {
+			if s.card == 0 || t.same(s, false) {
 				continue
 			}
-			if why, _ := t.conflict(bm, card, false); why != "" && why != "small" {
-				flags[q%m] = true
+			if why, _ := t.conflict(s, false); why != "" && why != "small" {
+				j := q % m
+				if k == 2 && j > 0 {
+					j--
+				}
+				flags[j] = true
 			}
 		}
 	}
 	return flags
 }
 
+// atRisk returns, per group g and grid point j (index g·m + j), the rows
+// at risk there, whose count a curve shows: the leavers of interval j and
+// of every later one, as unions that share their later parts.
+func atRisk(leaving []*roaring.Bitmap, m int) []*rowSet {
+	out := make([]*rowSet, len(leaving))
+	for g := range len(leaving) / max(m, 1) {
+		var next *rowSet
+		for j := m - 1; j >= 0; j-- {
+			next = next.after(leaving[g*m+j])
+			out[g*m+j] = next
+		}
+	}
+	return out
+}
+
 // survivalReserve reserves the groups' rows and the intervals' row sets
-// in this member's release memory.
-func survivalReserve(e *env, si *survInput, sg *survivalGrid, events, leaving []*roaring.Bitmap) error {
+// (events, leavers, and the rows at risk at the interval's start) in this
+// member's release memory.
+func survivalReserve(e *env, si *survInput, sg *survivalGrid, mg *mergedGrid) error {
 	var out []releaseSet
 	for g, rows := range si.groupRows(len(sg.levels)) {
 		if !rows.IsEmpty() {
@@ -586,11 +631,12 @@ func survivalReserve(e *env, si *survInput, sg *survivalGrid, events, leaving []
 		}
 	}
 	out = append(out, si.levelSets()...)
-	if m := len(sg.grid); m > 0 {
-		for q := range events {
+	if m := len(sg.grid); m > 0 && mg != nil {
+		for q := range mg.events {
 			name := fmt.Sprintf("interval %d of group %s", q%m, sg.levels[q/m])
-			for _, s := range []releaseSet{{what: name + " (events)", rows: events[q]}, {what: name + " (leaving)", rows: leaving[q]}} {
-				if !s.rows.IsEmpty() {
+			for _, s := range []releaseSet{{what: name + " (events)", rows: mg.events[q]}, {what: name + " (leaving)", rows: mg.leaving[q]},
+				{what: name + " (at risk)", set: mg.risk[q]}} {
+				if s.view().card > 0 {
 					out = append(out, s)
 				}
 			}

@@ -95,17 +95,17 @@ func releaseCells(ctx context.Context, e *env, cells []releaseSet, margins func(
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		for _, p := range probes {
-			t.remember(p, p.GetCardinality())
+			t.remember(setOf(p))
 		}
 	}()
 	t.mu.Lock()
 	for j, c := range cells {
-		card := c.rows.GetCardinality()
-		counts[j] = int64(card)
-		if card == 0 || t.same(c.rows, card, false) {
+		v := setOf(c.rows)
+		counts[j] = int64(v.card)
+		if v.card == 0 || t.same(v, false) {
 			continue
 		}
-		if why, _ := t.conflict(c.rows, card, true); why != "" {
+		if why, _ := t.conflict(v, true); why != "" {
 			flags[j] = true
 			if rememberable(why) {
 				probes = append(probes, c.rows)

@@ -1,12 +1,10 @@
 package gpyext
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 
 	"github.com/go-python/gpython/ast"
-	"github.com/go-python/gpython/parser"
 	"github.com/go-python/gpython/py"
 )
 
@@ -27,56 +25,30 @@ func Compile(code string) (c *Cell, err error) {
 			c, err = nil, &Error{Kind: "SyntaxError", Msg: fmt.Sprintf("gpython could not compile the cell: %v", r)}
 		}
 	}()
-	src, ferr := lowerFStrings(code, 0, false)
-	if ferr != nil {
-		return nil, ferr.syntaxError(code)
-	}
-	if strings.TrimSpace(src) == "" {
+	if strings.TrimSpace(code) == "" {
 		return &Cell{}, nil
 	}
-	if !strings.HasSuffix(src, "\n") {
-		src += "\n"
+	mod, err := parseCell(code)
+	if ferr, ok := err.(*fError); ok {
+		return nil, ferr.syntaxError(code)
 	}
-	mod, perr := parser.Parse(bytes.NewBufferString(src), "<cell>", py.ExecMode)
-	if perr != nil {
-		if _, ferr := lowerFStrings(code, 0, true); ferr != nil {
-			return nil, ferr.syntaxError(code) // an f-string's expression is why
-		}
-		return nil, compileError(perr, code)
+	if err != nil {
+		return nil, compileError(err, code)
 	}
-	if m, ok := mod.(*ast.Module); ok && len(m.Body) > 0 {
-		if last, ok := m.Body[len(m.Body)-1].(*ast.ExprStmt); ok {
-			if off, ok := offset(src, last.Lineno, last.ColOffset); ok {
-				head, tail := src[:off], strings.Repeat("\n", last.Lineno-1)+src[off:]
-				e, err1 := py.Compile(tail, "<cell>", py.EvalMode, 0, true)
-				x, err2 := py.Compile(head, "<cell>", py.ExecMode, 0, true)
-				if err1 == nil && err2 == nil {
-					return &Cell{exec: x, eval: e}, nil
-				}
+	if n := len(mod.Body); n > 0 {
+		if last, ok := mod.Body[n-1].(*ast.ExprStmt); ok {
+			e, err1 := compileTree(&ast.Expression{ModBase: ast.ModBase{Pos: last.Pos}, Body: last.Value}, "<cell>")
+			x, err2 := compileTree(&ast.Module{ModBase: mod.ModBase, Body: mod.Body[:n-1]}, "<cell>")
+			if err1 == nil && err2 == nil {
+				return &Cell{exec: x, eval: e}, nil
 			}
 		}
 	}
-	x, cerr := py.Compile(src, "<cell>", py.ExecMode, 0, true)
+	x, cerr := compileTree(mod, "<cell>")
 	if cerr != nil {
 		return nil, compileError(cerr, code)
 	}
 	return &Cell{exec: x}, nil
-}
-
-// offset is the byte offset of line (1-based) and column (bytes).
-func offset(src string, line, col int) (int, bool) {
-	off := 0
-	for l := 1; l < line; l++ {
-		i := strings.IndexByte(src[off:], '\n')
-		if i < 0 {
-			return 0, false
-		}
-		off += i + 1
-	}
-	if off+col > len(src) {
-		return 0, false
-	}
-	return off + col, true
 }
 
 // compileError describes an error of gpython's parser or compiler with

@@ -1,12 +1,8 @@
 package gpyext
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
-
-	"github.com/go-python/gpython/parser"
-	"github.com/go-python/gpython/py"
 )
 
 // IsComplete says whether code can run: "complete", "incomplete" with the
@@ -59,14 +55,7 @@ func parse(code string) (err error) {
 			err = fmt.Errorf("parser: %v", r)
 		}
 	}()
-	src, ferr := lowerFStrings(code, 0, false)
-	if ferr != nil {
-		return ferr
-	}
-	if !strings.HasSuffix(src, "\n") {
-		src += "\n"
-	}
-	_, err = parser.Parse(bytes.NewBufferString(src), "<cell>", py.ExecMode)
+	_, err = parseCell(code)
 	return err
 }
 

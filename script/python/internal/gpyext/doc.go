@@ -11,8 +11,8 @@
 //
 //   - f-strings (Python 3.6), including conversions (!r, !s, !a), format
 //     specifications with nested fields, adjacent literals and f"{x=}"
-//     (Python 3.8). A syntax error in an f-string quotes the analyst's own
-//     line (fstring.go);
+//     (Python 3.8), parsed into the cell's syntax tree. A syntax error in an
+//     f-string quotes the analyst's own line (fstring.go);
 //   - str.format and format() with CPython's format specification
 //     mini-language; % on a str as CPython's printf-style formatting;
 //   - CPython's text for floats in print, str, repr and displays (the
@@ -43,11 +43,14 @@
 // list.count, type.__name__ and the __name__ of the exception classes
 // (builtins.go; it only adds, nothing gpython has is replaced). And it
 // wraps entries of gpython's opcode jump table (vm.go, the one file that
-// reaches into gpython's internals, guarded by TestVMHooked): loops,
-// calls and returns check the stop flag of the interpreter whose frame
-// runs, calls count the recursion depth, and % on a str formats as
-// CPython. Frames of gpython contexts not made by this package pass the
-// stop and depth checks untouched. Everything else (round, print, repr,
+// changes what gpython does, guarded by TestVMHooked): loops, calls and
+// returns check the stop flag of the interpreter whose frame runs, calls
+// count the recursion depth, and % on a str formats as CPython. Frames of
+// gpython contexts not made by this package pass the stop and depth
+// checks untouched. The one other reach into gpython's internals calls its
+// compiler on a cell's syntax tree, which holds the f-strings parsed here
+// (compile_tree.go, guarded by TestCompileTreeAsGpython); it changes
+// nothing in gpython. Everything else (round, print, repr,
 // sorted, range, json, sys.stdout...) is installed per interpreter.
 // Within fsc-kernel only script/python imports gpython (script's
 // TestImportDirection), so nothing else sees these changes.

@@ -2,8 +2,10 @@ package gpyext
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 
+	"github.com/go-python/gpython/ast"
 	"github.com/go-python/gpython/parser"
 	"github.com/go-python/gpython/py"
 )
@@ -17,17 +19,19 @@ import (
 // the analyst wrote it and where it stands in the cell, its conversion
 // (!r, !s, !a), its format specification (which may hold nested fields)
 // and, for f"{x=}" as in Python 3.8, its debugging text. Each expression is
-// parsed on its own, so that an error in it is reported in the analyst's
-// terms: f'{x +}' is "f-string: invalid syntax (line 1): f'{x +}'", and the
-// f-string's own errors are CPython's ("f-string: single '}' is not
-// allowed", "f-string: expecting '}'", "f-string: empty expression not
-// allowed").
+// parsed on its own by gpython's parser, so that an error in it is
+// reported in the analyst's terms: f'{x +}' is "f-string: invalid syntax
+// (line 1): f'{x +}'", and the f-string's own errors are CPython's
+// ("f-string: single '}' is not allowed", "f-string: expecting '}'",
+// "f-string: empty expression not allowed").
 //
-// A parsed group runs as a call of str.format on its literal text, the
-// fields' expressions as the arguments: gpython v0.2.0 compiles only source
-// text, so that call is what its compiler is handed, on the lines the
-// f-string held. It is never shown: a cell's errors quote the cell's own
-// lines (see Compile), and every line keeps its number.
+// gpython's parser reads the cell with each group standing in as a name
+// in parentheses that spans the group's lines, so that every line keeps
+// its number. The group's syntax tree, a call of str.format on its literal
+// text with the fields' expressions as the arguments, then takes that
+// name's place in the cell's tree (tree.go), and the cell is compiled from
+// its tree (compile_tree.go). No source is written that the analyst did
+// not write, and every node keeps the line it came from.
 
 // fError is an error of an f-string: CPython's message, and the offset in
 // the cell of what it is about.
@@ -40,12 +44,11 @@ func (e *fError) Error() string { return e.msg }
 
 // fField is one replacement field of an f-string.
 type fField struct {
-	expr    string  // the expression, as written
-	at      int     // its offset in the cell
-	lowered string  // the expression with its own f-strings lowered
-	debug   string  // the text of a debugging field ("x = "), or ""
-	conv    string  // "!r", "!s", "!a" or ""
-	spec    []fPart // the format specification: text and nested fields
+	expr  string  // the expression, as written
+	at    int     // its offset in the cell
+	debug string  // the text of a debugging field ("x = "), or ""
+	conv  string  // "!r", "!s", "!a" or ""
+	spec  []fPart // the format specification: text and nested fields
 }
 
 // fPart is a piece of an f-string: text, as str.format reads it (its
@@ -55,49 +58,78 @@ type fPart struct {
 	field *fField
 }
 
-// lowerFStrings returns src (which starts at offset base of the cell) with
-// each f-string group lowered to a str.format call, or the first error of
-// an f-string. With check, every field's expression is parsed on its own
-// too (Compile asks for that only when the lowered cell does not parse, to
-// find whether an f-string is why). Source it cannot scan (a literal that
-// does not end) comes back as it is, for gpython's parser to report.
-func lowerFStrings(src string, base int, check bool) (out string, ferr *fError) {
-	if !strings.ContainsAny(src, "fF") {
-		return src, nil
+// fGroup is a group of adjacent literals, at least one an f-string.
+type fGroup struct {
+	at    int        // its offset in the cell
+	lits  []*literal // the literals
+	seps  []string   // what stands between them
+	parts [][]fPart  // each f-string literal's parts (nil for the others)
+}
+
+// cellParser parses a cell, f-strings included.
+type cellParser struct {
+	code string // the cell
+	tag  string // the placeholders' prefix, which the cell does not hold
+}
+
+// parseCell parses code in exec mode. Its error is an *fError for an
+// error of an f-string, else the error of gpython's parser.
+func parseCell(code string) (*ast.Module, error) {
+	p := &cellParser{code: code, tag: "_fsc_fstring_"}
+	for strings.Contains(code, p.tag) {
+		p.tag += "_"
 	}
-	defer func() {
-		if recover() != nil {
-			out, ferr = src, nil
-		}
-	}()
-	out, ok, ferr := lowerSource(src, base, check)
+	tree, err := p.parse(code, 0, py.ExecMode)
+	if err != nil {
+		return nil, err
+	}
+	return tree.(*ast.Module), nil
+}
+
+// parse parses src, which stands at offset base of the cell, in mode.
+// Every node of the tree has the line of the cell it came from.
+func (p *cellParser) parse(src string, base int, mode py.CompileMode) (ast.Ast, error) {
+	placed, groups, ferr := p.place(src, base)
 	if ferr != nil {
-		return "", ferr
+		return nil, ferr
 	}
-	if !ok {
-		return src, nil
+	if !strings.HasSuffix(placed, "\n") {
+		placed += "\n"
 	}
-	return out, nil
+	tree, perr := parser.Parse(bytes.NewBufferString(placed), "<cell>", mode)
+	trees := make(map[string]fTree, len(groups))
+	for i, g := range groups {
+		t, err := p.groupTree(g)
+		if err != nil {
+			return nil, err // also when the cell does not parse: an f-string may be why
+		}
+		trees[p.tag+strconv.Itoa(i)] = fTree{t, g.at}
+	}
+	if perr != nil {
+		return nil, perr
+	}
+	shiftLines(tree, p.line(base)-1)
+	if err := substitute(tree, trees); err != nil {
+		return nil, err
+	}
+	return tree, nil
 }
 
-// literal is a string literal of the source.
-type literal struct {
-	start, end  int
-	prefix      string
-	quote, body string
-	isF, isRaw  bool
-	prefixNoF   string
+// line is the line of the cell (1-based) that offset at is on.
+func (p *cellParser) line(at int) int {
+	return strings.Count(p.code[:min(max(at, 0), len(p.code))], "\n") + 1
 }
 
-func identByte(c byte, first bool) bool {
-	return c == '_' || c >= 0x80 || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || (!first && '0' <= c && c <= '9')
-}
-
-// lowerSource lowers the f-string groups of src, which starts at offset
-// base of the cell, skipping comments and other literals: false when a
-// literal does not end.
-func lowerSource(src string, base int, check bool) (string, bool, *fError) {
+// place returns src with each f-string group replaced by its placeholder,
+// the groups in the order of their placeholders' numbers, or the first
+// error of an f-string's form. Source it cannot scan (a literal that does
+// not end) comes back as it is, for gpython's parser to report.
+func (p *cellParser) place(src string, base int) (string, []*fGroup, *fError) {
+	if !strings.ContainsAny(src, "fF") {
+		return src, nil, nil
+	}
 	var b strings.Builder
+	var groups []*fGroup
 	depth := 0
 	for i := 0; i < len(src); {
 		c := src[i]
@@ -120,7 +152,7 @@ func lowerSource(src string, base int, check bool) (string, bool, *fError) {
 		case c == '"' || c == '\'' || identByte(c, true):
 			lit, ok := scanLiteral(src, i)
 			if !ok {
-				return "", false, nil
+				return src, nil, nil
 			}
 			if lit == nil { // an identifier
 				j := i
@@ -131,8 +163,8 @@ func lowerSource(src string, base int, check bool) (string, bool, *fError) {
 				i = j
 				continue
 			}
-			group, seps, end := []*literal{lit}, []string(nil), lit.end
-			anyF := lit.isF
+			g := &fGroup{at: base + i, lits: []*literal{lit}}
+			anyF, end := lit.isF, lit.end
 			for {
 				k := skipBetween(src, end, depth > 0)
 				if k >= len(src) || !(src[k] == '"' || src[k] == '\'' || identByte(src[k], true)) {
@@ -140,32 +172,169 @@ func lowerSource(src string, base int, check bool) (string, bool, *fError) {
 				}
 				next, ok := scanLiteral(src, k)
 				if !ok {
-					return "", false, nil
+					return src, nil, nil
 				}
 				if next == nil {
 					break
 				}
-				seps = append(seps, src[end:k])
-				group = append(group, next)
+				g.seps = append(g.seps, src[end:k])
+				g.lits = append(g.lits, next)
 				anyF = anyF || next.isF
 				end = next.end
 			}
 			if !anyF {
 				b.WriteString(src[i:end])
-			} else {
-				s, ferr := lowerGroup(base, group, seps, check)
-				if ferr != nil {
-					return "", false, ferr
-				}
-				b.WriteString(s)
+				i = end
+				continue
 			}
+			for _, l := range g.lits {
+				var parts []fPart
+				if l.isF {
+					var ferr *fError
+					if parts, ferr = parseFBody(l.body, l.isRaw, base+l.start+len(l.prefix)+len(l.quote)); ferr != nil {
+						return "", nil, ferr
+					}
+				}
+				g.parts = append(g.parts, parts)
+			}
+			b.WriteString("(" + p.tag + strconv.Itoa(len(groups)))
+			b.WriteString(strings.Repeat("\n", strings.Count(src[i:end], "\n")) + ")")
+			groups = append(groups, g)
 			i = end
 		default:
 			b.WriteByte(c)
 			i++
 		}
 	}
-	return b.String(), true, nil
+	return b.String(), groups, nil
+}
+
+// groupTree is the syntax tree of a group: str.format called on its
+// literal text, with its fields' expressions as the arguments.
+func (p *cellParser) groupTree(g *fGroup) (ast.Expr, error) {
+	var lits strings.Builder
+	var args []ast.Expr
+	lits.WriteByte('(')
+	for n, l := range g.lits {
+		if n > 0 {
+			lits.WriteString(g.seps[n-1])
+		}
+		text := escapeBraces(l.body, l.isRaw)
+		if l.isF {
+			var b strings.Builder
+			if err := p.formatText(&b, &args, g.parts[n], l.isRaw); err != nil {
+				return nil, err
+			}
+			text = b.String()
+		}
+		lits.WriteString(l.prefixNoF + l.quote + text + l.quote)
+	}
+	lits.WriteString(")\n")
+	t, err := parser.Parse(strings.NewReader(lits.String()), "<f-string>", py.EvalMode)
+	if err != nil {
+		return nil, &fError{"f-string: " + exceptionText(err, "invalid string"), g.at}
+	}
+	s, ok := t.(*ast.Expression).Body.(*ast.Str)
+	if !ok {
+		return nil, &fError{"f-string: not a str", g.at}
+	}
+	pos := ast.Pos{Lineno: p.line(g.at)}
+	return &ast.Call{
+		ExprBase: ast.ExprBase{Pos: pos},
+		Func: &ast.Attribute{ExprBase: ast.ExprBase{Pos: pos}, Attr: "format", Ctx: ast.Load,
+			Value: &ast.Str{ExprBase: ast.ExprBase{Pos: pos}, S: s.S}},
+		Args: args,
+	}, nil
+}
+
+// formatText writes parts as str.format's format string, and the trees
+// of the fields' expressions, in the order str.format reads them, to args.
+func (p *cellParser) formatText(b *strings.Builder, args *[]ast.Expr, parts []fPart, raw bool) error {
+	for _, part := range parts {
+		f := part.field
+		if f == nil {
+			b.WriteString(part.text)
+			continue
+		}
+		conv := f.conv
+		if f.debug != "" {
+			lead := escapeBraces(f.debug, true)
+			if strings.Contains(lead, "\n") {
+				if raw {
+					return &fError{"f-string: a debugging field (=) of a raw f-string cannot span lines", f.at}
+				}
+				lead = strings.ReplaceAll(lead, "\n", `\n`) // the same text, on one line
+			}
+			b.WriteString(lead)
+			if conv == "" && len(f.spec) == 0 {
+				conv = "!r"
+			}
+		}
+		arg, err := p.fieldTree(f)
+		if err != nil {
+			return err
+		}
+		*args = append(*args, arg)
+		b.WriteString("{" + conv)
+		if len(f.spec) > 0 {
+			b.WriteByte(':')
+			if err := p.formatText(b, args, f.spec, raw); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	}
+	return nil
+}
+
+// fieldTree parses a field's expression on its own (in parentheses, as
+// Python does); an error names the line of the cell it is on.
+func (p *cellParser) fieldTree(f *fField) (ast.Expr, error) {
+	t, err := p.parse("("+f.expr+")", f.at-1, py.EvalMode)
+	if err == nil {
+		return t.(*ast.Expression).Body, nil
+	}
+	if ferr, ok := err.(*fError); ok {
+		return nil, ferr
+	}
+	line := 1
+	if exc, ok := err.(*py.Exception); ok {
+		if l, ok := exc.Dict["lineno"].(py.Int); ok && l > 0 {
+			line = int(l)
+		}
+	}
+	off := 0 // the offset in the expression of the line the error is on
+	for n := 1; n < line; n++ {
+		k := strings.IndexByte(f.expr[off:], '\n')
+		if k < 0 {
+			break
+		}
+		off += k + 1
+	}
+	return nil, &fError{"f-string: " + exceptionText(err, "invalid syntax"), f.at + off}
+}
+
+// exceptionText is the message of a parser's error, or otherwise.
+func exceptionText(err error, otherwise string) string {
+	if exc, ok := err.(*py.Exception); ok {
+		if m := ExceptionMessage(exc); m != "" {
+			return m
+		}
+	}
+	return otherwise
+}
+
+// literal is a string literal of the source.
+type literal struct {
+	start, end  int
+	prefix      string
+	quote, body string
+	isF, isRaw  bool
+	prefixNoF   string
+}
+
+func identByte(c byte, first bool) bool {
+	return c == '_' || c >= 0x80 || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || (!first && '0' <= c && c <= '9')
 }
 
 // scanLiteral reads the string literal at i: nil (and true) when i starts
@@ -235,72 +404,9 @@ func skipBetween(src string, i int, inBrackets bool) int {
 	return i
 }
 
-// lowerGroup parses adjacent literals of src, at least one an f-string,
-// and lowers them to one str.format call.
-func lowerGroup(base int, group []*literal, seps []string, check bool) (string, *fError) {
-	var lits strings.Builder
-	var args []string
-	for n, l := range group {
-		if n > 0 {
-			lits.WriteString(seps[n-1])
-		}
-		text := escapeBraces(l.body, l.isRaw)
-		if l.isF {
-			at := base + l.start + len(l.prefix) + len(l.quote)
-			parts, ferr := parseFBody(l.body, l.isRaw, at, check)
-			if ferr != nil {
-				return "", ferr
-			}
-			var b strings.Builder
-			if ferr := formatText(&b, &args, parts, l.isRaw); ferr != nil {
-				return "", ferr
-			}
-			text = b.String()
-		}
-		lits.WriteString(l.prefixNoF + l.quote + text + l.quote)
-	}
-	return "(" + lits.String() + ".format(" + strings.Join(args, ", ") + "))", nil
-}
-
-// formatText writes parts as str.format's format string, and the fields'
-// expressions, in the order str.format reads them, to args.
-func formatText(b *strings.Builder, args *[]string, parts []fPart, raw bool) *fError {
-	for _, p := range parts {
-		f := p.field
-		if f == nil {
-			b.WriteString(p.text)
-			continue
-		}
-		conv := f.conv
-		if f.debug != "" {
-			lead := escapeBraces(f.debug, true)
-			if strings.Contains(lead, "\n") {
-				if raw {
-					return &fError{"f-string: a debugging field (=) of a raw f-string cannot span lines", f.at}
-				}
-				lead = strings.ReplaceAll(lead, "\n", `\n`) // the same text, on one line
-			}
-			b.WriteString(lead)
-			if conv == "" && len(f.spec) == 0 {
-				conv = "!r"
-			}
-		}
-		*args = append(*args, "("+f.lowered+")")
-		b.WriteString("{" + conv)
-		if len(f.spec) > 0 {
-			b.WriteByte(':')
-			if ferr := formatText(b, args, f.spec, raw); ferr != nil {
-				return ferr
-			}
-		}
-		b.WriteByte('}')
-	}
-	return nil
-}
-
 // parseFBody parses the body of an f-string literal that starts at offset
 // at of the cell.
-func parseFBody(body string, raw bool, at int, check bool) ([]fPart, *fError) {
+func parseFBody(body string, raw bool, at int) ([]fPart, *fError) {
 	var parts []fPart
 	var text strings.Builder
 	for i := 0; i < len(body); {
@@ -322,7 +428,7 @@ func parseFBody(body string, raw bool, at int, check bool) ([]fPart, *fError) {
 		case c == '}':
 			return nil, &fError{"f-string: single '}' is not allowed", at + i}
 		case c == '{':
-			f, end, ferr := parseField(body, i+1, at, check)
+			f, end, ferr := parseField(body, i+1, at)
 			if ferr != nil {
 				return nil, ferr
 			}
@@ -345,7 +451,7 @@ func parseFBody(body string, raw bool, at int, check bool) ([]fPart, *fError) {
 
 // parseField parses the field whose expression starts at i of body (after
 // its '{'); end is where the field ends, after its '}'.
-func parseField(body string, i, at int, check bool) (f *fField, end int, ferr *fError) {
+func parseField(body string, i, at int) (f *fField, end int, ferr *fError) {
 	e := exprEnd(body, i)
 	if e < 0 {
 		return nil, 0, &fError{"f-string: expecting '}'", at + i - 1}
@@ -374,14 +480,6 @@ func parseField(body string, i, at int, check bool) (f *fField, end int, ferr *f
 		f.conv = body[e : e+2]
 		e += 2
 	}
-	if f.lowered, ferr = lowerFStrings(f.expr, f.at, check); ferr != nil {
-		return nil, 0, ferr
-	}
-	if check {
-		if ferr := checkExpression(f.lowered, f.at); ferr != nil {
-			return nil, 0, ferr
-		}
-	}
 	if e < len(body) && body[e] == ':' {
 		e++
 		var spec strings.Builder
@@ -391,7 +489,7 @@ func parseField(body string, i, at int, check bool) (f *fField, end int, ferr *f
 				e++
 				continue
 			}
-			inner, next, ferr := parseField(body, e+1, at, check)
+			inner, next, ferr := parseField(body, e+1, at)
 			if ferr != nil {
 				return nil, 0, ferr
 			}
@@ -410,38 +508,6 @@ func parseField(body string, i, at int, check bool) (f *fField, end int, ferr *f
 		return nil, 0, &fError{"f-string: expecting '}'", at + min(e, len(body))}
 	}
 	return f, e + 1, nil
-}
-
-// checkExpression parses a field's expression on its own (in parentheses,
-// as Python does); an error names the line of the cell it is on.
-func checkExpression(expr string, at int) (ferr *fError) {
-	defer func() {
-		if recover() != nil {
-			ferr = &fError{"f-string: invalid syntax", at}
-		}
-	}()
-	_, err := parser.Parse(bytes.NewBufferString("("+expr+")\n"), "<f-string>", py.EvalMode)
-	if err == nil {
-		return nil
-	}
-	msg, line := "invalid syntax", 1
-	if exc, ok := err.(*py.Exception); ok {
-		if m := ExceptionMessage(exc); m != "" {
-			msg = m
-		}
-		if l, ok := exc.Dict["lineno"].(py.Int); ok && l > 0 {
-			line = int(l)
-		}
-	}
-	off := 0 // the offset in expr of the line the error is on
-	for n := 1; n < line; n++ {
-		k := strings.IndexByte(expr[off:], '\n')
-		if k < 0 {
-			break
-		}
-		off += k + 1
-	}
-	return &fError{"f-string: " + msg, at + off}
 }
 
 // commentAt is the offset of a '#' outside string literals, or -1.

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// FuzzFStrings: parsing and lowering f-strings never panics, keeps the
+// FuzzFStrings: parsing f-strings never panics, keeps the
 // number of lines (so that errors name the right line), and an f-string
 // error points into the source.
 func FuzzFStrings(f *testing.F) {
@@ -18,14 +18,26 @@ func FuzzFStrings(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
-		out, ok, ferr := lowerSource(src, 0, true) // not lowerFStrings, which recovers
+		p := &cellParser{code: src, tag: "_fsc_fstring_"}
+		for strings.Contains(src, p.tag) {
+			p.tag += "_"
+		}
+		placed, groups, ferr := p.place(src, 0) // not parseCell, whose callers recover
 		switch {
 		case ferr != nil:
 			if ferr.at < 0 || ferr.at > len(src) || !strings.HasPrefix(ferr.msg, "f-string") {
 				t.Errorf("%q: error %q at %d, outside the source or not an f-string's", src, ferr.msg, ferr.at)
 			}
-		case ok && strings.Count(out, "\n") != strings.Count(src, "\n"):
-			t.Errorf("%q became %q: lines changed", src, out)
+		case strings.Count(placed, "\n") != strings.Count(src, "\n"):
+			t.Errorf("%q became %q: lines changed", src, placed)
+		default:
+			for _, g := range groups {
+				if _, err := p.groupTree(g); err != nil {
+					if e, ok := err.(*fError); !ok || e.at < 0 || e.at > len(src) {
+						t.Errorf("%q: error %v outside the source", src, err)
+					}
+				}
+			}
 		}
 	})
 }

@@ -10,8 +10,9 @@ import (
 	"github.com/go-python/gpython/vm"
 )
 
-// The VM hook: the one place this package reaches into gpython's
-// internals, and the only file that may.
+// The VM hook: the one place this package changes what gpython does at
+// run time, and the only file that may. (compile_tree.go is the other file
+// that reaches into gpython's internals: it calls its compiler.)
 //
 // gpython has no interrupt or tracing hook: its VM dispatches every opcode
 // through the package variable vm.jumpTable. This package wraps the
