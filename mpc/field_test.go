@@ -117,3 +117,44 @@ func TestDotMatchesProducts(t *testing.T) {
 		}
 	}
 }
+
+// TestSqrtVec: the vector square roots are Sqrt's, element by element,
+// for squares, non-squares, 0, 1 and p−1, at every length around the
+// blocks of four; a non-square anywhere is reported.
+func TestSqrtVec(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for n := range 11 {
+		v := make([]Fp, n)
+		for k := range v {
+			switch k {
+			case 0:
+				v[k] = 0
+			case 1:
+				v[k] = 1
+			case 2:
+				v[k] = FieldPrime - 1
+			default:
+				v[k] = NewFp(rng.Int64()).Mul(NewFp(rng.Int64()))
+			}
+		}
+		roots := make([]Fp, n)
+		allSquares := SqrtVec(v, roots)
+		want := true
+		for k, x := range v {
+			r, ok := x.Sqrt()
+			want = want && ok
+			if roots[k] != r {
+				t.Fatalf("n=%d: root of %d is %d, Sqrt gives %d", n, x, roots[k], r)
+			}
+		}
+		if allSquares != want {
+			t.Fatalf("n=%d: SqrtVec reports squares=%v, Sqrt %v", n, allSquares, want)
+		}
+		for k := range v {
+			v[k] = v[k].Mul(v[k])
+		}
+		if !SqrtVec(v, roots) {
+			t.Fatalf("n=%d: squares reported as non-squares", n)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package mpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -34,13 +35,15 @@ import (
 // members, naming two of whom one sent it). A member can still give false
 // counts of its own values, as it can give false values.
 type RankSelect struct {
-	sh      *Shamir
-	ahead   *Shamir // shares the next round's counts beside the comparisons
-	buckets int
-	pooled  []Fp // this round's pooled counts, shared: groups × buckets
-	n       Fp   // the pooled count, shared: the total of the first Pool
-	pools   int
-	ranks   []Fp // each target's rank within its bucket, shared
+	sh       *Shamir
+	ahead    *Shamir       // shares the next round's counts beside the comparisons
+	prepare  *Shamir       // makes later rounds' randomness beside the comparisons
+	prepared *compareAhead // that randomness, batch by batch
+	buckets  int
+	pooled   []Fp // this round's pooled counts, shared: groups × buckets
+	n        Fp   // the pooled count, shared: the total of the first Pool
+	pools    int
+	ranks    []Fp // each target's rank within its bucket, shared
 }
 
 // MaxRankCount bounds a party's count in one bucket (and so its number of
@@ -58,7 +61,11 @@ func NewRankSelect(sh *Shamir, buckets int) (*RankSelect, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RankSelect{sh: sh, ahead: ahead, buckets: buckets}, nil
+	prepare, err := NewShamir(sh.s.Sub(sh.s.Step("rank-prepare")))
+	if err != nil {
+		return nil, err
+	}
+	return &RankSelect{sh: sh, ahead: ahead, prepare: prepare, buckets: buckets}, nil
 }
 
 // Pool shares this party's counts, one block of buckets counts for each
@@ -132,9 +139,11 @@ type RankForm struct{ N, Parity, Const int64 }
 // rules on n inside the sharing: check i holds when N·n + Const ≥ 0 (its
 // Parity must be 0). Only the checks' outcomes are opened, to every
 // party; when one fails the ranks are not set and the caller stops. Target
-// also makes, in advance, the randomness of the comparisons of rounds
-// Selects. At most CompareRounds + 1 rounds, and PrepareRounds for each
-// CompareBatch comparisons of the rounds to come.
+// also makes the randomness of the comparisons of the first of rounds
+// Selects, and starts making that of the others, round by round, beside
+// the comparisons (see compareAhead), so that a Select's rounds are its
+// comparisons' alone. At most CompareRounds + 1 rounds, and PrepareRounds
+// for each CompareBatch comparisons of the first round.
 func (r *RankSelect) Target(ctx context.Context, ranks, checks []RankForm, rounds int) ([]bool, error) {
 	if r.pools == 0 {
 		return nil, fmt.Errorf("rank search: targets are set after the first Pool")
@@ -155,13 +164,21 @@ func (r *RankSelect) Target(ctx context.Context, ranks, checks []RankForm, round
 		// N·n + Const ≥ 0 is [N·n + Const < 0] = 0.
 		v = append(v, r.n.Mul(NewFp(c.N)).Add(NewFp(c.Const)))
 	}
-	need := len(v) + rounds*len(ranks)*(r.buckets-1)
-	for need > 0 {
-		m := min(need, compareBatch)
+	// Rounds 2, 3–4, 5–8, …: each batch is made while the rounds before
+	// it run, in few batches (a batch costs PrepareRounds rounds of its
+	// own whatever its size).
+	perRound := len(ranks) * (r.buckets - 1)
+	var batches []int
+	for from, size := 2, 1; from <= rounds; from, size = from+size, 2*size {
+		batches = append(batches, splitBatches(min(size, rounds-from+1)*perRound)...)
+	}
+	if len(batches) > 0 {
+		r.prepared = startCompareAhead(ctx, r.prepare, batches)
+	}
+	for _, m := range splitBatches(len(v) + min(rounds, 1)*perRound) {
 		if err := r.sh.PrepareCompare(ctx, m); err != nil {
 			return nil, err
 		}
-		need -= m
 	}
 	var lsb Fp
 	ok := make([]bool, len(checks))
@@ -189,6 +206,11 @@ func (r *RankSelect) Target(ctx context.Context, ranks, checks []RankForm, round
 	}
 	for _, good := range ok {
 		if !good {
+			// Every party stops here; the randomness made ahead is
+			// finished first, so that no party leaves another waiting.
+			if r.prepared != nil {
+				r.prepared.wait()
+			}
 			return ok, nil
 		}
 	}
@@ -198,6 +220,15 @@ func (r *RankSelect) Target(ctx context.Context, ranks, checks []RankForm, round
 		r.ranks[i] = r.n.Mul(NewFp(f.N)).Add(lsb.Mul(NewFp(f.Parity))).Add(NewFp(f.Const)).Mul(half)
 	}
 	return ok, nil
+}
+
+// splitBatches splits m comparisons into batches of at most compareBatch.
+func splitBatches(m int) []int {
+	var out []int
+	for ; m > 0; m -= compareBatch {
+		out = append(out, min(m, compareBatch))
+	}
+	return out
 }
 
 // boolAsInt is 1 for true, 0 for false: how the audit lists a check.
@@ -281,6 +312,14 @@ func (r *RankSelect) selectBuckets(ctx context.Context, group []int, to string) 
 		for j := range b - 1 {
 			// [cum_j < rank] = [cum_j − rank < 0]
 			diff = append(diff, cum[i][j].Sub(r.ranks[i]))
+		}
+	}
+	for r.prepared != nil && len(r.sh.maskBits)/fieldBits < len(diff) {
+		if err := r.prepared.take(ctx, r.sh); err != nil {
+			if !errors.Is(err, errAheadEnded) {
+				return nil, err
+			}
+			r.prepared = nil // more rounds than announced: made on demand
 		}
 	}
 	lt, err := r.sh.LessThanZero(ctx, diff)

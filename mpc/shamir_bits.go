@@ -51,20 +51,19 @@ func (sh *Shamir) bitsAndTriples(ctx context.Context, m, nTriples int) ([]Fp, er
 		}
 		sh.addTriples(ab[:nTriples], ab[nTriples:], z[:nTriples])
 		nTriples = 0
-		roots := make([]Fp, 0, need)
+		squares := make([]Fp, 0, need)
 		keep := make([]Fp, 0, need)
 		for k, x := range v {
-			if x == 0 {
-				continue
+			if x != 0 {
+				squares = append(squares, x)
+				keep = append(keep, u[k])
 			}
-			s, ok := x.Sqrt()
-			if !ok { // cannot happen: the square was verified
-				err := errors.New("a verified square opened as a non-square")
-				sh.s.Abort(err)
-				return nil, err
-			}
-			roots = append(roots, s)
-			keep = append(keep, u[k])
+		}
+		roots := make([]Fp, len(squares))
+		if !SqrtVec(squares, roots) { // cannot happen: the squares were verified
+			err := errors.New("a verified square opened as a non-square")
+			sh.s.Abort(err)
+			return nil, err
 		}
 		BatchInv(roots)
 		for k, s := range roots {
