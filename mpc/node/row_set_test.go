@@ -38,7 +38,7 @@ func swapOne(r *rand.Rand, bm *roaring.Bitmap) *roaring.Bitmap {
 	}
 }
 
-// A union of disjoint parts reads as the bitmap of its rows would: the same
+// A union of disjoint parts, or a difference, reads as the bitmap of its rows would: the same
 // size, sketch and intersections, equal to an entry of exactly its rows
 // (kept as rows or as a summary) and to no other entry of its size,
 // without the union being built for any of that but the intersections.
@@ -81,6 +81,17 @@ func TestUnionSetReadsAsItsRows(t *testing.T) {
 		}
 		if got, want := u.rows().AndCardinality(other.rows), whole.AndCardinality(other.rows); got != want {
 			t.Fatalf("trial %d: intersection %d, want %d", trial, got, want)
+		}
+		// The total less its first part, as a difference, reads as the
+		// rest of the parts.
+		rest := roaring.AndNot(whole, parts[0])
+		d := setOf(whole).minus(setOf(parts[0]))
+		restEntry, _ := mem.newEntry(setOf(rest), false)
+		if d.card != rest.GetCardinality() || *d.sketch(n) != sketch(rest, n) || !mem.equal(d, restEntry) || mem.equal(d, same) {
+			t.Fatalf("trial %d: a difference does not read as its rows", trial)
+		}
+		if !d.rows().Equals(rest) {
+			t.Fatalf("trial %d: a difference builds other rows", trial)
 		}
 	}
 }

@@ -150,11 +150,20 @@ func releaseCells(ctx context.Context, e *env, cells []releaseSet, margins func(
 		}
 	}
 	// With three cells or more, the total less one cell or margin (the
-	// sum of all the others) shows its rows too: a summary of each.
+	// sum of all the others) shows its rows too: a summary of each. The
+	// total's hash is the sum of its cells' (rowSet), each hashed once.
 	if total != nil && shown >= 3 {
-		for _, c := range sets[:len(sets):len(sets)] {
+		less := make([]*rowSet, len(sets))
+		for i, c := range sets {
+			less[i] = setOf(c.rows)
+			if i < shown {
+				total.hash += less[i].rowHash(t.key)
+			}
+		}
+		total.hashed = true
+		for i, c := range sets {
 			if !c.whole {
-				sets = append(sets, releaseSet{what: "total less " + c.what, set: total.minus(setOf(c.rows)), pooled: true})
+				sets = append(sets, releaseSet{what: "total less " + c.what, set: total.minus(less[i]), pooled: true})
 			}
 		}
 	}
