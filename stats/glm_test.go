@@ -63,6 +63,17 @@ func (p *glmParty) column(name string) *Column {
 // glmData draws m parties' rows: age, dose, sex, response, a binary
 // toxicity, a count and a continuous outcome depending on them, with a few
 // values missing.
+// selectRows selects the party's rows that filter keeps (nil: all).
+func (p *glmParty) selectRows(filter func(p *glmParty, i int) bool) {
+	if filter == nil {
+		return
+	}
+	p.rows = make([]bool, len(p.num["age"]))
+	for i := range p.rows {
+		p.rows[i] = filter(p, i)
+	}
+}
+
 func glmData(seed uint64, sizes []int) []*glmParty {
 	r := rand.New(rand.NewPCG(seed, 7))
 	out := make([]*glmParty, len(sizes))
@@ -347,13 +358,8 @@ func TestGLMEqualsR(t *testing.T) {
 	for k, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			parties := glmData(uint64(100+k), c.sizes)
-			if c.filter != nil {
-				for _, p := range parties {
-					p.rows = make([]bool, len(p.num["age"]))
-					for i := range p.rows {
-						p.rows[i] = c.filter(p, i)
-					}
-				}
+			for _, p := range parties {
+				p.selectRows(c.filter)
 			}
 			got, err := glmRun(t, parties, c.y, c.xs, c.family, 5)
 			if err != nil {
@@ -475,12 +481,7 @@ func TestGLMAliasedEqualsR(t *testing.T) {
 					p.num["age2"] = append(p.num["age2"], 2*a-3)
 					p.num["site"] = append(p.num["site"], 4.5)
 				}
-				if c.filter != nil {
-					p.rows = make([]bool, len(p.num["age"]))
-					for i := range p.rows {
-						p.rows[i] = c.filter(p, i)
-					}
-				}
+				p.selectRows(c.filter)
 			}
 			got, err := glmRun(t, parties, c.y, c.xs, c.family, 5)
 			if err != nil {
