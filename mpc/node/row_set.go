@@ -31,15 +31,6 @@ func setOf(bm *roaring.Bitmap) *rowSet {
 	return &rowSet{bm: bm, card: bm.GetCardinality()}
 }
 
-// unionSet is the row set of the union of disjoint bitmaps (at least one).
-func unionSet(parts []*roaring.Bitmap) *rowSet {
-	var s *rowSet
-	for i := len(parts) - 1; i >= 0; i-- {
-		s = s.after(parts[i])
-	}
-	return s
-}
-
 // after is the union of part, disjoint from s, and s (s may be nil).
 func (s *rowSet) after(part *roaring.Bitmap) *rowSet {
 	u := &rowSet{head: part, tail: s, card: part.GetCardinality()}

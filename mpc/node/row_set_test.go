@@ -9,6 +9,15 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
+// unionSet is the row set of the union of disjoint bitmaps (at least one).
+func unionSet(parts []*roaring.Bitmap) *rowSet {
+	var s *rowSet
+	for i := len(parts) - 1; i >= 0; i-- {
+		s = s.after(parts[i])
+	}
+	return s
+}
+
 // randomParts splits rows 0..n-1 at random into k disjoint parts and a
 // rest that is in none.
 func randomParts(r *rand.Rand, n uint32, k int) []*roaring.Bitmap {
